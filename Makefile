@@ -1,0 +1,48 @@
+# The two commands of the README: `make report` and `make test`. Each target creates .venv
+# when it is missing (pinned versions from constraints.txt), so a fresh clone needs nothing else.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := data/demo/survey.parquet
+RUN_ID ?= demo
+
+.PHONY: report test lint lab bench examples clean-venv
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+$(DEMO): $(STAMP) shuangjian_eval/synth.py
+	$(BIN)/sje synth --out $(DEMO) --schools 120 --students 40 --counties 8 --seed 0
+
+## report: build the demo data, run the report notebooks for all data and each county, print the index
+report: $(STAMP) $(DEMO)
+	$(BIN)/sje report --data $(DEMO) --regions all,each --run-id $(RUN_ID) --out reports
+
+## test: lint, then the whole test suite
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## lab: JupyterLab on the notebooks, with the project's kernel
+lab: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,lab]"
+	$(BIN)/jupyter lab notebooks/
+
+## examples: regenerate the example input files in data/examples from synthetic data
+examples: $(STAMP)
+	$(BIN)/sje examples --out data/examples
+
+bench: $(STAMP)
+	@echo "benchmarks arrive with the national-scale work (benchmarks/README.md)"
+
+clean-venv:
+	rm -rf $(VENV)
