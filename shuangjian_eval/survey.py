@@ -1,0 +1,803 @@
+"""Design-based estimation for complex surveys by Taylor linearisation.
+
+:class:`SurveyDesign` describes a stratified, clustered, unequally weighted sample the way
+R's ``survey`` package does with ``svydesign(ids=~psu, strata=~stratum, weights=~w, fpc=~fpc)``:
+the variance of an estimator is the with-replacement variance of its weighted influence values
+summed to PSU totals and centred within strata, times a finite population correction when
+``fpc`` is given. Domain (``by=``) estimates are computed on the full design, as R's
+``svyby`` does: a stratum or PSU without members of the domain still counts, with a zero total.
+
+All outcomes and all domains are computed in one vectorised pass: strata, PSU and domain codes
+are factorised once; influence values are summed to (PSU, domain) totals with ``np.bincount``
+and centred within (stratum, domain) groups, so no rows x domains matrix is ever built.
+
+Sampling weights are not frequency weights: ``n`` is always a count of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .results import EstimateResult, critical_value
+
+__all__ = ["LONELY_PSU_RULES", "QUANTILE_RULES", "SurveyDesign"]
+
+LONELY_PSU_RULES: tuple[str, ...] = ("fail", "remove", "certainty", "adjust", "average")
+QUANTILE_RULES: tuple[str, ...] = ("math", "school")
+DEFF_TYPES: tuple[str, ...] = ("srswor", "replace")
+NA_RULES: tuple[str, ...] = ("drop", "propagate")
+_RESERVED = frozenset(
+    "term variable category estimate std_error statistic p_value ci_lower ci_upper df n N deff "
+    "valid reason mean_first mean_second q denominator".split()
+)
+
+
+Names = str | Sequence[str]
+
+
+def _names(value: Names | None, what: str) -> list[str]:
+    names = [] if value is None else [value] if isinstance(value, str) else list(value)
+    if not all(isinstance(v, str) for v in names):
+        raise ValueError(f"{what} must be a column name or a list of column names, got {value!r}")
+    return names
+
+
+@dataclass(frozen=True)
+class _Domains:
+    """Factorised domains of one ``by`` specification, with (PSU, domain) and (stratum, domain)
+    groupings. Rows outside every domain carry code ``size`` / ``n_pd``."""
+
+    columns: list[str]
+    labels: pd.DataFrame  # one row per domain, in sorted order
+    code: np.ndarray  # (n,) domain of each row, ``size`` when undefined
+    inside: np.ndarray  # (n,) bool: row belongs to a domain
+    size: int
+    pd_id: np.ndarray  # (n,) (PSU, domain) combination of each row, ``n_pd`` when undefined
+    n_pd: int
+    pd_dom: np.ndarray  # (n_pd,)
+    pd_hd: np.ndarray  # (n_pd,) (stratum, domain) combination of each (PSU, domain)
+    hd_stratum: np.ndarray  # (n_hd,)
+    hd_dom: np.ndarray  # (n_hd,)
+    hd_m: np.ndarray  # (n_hd,) number of (PSU, domain) combinations in each
+
+
+class SurveyDesign:
+    """A stratified cluster sample with sampling weights; Taylor-linearisation estimators.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per respondent. Never modified, and not copied: build a new design after
+        changing it.
+    weight : str
+        Column of sampling weights (inverse inclusion probabilities); all must be positive
+        and finite. They are not frequency weights.
+    strata : str, optional
+        Stratum column; None means a single stratum.
+    psu : str, optional
+        Primary sampling unit column; None means each row is its own PSU. PSUs are nested in
+        strata (the same PSU label in two strata is two PSUs, as R's ``nest=TRUE``).
+    fpc : str, optional
+        Finite population correction, constant within a stratum: the population number of
+        PSUs in the stratum (all values >= 1), or the first-stage sampling fraction (all values
+        <= 1), as R's ``svydesign(fpc=)`` accepts. None: sampling with replacement.
+    lonely_psu : {"fail", "remove", "certainty", "adjust", "average"}
+        What a stratum with a single PSU contributes to a variance, as R's
+        ``options(survey.lonely.psu=)``:
+
+        - ``"fail"``: every estimate whose rows reach such a stratum is invalid, with the
+          stratum named in ``reason`` (R raises an error);
+        - ``"remove"``: the stratum contributes nothing to the variance (its rows still count
+          in the estimate);
+        - ``"certainty"``: the PSU is treated as sampled with certainty, contributing nothing;
+          for these single-stage designs it gives the same numbers as ``"remove"``, as in R;
+        - ``"adjust"``: the PSU total is centred at zero, the population mean of the
+          influence values, instead of at the stratum mean (conservative);
+        - ``"average"``: the stratum gets the average contribution of the other strata reached
+          by the estimate: the sum over strata with several PSUs is multiplied by
+          (strata reached) / (strata reached with several PSUs).
+
+        A stratum whose ``fpc`` says all its PSUs were sampled contributes zero under every
+        rule. Domains follow R's ``svyby``: only strata containing rows of the domain (with
+        the variable observed) are "reached".
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4], "w": [1.0, 1, 2, 2],
+    ...                    "s": ["a", "a", "b", "b"], "g": [1, 2, 3, 4]})
+    >>> d = SurveyDesign(df, "w", strata="s", psu="g")
+    >>> round(d.mean("y").estimate, 4)
+    2.8333
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        weight: str,
+        *,
+        strata: str | None = None,
+        psu: str | None = None,
+        fpc: str | None = None,
+        lonely_psu: str = "fail",
+        **unknown: Any,
+    ) -> None:
+        if unknown:
+            raise ValueError(
+                f"SurveyDesign() got unknown option(s) {sorted(unknown)}; valid options: "
+                "['strata', 'psu', 'fpc', 'lonely_psu']"
+            )
+        if not isinstance(data, pd.DataFrame):
+            raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+        if lonely_psu not in LONELY_PSU_RULES:
+            raise ValueError(
+                f"lonely_psu must be one of {list(LONELY_PSU_RULES)}, got {lonely_psu!r}"
+            )
+        self.data = data
+        self.weight, self.strata, self.psu, self.fpc = weight, strata, psu, fpc
+        self.lonely_psu = lonely_psu
+        self._check_columns([c for c in (weight, strata, psu, fpc) if c is not None])
+        n = len(data)
+        if n == 0:
+            raise ValueError("data has no rows")
+        w = self._float(weight)
+        bad = ~(np.isfinite(w) & (w > 0))
+        if bad.any():
+            first = data.index[int(np.flatnonzero(bad)[0])]
+            raise ValueError(
+                f"weight column {weight!r} has {int(bad.sum())} row(s) that are not positive "
+                f"finite numbers (zero, negative, NaN or inf); first at row index {first!r}"
+            )
+        self._w = w
+        if strata is None:
+            h, self.strata_labels = np.zeros(n, np.int64), pd.Index(["(all)"])
+        else:
+            h, self.strata_labels = self._factor(strata)
+        n_strata = len(self.strata_labels)
+        if psu is None:
+            g = np.arange(n, dtype=np.int64)
+        else:
+            pc, plabels = self._factor(psu)
+            g, _ = pd.factorize(h * len(plabels) + pc)
+            g = g.astype(np.int64)
+        n_psu = int(g.max()) + 1
+        psu_stratum = np.empty(n_psu, np.int64)
+        psu_stratum[g] = h
+        n_h = np.bincount(psu_stratum, minlength=n_strata).astype(float)
+        f_h = self._fpc_factor(h, n_h) if fpc is not None else np.ones(n_strata)
+        self._g, self._psu_stratum, self._n_h = g, psu_stratum, n_h
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._scale_h = np.where(n_h > 1, f_h * n_h / (n_h - 1), f_h)
+        self._census_h = f_h < 1e-7
+        self._lonely_h = (n_h == 1) & ~self._census_h
+        self._domain_cache: dict[tuple[str, ...], _Domains] = {}
+
+    # ------------------------------------------------------------------ design facts
+    @property
+    def nobs(self) -> int:
+        """Number of rows."""
+        return len(self._w)
+
+    @property
+    def design_df(self) -> int:
+        """Design degrees of freedom: PSUs minus strata, as R's ``degf``."""
+        return len(self._psu_stratum) - len(self.strata_labels)
+
+    @property
+    def lonely_strata(self) -> list[Any]:
+        """Labels of strata with a single PSU (not counting fully sampled strata)."""
+        return list(self.strata_labels[self._lonely_h])
+
+    def __repr__(self) -> str:
+        return (
+            f"SurveyDesign({self.nobs} rows, {len(self._psu_stratum)} PSUs in "
+            f"{len(self.strata_labels)} strata; "
+            f"weight={self.weight!r}, strata={self.strata!r}, psu={self.psu!r}, "
+            f"fpc={self.fpc!r}, lonely_psu={self.lonely_psu!r})"
+        )
+
+    # ------------------------------------------------------------------ input helpers
+    def _check_columns(self, columns: Sequence[str]) -> None:
+        for col in columns:
+            if col not in self.data.columns:
+                raise KeyError(
+                    f"column {col!r} not found in data; available columns: "
+                    f"{list(self.data.columns)}"
+                )
+
+    def _float(self, col: str) -> np.ndarray:
+        s = self.data[col]
+        if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
+            raise ValueError(f"column {col!r} must be numeric or boolean, it has dtype {s.dtype}")
+        return s.to_numpy(dtype=float, na_value=np.nan)
+
+    def _factor(self, col: str) -> tuple[np.ndarray, pd.Index]:
+        codes, labels = pd.factorize(self.data[col], sort=True)
+        if (codes < 0).any():
+            first = self.data.index[int(np.flatnonzero(codes < 0)[0])]
+            raise ValueError(
+                f"design column {col!r} has {int((codes < 0).sum())} missing value(s); "
+                f"first at row index {first!r}"
+            )
+        return codes.astype(np.int64), pd.Index(labels)
+
+    def _fpc_factor(self, h: np.ndarray, n_h: np.ndarray) -> np.ndarray:
+        """Per-stratum ``1 - sampling fraction`` from the fpc column (R's ``as.fpc``)."""
+        v = self._float(self.fpc)  # type: ignore[arg-type]
+        if not np.all(np.isfinite(v) & (v > 0)):
+            raise ValueError(f"fpc column {self.fpc!r} must be positive and finite in every row")
+        first = np.empty(len(n_h))
+        first[h[::-1]] = v[::-1]
+        if not np.array_equal(first[h], v):
+            bad = self.strata_labels[h[np.flatnonzero(first[h] != v)[0]]]
+            raise ValueError(f"fpc column {self.fpc!r} varies within stratum {bad!r}")
+        if np.all(first <= 1):
+            pop = n_h / first  # sampling fractions
+        elif np.all(first >= 1):
+            pop = first  # population numbers of PSUs
+        else:
+            raise ValueError(
+                f"fpc column {self.fpc!r} must be all >= 1 (population PSU counts) or all "
+                "<= 1 (sampling fractions)"
+            )
+        if np.any(pop < n_h - 1e-9):
+            bad = self.strata_labels[int(np.flatnonzero(pop < n_h - 1e-9)[0])]
+            raise ValueError(f"fpc implies more than 100% sampling in stratum {bad!r}")
+        return np.clip((pop - n_h) / pop, 0.0, 1.0)
+
+    def _domains(self, by: list[str]) -> _Domains:
+        key = tuple(by)
+        if key in self._domain_cache:
+            return self._domain_cache[key]
+        self._check_columns(by)
+        clash = _RESERVED.intersection(by)
+        if clash:
+            raise ValueError(f"by columns may not be named {sorted(clash)} (reserved)")
+        n = self.nobs
+        code = np.zeros(n, np.int64)
+        for col in by:  # mixed radix, compacted after each column: sorted, no overflow
+            c, uniq = pd.factorize(self.data[col], sort=True)
+            ok = (code >= 0) & (c >= 0)
+            combined = np.where(ok, code * len(uniq) + c, -1)
+            code = np.full(n, -1, np.int64)
+            code[ok] = pd.factorize(combined[ok], sort=True)[0]
+        size = int(code.max()) + 1 if (code >= 0).any() else 0
+        first = pd.Series(code)
+        first = first[~first.duplicated() & (first >= 0)].sort_values()
+        labels = self.data[by].iloc[first.index.to_numpy()].reset_index(drop=True)
+        inside = code >= 0
+        pd_id = np.empty(n, np.int64)
+        pd_codes, pd_uniq = pd.factorize(self._g[inside] * max(size, 1) + code[inside])
+        n_pd = len(pd_uniq)
+        pd_id[inside], pd_id[~inside] = pd_codes, n_pd
+        pd_uniq = np.asarray(pd_uniq, np.int64)
+        pd_dom = pd_uniq % max(size, 1)
+        hd_codes, hd_uniq = pd.factorize(self._psu_stratum[pd_uniq // max(size, 1)] * size + pd_dom)
+        hd_uniq = np.asarray(hd_uniq, np.int64)
+        hd_m = np.bincount(hd_codes, minlength=len(hd_uniq)).astype(float)
+        self._domain_cache[key] = _Domains(
+            by,
+            labels,
+            np.where(inside, code, size),
+            inside,
+            size,
+            pd_id,
+            n_pd,
+            pd_dom,
+            hd_codes.astype(np.int64),
+            hd_uniq // max(size, 1),
+            hd_uniq % max(size, 1),
+            hd_m,
+        )
+        return self._domain_cache[key]
+
+    # ------------------------------------------------------------------ variance core
+    def _variance(
+        self, dom: _Domains, total: np.ndarray, n_pd: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Linearisation variance per domain from (PSU, domain) totals of weighted influence
+        values, ``n_pd`` rows of the estimate in each. Returns variance, design df (PSUs minus
+        strata reached, R's ``degf`` of the domain) and a reason per domain ("" if valid)."""
+        size, n_hd = dom.size, len(dom.hd_dom)
+        n_h = self._n_h[dom.hd_stratum]
+        s1 = np.bincount(dom.pd_hd, weights=total, minlength=n_hd)
+        centre = s1 / n_h  # PSUs of the stratum without domain rows have total 0
+        dev = total - centre[dom.pd_hd]
+        ss = (
+            np.bincount(dom.pd_hd, weights=dev * dev, minlength=n_hd) + (n_h - dom.hd_m) * centre**2
+        )
+        lonely = self._lonely_h[dom.hd_stratum]
+        if self.lonely_psu == "adjust":  # single PSU centred at 0, not at its own total
+            ss = np.where(lonely, s1 * s1, ss)
+        else:
+            ss = np.where(lonely, 0.0, ss)
+        contrib = np.where(self._census_h[dom.hd_stratum], 0.0, self._scale_h[dom.hd_stratum] * ss)
+        var = np.bincount(dom.hd_dom, weights=contrib, minlength=size)
+        reached_pd = n_pd > 0
+        reached_hd = np.bincount(dom.pd_hd, weights=reached_pd, minlength=n_hd) > 0
+        n_strata = np.bincount(dom.hd_dom, weights=reached_hd, minlength=size)
+        n_psu = np.bincount(dom.pd_dom, weights=reached_pd, minlength=size)
+        lonely_hit = reached_hd & lonely
+        n_lonely = np.bincount(dom.hd_dom, weights=lonely_hit, minlength=size)
+        reasons = [""] * size
+        if self.lonely_psu == "average":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                var = np.where(n_lonely > 0, var * n_strata / (n_strata - n_lonely), var)
+            for d in np.flatnonzero((n_lonely > 0) & (n_lonely == n_strata)):
+                reasons[d] = "every stratum reached has a single PSU (lonely_psu='average')"
+        if self.lonely_psu == "fail" and lonely_hit.any():
+            named: dict[int, list[Any]] = {}
+            for i in np.flatnonzero(lonely_hit):  # loops over lonely strata hit, not rows
+                named.setdefault(int(dom.hd_dom[i]), []).append(
+                    self.strata_labels[dom.hd_stratum[i]]
+                )
+            for d, strata in named.items():
+                more = f" (and {len(strata) - 1} more)" if len(strata) > 1 else ""
+                reasons[d] = f"stratum {strata[0]!r}{more} has a single PSU and lonely_psu='fail'"
+        return var, n_psu - n_strata, reasons
+
+    def _ratio_pass(
+        self, dom: _Domains, y: np.ndarray, x: np.ndarray | None, kind: str, deff: str
+    ) -> dict[str, Any]:
+        """Domain means (``kind="mean"``, ``x`` None), totals (``"total"``) or ratios of the
+        totals of ``y`` and ``x`` (``"ratio"``): estimate, variance, df, counts, Kish deff.
+
+        Row-level work is a handful of ``np.bincount`` calls on (PSU, domain) codes; the
+        influence value of row i is ``w_i (y_i - c_d x_i) / D_d`` with ``c_d`` the domain
+        mean or ratio and ``D_d`` its denominator total (1 for totals, ``y_i`` uncentred).
+        """
+        w, size, pid, bins = self._w, dom.size, dom.pd_id, dom.n_pd + 1
+        member = ~np.isnan(y) & dom.inside
+        if x is not None:
+            member &= ~np.isnan(x)
+        wm = np.where(member, w, 0.0)
+        y0 = np.where(member, y, 0.0)
+
+        def by_pd(values: np.ndarray) -> np.ndarray:
+            return np.bincount(pid, weights=values, minlength=bins)[: dom.n_pd]
+
+        def to_dom(values: np.ndarray) -> np.ndarray:
+            return np.bincount(dom.pd_dom, weights=values, minlength=size)
+
+        n_pd, w_pd, wy_pd = by_pd(member), by_pd(wm), by_pd(wm * y0)
+        n, big_w, ty = to_dom(n_pd), to_dom(w_pd), to_dom(wy_pd)
+        x0 = 1.0 if x is None else np.where(member, x, 0.0)
+        denom = big_w if x is None else to_dom(by_pd(wm * x0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            centre = ty / denom  # mean or ratio
+            fitted = np.append(centre, 0.0)[dom.code]
+            resid = y0 - (fitted if x is None else fitted * x0)
+            wr = wm * resid
+            scale = np.ones(size) if kind == "total" else denom
+            total = wy_pd if kind == "total" else by_pd(wr) / denom[dom.pd_dom]
+            var, df, reasons = self._variance(dom, total, n_pd)
+            # Kish deff: variance over that of an SRS of the same n (R's svymean deff=)
+            s2 = to_dom(by_pd(wr * resid)) / big_w * n / (n - 1)
+            vsrs = s2 * (big_w / scale) ** 2 / n
+            if deff == "srswor":
+                vsrs = np.where(big_w > n, vsrs * (big_w - n) / big_w, np.nan)
+            est = ty if kind == "total" else centre
+            deff_values = var / vsrs
+        for d in np.flatnonzero(n == 0):
+            reasons[d] = "empty domain: no rows with observed values"
+        if kind == "ratio":
+            for d in np.flatnonzero((n > 0) & ~(np.abs(denom) > 0)):
+                reasons[d] = "denominator total is zero in this domain"
+        return {
+            "estimate": est,
+            "var": var,
+            "df": df,
+            "reasons": reasons,
+            "n": n,
+            "N": big_w,
+            "deff": deff_values,
+            "member": member,
+        }
+
+    # ------------------------------------------------------------------ assembling
+    def _options(self, method: str, unknown: dict[str, Any], **given: Any) -> dict[str, Any]:
+        """Validate an estimator's options; return them with the design's, for provenance."""
+        if unknown:
+            raise ValueError(
+                f"{method}() got unknown option(s) {sorted(unknown)}; valid options: {list(given)}"
+            )
+        level, df = given["level"], given["df"]
+        if not isinstance(level, int | float) or not 0 < level < 1:
+            raise ValueError(f"level must be a number strictly between 0 and 1, got {level!r}")
+        numeric = isinstance(df, int | float) and not isinstance(df, bool) and df > 0
+        if not (df is None or df == "design" or numeric):
+            raise ValueError(f"df must be one of [None, 'design', a positive number], got {df!r}")
+        for name, allowed in (("na", NA_RULES), ("deff", DEFF_TYPES), ("rule", QUANTILE_RULES)):
+            if name in given and given[name] not in allowed:
+                raise ValueError(f"{name} must be one of {list(allowed)}, got {given[name]!r}")
+        given["by"] = _names(given["by"], "by")
+        design = dict(weight=self.weight, strata=self.strata, psu=self.psu, fpc=self.fpc)
+        return {**given, **design, "lonely_psu": self.lonely_psu}
+
+    def _rows(
+        self,
+        dom: _Domains,
+        opts: dict[str, Any],
+        var: str,
+        res: dict[str, Any],
+        missing: np.ndarray,
+        label: str,
+        extra: dict[str, Any],
+    ) -> pd.DataFrame:
+        """One block of the result table: ``res`` for every domain."""
+        size, reasons = dom.size, list(res["reasons"])
+        if opts["na"] == "propagate":
+            miss = np.bincount(dom.code, weights=missing, minlength=size + 1)[:size]
+            for d in np.flatnonzero(miss > 0):
+                reasons[d] = f"{int(miss[d])} missing value(s) of {var!r} and na='propagate'"
+        terms = [label]
+        if dom.columns:
+            rows = dom.labels.itertuples(index=False, name=None)
+            terms = [
+                f"{label} | " + ", ".join(f"{c}={v}" for c, v in zip(dom.columns, row, strict=True))
+                for row in rows
+            ]
+        df = opts["df"]
+        dfs = res["df"].astype(float) if df == "design" else np.full(size, float(df or np.nan))
+        return pd.DataFrame(
+            {
+                "term": terms,
+                **{c: dom.labels[c].array for c in dom.columns},
+                "variable": var,
+                **extra,
+                "estimate": res["estimate"],
+                "std_error": np.sqrt(res["var"]),
+                "df": dfs,
+                "n": res["n"].astype(np.int64),
+                "N": res["N"],
+                "deff": res["deff"],
+                "valid": [not r for r in reasons],
+                "reason": reasons,
+            }
+        )
+
+    def _linear(
+        self, kind: str, variables: list[str], denominators: list[str | None], opts: dict[str, Any]
+    ) -> EstimateResult:
+        self._check_columns([*variables, *[d for d in denominators if d]])
+        dom = self._domains(opts["by"])
+        blocks, used = [], np.zeros(self.nobs, bool)
+        for var in variables:
+            y = self._float(var)
+            for den in denominators:
+                x = None if den is None else self._float(den)
+                res = self._ratio_pass(dom, y, x, kind, opts["deff"])
+                used |= res["member"]
+                missing = np.isnan(y) if x is None else np.isnan(y) | np.isnan(x)
+                label, extra = (var, {}) if den is None else (f"{var}/{den}", {"denominator": den})
+                blocks.append(self._rows(dom, opts, var, res, missing, label, extra))
+        return self._finish(kind, opts, blocks, used)
+
+    @staticmethod
+    def _finish(
+        method: str,
+        opts: dict[str, Any],
+        blocks: list[pd.DataFrame],
+        used: np.ndarray,
+        transform: str = "identity",
+    ) -> EstimateResult:
+        return EstimateResult.from_estimates(
+            pd.concat(blocks, ignore_index=True),
+            method=method,
+            options=opts,
+            nobs=int(used.sum()),
+            level=opts["level"],
+            ci_transform=transform,
+        )
+
+    # ------------------------------------------------------------------ estimators
+    def mean(
+        self,
+        variables: Names,
+        *,
+        by: Names | None = None,
+        level: float = 0.95,
+        df: Any = None,
+        deff: str = "srswor",
+        na: str = "drop",
+        **unknown: Any,
+    ) -> EstimateResult:
+        """Weighted means (R ``svymean`` / ``svyby(..., svymean)``), all variables and domains
+        in one pass.
+
+        Parameters
+        ----------
+        variables : str or list of str
+            Numeric or boolean columns.
+        by : str or list of str, optional
+            Domain columns; rows with a missing domain value belong to no domain. Domains are
+            the observed combinations, sorted.
+        level : float
+            Confidence level.
+        df : None, "design" or float
+            Reference distribution of intervals and tests: None, the normal (as R's
+            ``confint(svymean)``); "design", t with the domain's design df (PSUs minus strata
+            containing its rows, R's ``degf`` of the domain subset); a number, t with that df.
+        deff : {"srswor", "replace"}
+            Kish design effect: the variance over that of a simple random sample of the same
+            ``n`` without replacement from a population of size ``N`` (R ``deff=TRUE``) or
+            with replacement (R ``deff="replace"``).
+        na : {"drop", "propagate"}
+            "drop": a missing value puts the row outside the domain for that variable (R's
+            ``na.rm=TRUE``, each variable separately); "propagate": any missing value in a
+            domain makes its estimate invalid (R's NA).
+
+        Returns
+        -------
+        EstimateResult
+            Table columns: ``term``, domain columns, ``variable``, ``estimate``,
+            ``std_error``, ``statistic``, ``p_value``, ``ci_lower``, ``ci_upper``, ``df``,
+            ``n`` (rows with observed values), ``N`` (their weight sum), ``deff``, ``valid``,
+            ``reason``. Rows ordered by variable, then domain. Empty domains are invalid rows.
+        """
+        opts = self._options("mean", unknown, by=by, level=level, df=df, deff=deff, na=na)
+        return self._linear("mean", _names(variables, "variables"), [None], opts)
+
+    def total(
+        self,
+        variables: Names,
+        *,
+        by: Names | None = None,
+        level: float = 0.95,
+        df: Any = None,
+        deff: str = "srswor",
+        na: str = "drop",
+        **unknown: Any,
+    ) -> EstimateResult:
+        """Weighted totals (R ``svytotal``); options and table as :meth:`mean`."""
+        opts = self._options("total", unknown, by=by, level=level, df=df, deff=deff, na=na)
+        return self._linear("total", _names(variables, "variables"), [None], opts)
+
+    def ratio(
+        self,
+        numerator: Names,
+        denominator: Names,
+        *,
+        by: Names | None = None,
+        level: float = 0.95,
+        df: Any = None,
+        deff: str = "srswor",
+        na: str = "drop",
+        **unknown: Any,
+    ) -> EstimateResult:
+        """Ratio of two weighted totals (R ``svyratio``), every numerator with every
+        denominator; a row enters when both values are observed. Options as :meth:`mean`;
+        the table has a ``denominator`` column."""
+        opts = self._options("ratio", unknown, by=by, level=level, df=df, deff=deff, na=na)
+        dens: list[str | None] = list(_names(denominator, "denominator"))
+        return self._linear("ratio", _names(numerator, "numerator"), dens, opts)
+
+    def proportion(
+        self,
+        variables: Names,
+        *,
+        by: Names | None = None,
+        level: float = 0.95,
+        df: Any = "design",
+        deff: str = "srswor",
+        na: str = "drop",
+        **unknown: Any,
+    ) -> EstimateResult:
+        """Proportions with confidence intervals on the logit scale (R
+        ``svyciprop(method="logit")``).
+
+        A boolean column, or a numeric one whose values are all 0 or 1, gives one row: the
+        proportion of True / 1. Any other column is categorical and gives one row per
+        category (all categories of a pandas Categorical, else the sorted observed values).
+        The default ``df="design"`` matches ``svyciprop``, which uses t on ``degf``. Other
+        options as :meth:`mean`; the table has a ``category`` column.
+        """
+        opts = self._options("proportion", unknown, by=by, level=level, df=df, deff=deff, na=na)
+        variables = _names(variables, "variables")
+        self._check_columns(variables)
+        dom = self._domains(opts["by"])
+        blocks, used = [], np.zeros(self.nobs, bool)
+        for var in variables:
+            s = self.data[var]
+            missing = s.isna().to_numpy()
+            is_bool = pd.api.types.is_bool_dtype(s)
+            binary = is_bool or (pd.api.types.is_numeric_dtype(s) and s.dropna().isin([0, 1]).all())
+            if binary:
+                levels = [True if is_bool else 1]
+            elif isinstance(s.dtype, pd.CategoricalDtype):
+                levels = list(s.cat.categories)
+            else:
+                levels = sorted(s.dropna().unique().tolist())
+            for value in levels:
+                hit = (s == value).to_numpy(dtype=float, na_value=0.0)
+                res = self._ratio_pass(dom, np.where(missing, np.nan, hit), None, "mean", deff)
+                used |= res["member"]
+                label = var if binary else f"{var}={value}"
+                blocks.append(self._rows(dom, opts, var, res, missing, label, {"category": value}))
+        return self._finish("proportion", opts, blocks, used, "logit")
+
+    def mean_diff(
+        self,
+        variables: Names,
+        between: tuple[str, Any, Any],
+        *,
+        by: Names | None = None,
+        level: float = 0.95,
+        df: Any = None,
+        na: str = "drop",
+        **unknown: Any,
+    ) -> EstimateResult:
+        """Difference of two domain means, ``mean(second) - mean(first)``, in one design.
+
+        ``between=("wave", 2019, 2022)`` estimates the 2022 mean minus the 2019 mean (within
+        each ``by`` domain). Both means are linearised in the same design and the variance is
+        that of the difference of their influence values summed to PSU totals, so PSUs and
+        strata shared by the two groups (the same schools in both waves) enter with their
+        covariance, as R's ``svycontrast(svyby(..., covmat=TRUE), c(-1, 1))``. The table has
+        ``mean_first`` and ``mean_second``; ``n`` and ``N`` count both groups. Options as
+        :meth:`mean` (no ``deff``: the ``deff`` column is NaN).
+        """
+        opts = self._options("mean_diff", unknown, by=by, level=level, df=df, na=na)
+        if not (isinstance(between, tuple | list) and len(between) == 3):
+            raise ValueError(f"between must be (column, first, second), got {between!r}")
+        col, first, second = between
+        opts["between"] = (col, first, second)
+        variables = _names(variables, "variables")
+        self._check_columns([*variables, col])
+        if col in opts["by"]:
+            raise ValueError(f"between column {col!r} may not also be a by column")
+        dom = self._domains(opts["by"])
+        values = self.data[col]
+        side = np.select(
+            [(values == first).to_numpy(bool), (values == second).to_numpy(bool)], [0, 1], -1
+        )
+        size, blocks, used = dom.size, [], np.zeros(self.nobs, bool)
+        a, b = slice(0, 2 * size, 2), slice(1, 2 * size, 2)  # (domain, side) bins
+        for var in variables:
+            y = self._float(var)
+            member = ~np.isnan(y) & dom.inside & (side >= 0)
+            used |= member
+            k = np.where(member, dom.code * 2 + side, 2 * size)
+            wm, y0 = np.where(member, self._w, 0.0), np.where(member, y, 0.0)
+            big_w = np.bincount(k, weights=wm, minlength=2 * size + 1)
+            n_k = np.bincount(k, weights=member, minlength=2 * size + 1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                means = np.bincount(k, weights=wm * y0, minlength=2 * size + 1) / big_w
+                x = np.where(side == 1, 1.0, -1.0) * wm * (y0 - means[k]) / big_w[k]
+            sums = [
+                np.bincount(dom.pd_id, weights=v, minlength=dom.n_pd + 1)[: dom.n_pd]
+                for v in (np.where(member, x, 0.0), member)
+            ]
+            var_d, df_d, reasons = self._variance(dom, *sums)
+            for d, s in zip(*np.nonzero(np.stack([n_k[a], n_k[b]], axis=1) == 0), strict=True):
+                reasons[d] = f"empty domain: no observed {var!r} where {col}={between[1 + s]!r}"
+            res = {
+                "estimate": means[b] - means[a],
+                "var": var_d,
+                "df": df_d,
+                "reasons": reasons,
+                "n": n_k[a] + n_k[b],
+                "N": big_w[a] + big_w[b],
+                "deff": np.full(size, np.nan),
+            }
+            extra = {"mean_first": means[a], "mean_second": means[b]}
+            label = f"{var}: {col}={second} - {col}={first}"
+            blocks.append(self._rows(dom, opts, var, res, np.isnan(y) & (side >= 0), label, extra))
+        return self._finish("mean_diff", opts, blocks, used)
+
+    def quantile(
+        self,
+        variables: Names,
+        q: float | Sequence[float] = 0.5,
+        *,
+        by: Names | None = None,
+        level: float = 0.95,
+        df: Any = "design",
+        rule: str = "math",
+        na: str = "drop",
+        **unknown: Any,
+    ) -> EstimateResult:
+        """Weighted quantiles with Woodruff confidence intervals (R ``svyquantile``, R >= 4.1
+        defaults ``qrule="math"``, ``interval.type="mean"``).
+
+        Rule ``"math"`` (R's default): the smallest value ``x`` whose weighted distribution
+        function ``F(x) = sum(w[y <= x]) / sum(w)`` reaches ``q``. Rule ``"school"``: the
+        same, but the midpoint of that value and the next when ``F`` hits ``q`` exactly.
+        Woodruff interval: with ``p = F(qhat)`` estimated as a domain mean of the indicator
+        ``y <= qhat`` (full-design linearised variance), the interval is the rule applied at
+        ``p -+ c se(p)``; a bound whose probability falls outside [0, 1] is NaN, as in R.
+        ``std_error = (upper - lower) / (2 c)``. With the default ``df="design"``, ``c`` is a
+        t quantile on the domain's design df, as in R. (Unlike R, a ``q`` below the first
+        weight share gives the smallest value, not the second.) Terms read ``var@q0.5``;
+        ``statistic`` and ``p_value`` are NaN; :meth:`EstimateResult.conf_int` recomputes
+        Woodruff intervals.
+        """
+        opts = self._options("quantile", unknown, q=q, by=by, level=level, df=df, rule=rule, na=na)
+        qs = np.atleast_1d(np.asarray(q, dtype=float))
+        if not np.all((qs > 0) & (qs < 1)):
+            raise ValueError(f"q must be in (0, 1), got {q!r}")
+        opts["q"] = qs.tolist()
+        variables = _names(variables, "variables")
+        self._check_columns(variables)
+        dom = self._domains(opts["by"])
+        blocks, used, cis = [], np.zeros(self.nobs, bool), []
+        for var in variables:
+            y = self._float(var)
+            member = ~np.isnan(y) & dom.inside
+            used |= member
+            est, ci_fn, parts = self._quantile_var(dom, y, member, qs, rule, df)
+            lower, upper, crit = ci_fn(level)
+            cis.append(ci_fn)
+            for j, p in enumerate(qs):
+                se2 = ((upper[:, j] - lower[:, j]) / (2 * crit[:, j])) ** 2
+                res = {**parts[j], "estimate": est[:, j], "var": se2}
+                blocks.append(
+                    self._rows(dom, opts, var, res, np.isnan(y), f"{var}@q{p:g}", {"q": p})
+                )
+        result = self._finish("quantile", opts, blocks, used)
+
+        def conf_int(lvl: float) -> tuple[np.ndarray, np.ndarray]:
+            pairs = [f(lvl)[:2] for f in cis]  # (domains, q) arrays -> rows: q-major
+            return tuple(np.concatenate([p[i].T.ravel() for p in pairs]) for i in (0, 1))  # type: ignore[return-value]
+
+        valid, (lower, upper) = result.table["valid"].to_numpy(), conf_int(level)
+        result.table["ci_lower"] = np.where(valid, lower, np.nan)
+        result.table["ci_upper"] = np.where(valid, upper, np.nan)
+        result.table[["statistic", "p_value"]] = np.nan  # "quantile = 0" is no hypothesis
+        result.ci_function = conf_int
+        return result
+
+    def _quantile_var(
+        self, dom: _Domains, y: np.ndarray, member: np.ndarray, qs: np.ndarray, rule: str, df: Any
+    ) -> tuple[np.ndarray, Callable[..., Any], list[Any]]:
+        """Quantiles of one variable in every domain, and a function of the level giving
+        Woodruff bounds. Sorting is done once; per-domain work is slicing and searchsorted."""
+        rows = np.flatnonzero(member)
+        order = rows[np.lexsort((y[rows], dom.code[rows]))]
+        ys, ws = y[order], self._w[order]
+        bounds = np.searchsorted(dom.code[order], np.arange(dom.size + 1))
+        cum = [
+            np.cumsum(ws[a:b], dtype=np.longdouble).astype(float)  # as R's cumsum
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+
+        def qrule(d: int, probs: np.ndarray) -> np.ndarray:
+            cw, xs = cum[d], ys[bounds[d] : bounds[d + 1]]
+            out = np.full(probs.shape, np.nan)
+            if len(xs) == 0:
+                return out
+            total = cw[-1]
+            ok = np.isfinite(probs) & (probs >= 0) & (probs <= 1)
+            p = probs[ok]
+            pos = np.searchsorted(cw, p * total, side="right") - 1
+            low = np.clip(pos, 0, len(xs) - 1)
+            nxt = np.where(pos < 0, 0, np.minimum(pos + 1, len(xs) - 1))
+            exact = (pos >= 0) & (p - cw[low] / total == 0)
+            hit = (xs[low] + xs[nxt]) / 2 if rule == "school" else xs[low]
+            out[ok] = np.where(exact, hit, xs[nxt])
+            return out
+
+        est = np.array([qrule(d, qs) for d in range(dom.size)]).reshape(dom.size, len(qs))
+        parts = []  # proportion below each estimate, per domain, with its variance and df
+        for j in range(len(qs)):
+            below = np.where(member, y <= np.append(est[:, j], np.nan)[dom.code], np.nan)
+            res = self._ratio_pass(dom, below, None, "mean", "replace")
+            parts.append({**res, "deff": np.full(dom.size, np.nan)})
+
+        def ci(lvl: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            lower, upper, crit = (np.full(est.shape, np.nan) for _ in range(3))
+            for j, res in enumerate(parts):
+                dfs = res["df"] if df == "design" else (None if df is None else float(df))
+                crit[:, j] = np.broadcast_to(critical_value(lvl, dfs), (dom.size,))
+                half = crit[:, j] * np.sqrt(res["var"])
+                probs = np.stack([res["estimate"] - half, res["estimate"] + half], axis=1)
+                probs[(probs < 0) | (probs > 1)] = np.nan
+                bnd = np.array([qrule(d, probs[d]) for d in range(dom.size)]).reshape(-1, 2)
+                lower[:, j], upper[:, j] = bnd[:, 0], bnd[:, 1]
+            return lower, upper, crit
+
+        return est, ci, parts
