@@ -186,7 +186,12 @@ def cast(df: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
             v = cb[col]
             if v.dtype == "category":
                 cats = list(v.categories) if v.categories else None
-                if cats is not None:
+                already = isinstance(s.dtype, pd.CategoricalDtype) and (
+                    cats is None or (list(s.cat.categories) == cats and s.cat.ordered == v.ordered)
+                )
+                if already:
+                    pass
+                elif cats is not None:
                     s = pd.Categorical(s.astype("string"), categories=cats, ordered=v.ordered)
                     s = pd.Series(s, index=df.index, name=col)
                 elif not isinstance(s.dtype, pd.CategoricalDtype):
