@@ -1,0 +1,508 @@
+"""Report runs: parameterized notebooks executed with papermill, rendered to offline HTML.
+
+A run executes the chosen notebooks for each region, in parallel worker processes, and writes
+
+    <out>/<run-id>/<region>/<notebook>.ipynb and .html
+    <out>/<run-id>/index.html       every region with links and status
+    <out>/<run-id>/manifest.json    parameters, data hash, versions, each job's times and status
+
+Every file is written atomically (to a temporary name, then renamed), a failing notebook does
+not stop the others, and parameters are checked against each notebook's ``parameters`` cell
+before anything runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata as md
+import json
+import os
+import re
+import tempfile
+import time
+import traceback
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "NOTEBOOKS",
+    "ReportRun",
+    "check_parameters",
+    "data_hash",
+    "render_html",
+    "run_report",
+]
+
+# Notebooks a run can execute, with their display titles.
+NOTEBOOKS: dict[str, dict[str, str]] = {
+    "00_data_quality": {"zh": "数据质量报告", "en": "Data quality report"},
+}
+ALL_REGIONS = "all"
+_REGION_LABEL = {"zh": "全部地区", "en": "All regions"}
+_DEPENDENCIES = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "papermill",
+    "nbconvert",
+)
+
+
+class ParameterError(ValueError):
+    """A run parameter is unknown, mistyped or names something not in the data."""
+
+
+# ------------------------------------------------------------------------------------------
+# parameters
+
+
+def _notebook_path(notebook_dir: Path, name: str) -> Path:
+    if name not in NOTEBOOKS:
+        raise ParameterError(f"unknown notebook {name!r}; valid notebooks: {', '.join(NOTEBOOKS)}")
+    path = notebook_dir / f"{name}.ipynb"
+    if not path.exists():
+        raise ParameterError(f"notebook file {path} does not exist")
+    return path
+
+
+_TYPE_CHECKS = {
+    "str": lambda v: isinstance(v, str),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, bool),
+    "list": lambda v: isinstance(v, (list, tuple)),
+}
+
+
+def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> None:
+    """Check parameters against a notebook's ``parameters`` cell, before anything runs.
+
+    Papermill only warns on an unknown parameter; here an unknown name, or a value whose type
+    differs from the declared default's, stops the run with the list of valid parameters.
+
+    Raises
+    ------
+    ParameterError
+    """
+    import papermill
+
+    declared = papermill.inspect_notebook(str(notebook))
+    valid = ", ".join(
+        f"{k} ({v['inferred_type_name']}, default {v['default']})" for k, v in declared.items()
+    )
+    for name, value in parameters.items():
+        if name not in declared:
+            raise ParameterError(
+                f"unknown parameter {name!r} for {Path(notebook).stem}; valid parameters: {valid}"
+            )
+        type_name = str(declared[name]["inferred_type_name"]).split("[")[0]
+        check = _TYPE_CHECKS.get(type_name)
+        if check is not None and not check(value):
+            raise ParameterError(
+                f"parameter {name!r} of {Path(notebook).stem} must be {type_name}, "
+                f"got {value!r} ({type(value).__name__}); valid parameters: {valid}"
+            )
+
+
+# ------------------------------------------------------------------------------------------
+# files
+
+
+def data_hash(path: str | Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes (the input data's fingerprint in the manifest and footer)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def region_slug(region: str) -> str:
+    """A folder name for a region: letters (any script), digits, '-' and '_' kept."""
+    slug = re.sub(r"[^\w\-]+", "_", region, flags=re.UNICODE).strip("_")
+    return slug or hashlib.sha1(region.encode()).hexdigest()[:10]
+
+
+def render_html(
+    notebook_path: str | Path,
+    html_path: str | Path,
+    *,
+    lang: str = "zh",
+    title: str = "",
+    subtitle: str = "",
+    footer: dict[str, str] | None = None,
+) -> Path:
+    """Render an executed notebook to a self-contained HTML page for readers without code.
+
+    Uses the package's own nbconvert template: no code cells, no prompts, no error
+    tracebacks' code, nothing requested from another host (no require.js, MathJax or mermaid),
+    ``<html lang>`` set, a CJK font stack, print CSS, and a footer (data hash, version, time).
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(notebook_path), as_version=4)
+    nb.metadata["sje"] = {"title": title, "subtitle": subtitle, "footer": footer or {}}
+    templates = resources.files(__package__).joinpath("templates")
+    exporter = HTMLExporter(
+        template_name="sje_report",
+        extra_template_basedirs=[str(templates)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        language_code="zh" if lang == "zh" else "en",
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    _atomic_write(Path(html_path), body)
+    return Path(html_path)
+
+
+# ------------------------------------------------------------------------------------------
+# jobs
+
+
+@dataclass
+class Job:
+    """One notebook for one region."""
+
+    region: str
+    label: str
+    notebook: str
+    parameters: dict[str, Any]
+    ipynb: str
+    html: str
+    status: str = "pending"
+    start: str | None = None
+    end: str | None = None
+    seconds: float | None = None
+    error: str | None = None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _run_job(job: Job, notebook_dir: str, footer: dict[str, str], lang: str) -> Job:
+    import papermill
+
+    job.start = _now()
+    t0 = time.perf_counter()
+    out = Path(job.ipynb)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.running.ipynb")
+    try:
+        papermill.execute_notebook(
+            str(Path(notebook_dir) / f"{job.notebook}.ipynb"),
+            str(tmp),
+            parameters=job.parameters,
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=notebook_dir,
+        )
+        os.replace(tmp, out)
+        title = f"{job.label} · {NOTEBOOKS[job.notebook][lang]}"
+        render_html(out, job.html, lang=lang, title=title, footer=footer)
+        job.status = "ok"
+    except Exception as exc:  # a failing notebook must not stop the others
+        job.status = "failed"
+        job.error = _short_error(exc)
+        if tmp.exists():  # keep the partly executed notebook for diagnosis, under its own name
+            os.replace(tmp, out.with_suffix(".failed.ipynb"))
+    job.end = _now()
+    job.seconds = round(time.perf_counter() - t0, 3)
+    return job
+
+
+def _short_error(exc: BaseException) -> str:
+    name = getattr(exc, "ename", type(exc).__name__)
+    value = getattr(exc, "evalue", str(exc))
+    text = f"{name}: {value}".strip()
+    return text if len(text) < 2000 else text[:2000] + " ..."
+
+
+# ------------------------------------------------------------------------------------------
+# the run
+
+
+@dataclass
+class ReportRun:
+    """What a report run did: where it wrote and how each job ended."""
+
+    run_id: str
+    out_dir: Path
+    jobs: list[Job] = field(default_factory=list)
+
+    @property
+    def index(self) -> Path:
+        return self.out_dir / "index.html"
+
+    @property
+    def manifest(self) -> Path:
+        return self.out_dir / "manifest.json"
+
+    @property
+    def failed(self) -> list[Job]:
+        return [j for j in self.jobs if j.status != "ok"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def list_regions(data_path: str | Path, column: str = "county") -> list[str]:
+    """Regions present in a canonical Parquet file (reads one column only)."""
+    import pandas as pd
+
+    values = pd.read_parquet(data_path, columns=[column])[column]
+    return sorted(str(v) for v in values.dropna().unique())
+
+
+def _resolve_regions(data_path: Path, regions: str | Sequence[str]) -> list[str]:
+    """Expand ``"all"`` (one report on all data), ``"each"`` (every county) and names."""
+    available = list_regions(data_path)
+    if isinstance(regions, str):
+        regions = [r.strip() for r in regions.split(",") if r.strip()]
+    chosen: list[str] = []
+    for r in regions:
+        chosen.extend(available if r == "each" else [r])
+    unknown = [r for r in chosen if r != ALL_REGIONS and r not in available]
+    if unknown or not chosen:
+        raise ParameterError(
+            f"region(s) not in the data: {', '.join(unknown) or '(none given)'}; valid regions: "
+            f"{ALL_REGIONS}, each, {', '.join(available)}"
+        )
+    return list(dict.fromkeys(chosen))
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in ("shuangjian-eval", *_DEPENDENCIES):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def run_report(
+    data: str | Path,
+    *,
+    out: str | Path = "reports",
+    run_id: str | None = None,
+    regions: str | Sequence[str] = ALL_REGIONS,
+    notebooks: Iterable[str] = ("00_data_quality",),
+    notebook_dir: str | Path = "notebooks",
+    workers: int | None = None,
+    lang: str = "zh",
+    parameters: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> ReportRun:
+    """Run notebooks for regions and write HTML reports, an index and a manifest.
+
+    Parameters
+    ----------
+    data : path
+        Canonical survey Parquet (from ``sje ingest`` or ``sje synth``).
+    regions : "all", "each", a comma-separated string or a list
+        ``"all"`` is one report on all the data; ``"each"`` one report per county.
+    notebooks : names from :data:`NOTEBOOKS`
+    workers : int, optional
+        Worker processes; default the number of cores.
+    parameters : dict, optional
+        Extra notebook parameters, checked against each notebook's ``parameters`` cell.
+
+    Raises
+    ------
+    ParameterError
+        Before any notebook runs, for an unknown notebook, parameter or region, or a language
+        other than zh/en.
+    """
+    if lang not in ("zh", "en"):
+        raise ParameterError(f"lang must be 'zh' or 'en', got {lang!r}")
+    data = Path(data).resolve()
+    if not data.exists():
+        raise ParameterError(f"data file {data} does not exist; run 'sje synth' or 'sje ingest'")
+    notebook_dir = Path(notebook_dir).resolve()
+    notebooks = list(notebooks)
+    paths = {name: _notebook_path(notebook_dir, name) for name in notebooks}
+    chosen = _resolve_regions(data, regions)
+    extra = dict(parameters or {})
+    for path in paths.values():
+        check_parameters(path, {"data_path": str(data), "region": "x", "lang": lang, **extra})
+
+    run_id = run_id or dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out_dir = Path(out).resolve() / run_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    digest = data_hash(data)
+    versions = _versions()
+    footer = {
+        "数据指纹" if lang == "zh" else "Data SHA-256": digest[:16],
+        "版本" if lang == "zh" else "Version": versions["shuangjian-eval"],
+        "生成时间" if lang == "zh" else "Generated": _now(),
+    }
+    run = ReportRun(run_id=run_id, out_dir=out_dir)
+    for region in chosen:
+        label = _REGION_LABEL[lang] if region == ALL_REGIONS else region
+        folder = out_dir / region_slug(region)
+        for name in notebooks:
+            params = {"data_path": str(data), "region": region, "lang": lang, **extra}
+            run.jobs.append(
+                Job(
+                    region=region,
+                    label=label,
+                    notebook=name,
+                    parameters=params,
+                    ipynb=str(folder / f"{name}.ipynb"),
+                    html=str(folder / f"{name}.html"),
+                )
+            )
+    started = _now()
+    _write_manifest(run, data, digest, versions, started, extra, lang)
+
+    workers = workers or os.cpu_count() or 1
+    done: list[Job] = []
+    bar = _progress(len(run.jobs), progress)
+    with ProcessPoolExecutor(max_workers=min(workers, max(len(run.jobs), 1))) as pool:
+        futures = {
+            pool.submit(_run_job, job, str(notebook_dir), footer, lang): job for job in run.jobs
+        }
+        for fut in as_completed(futures):
+            job = futures[fut]
+            try:
+                done.append(fut.result())
+            except Exception:  # the worker process itself died
+                job.status, job.error = "failed", traceback.format_exc(limit=1)
+                done.append(job)
+            bar.update(1)
+    bar.close()
+    position = {(j.region, j.notebook): i for i, j in enumerate(run.jobs)}
+    run.jobs = sorted(done, key=lambda j: position[(j.region, j.notebook)])
+    _write_manifest(run, data, digest, versions, started, extra, lang, finished=_now())
+    _write_index(run, lang, footer)
+    return run
+
+
+class _NoBar:
+    """A progress bar that shows nothing."""
+
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, show: bool):
+    if not show:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="report", desc="sje report")
+
+
+def _write_manifest(run, data, digest, versions, started, extra, lang, finished=None) -> None:
+    manifest = {
+        "run_id": run.run_id,
+        "data": {"path": str(data), "sha256": digest},
+        "parameters": {"lang": lang, **extra},
+        "versions": versions,
+        "started": started,
+        "finished": finished,
+        "status": None if finished is None else ("ok" if run.ok else "failed"),
+        "jobs": [
+            {
+                **asdict(j),
+                "ipynb": os.path.relpath(j.ipynb, run.out_dir),
+                "html": os.path.relpath(j.html, run.out_dir),
+            }
+            for j in run.jobs
+        ],
+    }
+    _atomic_write(run.manifest, json.dumps(manifest, ensure_ascii=False, indent=2, default=str))
+
+
+_INDEX = """<!DOCTYPE html>
+<html lang="{{ lang }}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{{ title }}</title><style>{{ css }}</style></head>
+<body>
+<header class="sje-masthead"><div class="sje-title">{{ title }}</div>
+<div class="sje-subtitle">{{ subtitle }}</div></header>
+<main class="sje-report">
+<table>
+<thead><tr><th>{{ h_region }}</th>{% for nb in notebooks %}<th>{{ nb }}</th>{% endfor %}</tr></thead>
+<tbody>
+{% for region, cells in rows %}<tr><td>{{ region }}</td>
+{% for job in cells %}<td>{% if job.status == 'ok' %}<a href="{{ job.href }}">{{ open_label }}</a>
+{% else %}<span class="sje-badge not-met">{{ failed_label }}</span>
+<div class="sje-note">{{ job.error }}</div>{% endif %}</td>{% endfor %}</tr>
+{% endfor %}
+</tbody></table>
+</main>
+<footer class="sje-footer">{% for k, v in footer.items() %}<span><b>{{ k }}</b> {{ v }}</span>{% endfor %}</footer>
+</body></html>
+"""
+
+
+def _write_index(run: ReportRun, lang: str, footer: dict[str, str]) -> None:
+    import jinja2
+
+    css = (
+        resources.files(__package__)
+        .joinpath("templates/sje_report/report.css")
+        .read_text(encoding="utf-8")
+    )
+    env = jinja2.Environment(autoescape=True)
+    names = list(dict.fromkeys(j.notebook for j in run.jobs))
+    rows = []
+    for region in dict.fromkeys(j.region for j in run.jobs):
+        cells = []
+        for name in names:
+            job = next(j for j in run.jobs if j.region == region and j.notebook == name)
+            cells.append(
+                {
+                    "status": job.status,
+                    "error": job.error or "",
+                    "href": os.path.relpath(job.html, run.out_dir),
+                }
+            )
+        rows.append((next(j.label for j in run.jobs if j.region == region), cells))
+    zh = lang == "zh"
+    n_failed = len(run.failed)
+    html = env.from_string(_INDEX).render(
+        lang=lang,
+        title="双减政策评估报告" if zh else "Double Reduction evaluation reports",
+        subtitle=(
+            f"运行 {run.run_id}:{len(run.jobs)} 份报告,失败 {n_failed} 份"
+            if zh
+            else f"Run {run.run_id}: {len(run.jobs)} reports, {n_failed} failed"
+        ),
+        css=css,
+        h_region="地区" if zh else "Region",
+        notebooks=[NOTEBOOKS[n][lang] for n in names],
+        rows=rows,
+        open_label="查看" if zh else "Open",
+        failed_label="失败" if zh else "Failed",
+        footer=footer,
+    )
+    _atomic_write(run.index, html)

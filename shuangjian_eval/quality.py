@@ -1,0 +1,187 @@
+"""Data-quality summaries of canonical survey data: sample sizes, missingness, weights.
+
+Plain descriptive tables for the data-quality notebook; no inference here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import codebook as _codebook
+
+__all__ = [
+    "describe_source",
+    "load_region",
+    "missingness",
+    "sample_size_table",
+    "sample_sizes",
+    "weight_summary",
+]
+
+ALL_REGIONS = "all"
+_SYNTH_NOTICE = {
+    "zh": "本数据为合成演示数据,不涉及任何真实个人。",
+    "en": "These are synthetic demonstration data; no real people are described.",
+}
+
+
+class Text(str):
+    """A string that a notebook shows as Markdown."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
+def load_region(path: str, region: str = ALL_REGIONS, columns: Sequence[str] | None = None):
+    """Read canonical Parquet, only the rows of one county (or all) and the columns asked for.
+
+    Raises
+    ------
+    ValueError
+        When the region is not in the data; the message lists the regions that are.
+    """
+    filters = None if region == ALL_REGIONS else [("county", "==", region)]
+    df = pd.read_parquet(path, columns=None if columns is None else list(columns), filters=filters)
+    if region != ALL_REGIONS and df.empty:
+        regions = pd.read_parquet(path, columns=["county"])["county"].dropna().unique()
+        raise ValueError(
+            f"region {region!r} is not in {path}; valid regions: {ALL_REGIONS}, "
+            + ", ".join(sorted(map(str, regions)))
+        )
+    return df
+
+
+def describe_source(df: pd.DataFrame, region: str = ALL_REGIONS, lang: str = "zh") -> Text:
+    """One paragraph on what the data cover, and whether they are synthetic."""
+    waves = sorted(int(w) for w in df["wave"].dropna().unique())
+    span = f"{waves[0]}–{waves[-1]}" if waves else "-"
+    n, schools = len(df), df["school_id"].nunique()
+    counties = df["county"].nunique()
+    synthetic = "synth" in df.attrs
+    if lang == "zh":
+        where = "全部地区" if region == ALL_REGIONS else str(region)
+        text = (
+            f"**范围**:{where},{counties} 个区县、{schools:,} 所学校,"
+            f"{len(waves)} 轮调查({span}),共 {n:,} 名受访者。"
+        )
+    else:
+        where = "all regions" if region == ALL_REGIONS else str(region)
+        text = (
+            f"**Coverage**: {where}, {counties} counties, {schools:,} schools, "
+            f"{len(waves)} waves ({span}), {n:,} respondents."
+        )
+    if synthetic:
+        text += " " + _SYNTH_NOTICE[lang]
+    return Text(text)
+
+
+def sample_sizes(df: pd.DataFrame, by: Sequence[str] = ("wave",)) -> pd.DataFrame:
+    """Respondents, schools (PSUs) and the sum of weights by the given columns.
+
+    ``respondents`` is the unweighted row count; ``weighted_n`` the estimated population the
+    rows stand for (the sum of sampling weights), which is not a sample size.
+    """
+    by = list(by)
+    g = df.groupby(by, observed=True, sort=True)
+    out = g.agg(
+        respondents=("respondent_id", "size"),
+        schools=("school_id", "nunique"),
+        weighted_n=("weight", "sum"),
+    )
+    return out.reset_index()
+
+
+def sample_size_table(
+    df: pd.DataFrame, rows: str = "stage", min_cell: int = 10, lang: str = "zh"
+) -> pd.DataFrame:
+    """Respondents by ``rows`` and wave, as text for publication.
+
+    Counts below ``min_cell`` are suppressed (shown as ``<min_cell``) so that no small group
+    can be singled out.
+    """
+    cb = _codebook.load()
+    counts = df.groupby([rows, "wave"], observed=True).size().unstack("wave", fill_value=0)
+    if rows in cb and cb[rows].categories:
+        labels = [cb[rows].category_label(c, lang) for c in counts.index]
+    else:
+        labels = [str(c) for c in counts.index]
+    counts.index = pd.Index(labels, dtype=object)
+    counts.loc["合计" if lang == "zh" else "Total"] = counts.sum()
+
+    def fmt(v: int) -> str:
+        return f"<{min_cell}" if 0 < v < min_cell else f"{v:,}"
+
+    table = counts.map(fmt)
+    table.index.name = cb.label(rows, lang)
+    table.columns = [str(c) for c in table.columns]
+    table.columns.name = cb.label("wave", lang)
+    return table
+
+
+def missingness(df: pd.DataFrame, by: str | None = "wave", lang: str = "zh") -> pd.DataFrame:
+    """Share of missing values of each observed codebook variable (by wave when given).
+
+    Derived variables are left out: their missingness follows from their sources (and, for
+    ``homework_within_limit``, from senior grades, which the limit does not cover).
+    """
+    cb = _codebook.load()
+    cols = [c for c in cb.observed if c in df.columns and c not in (by,)]
+    miss = df[cols].isna()
+    if by is None:
+        table = miss.mean().to_frame("missing_share")
+    else:
+        table = miss.groupby(df[by], observed=True).mean().T
+        table.columns = [str(c) for c in table.columns]
+    table.index = [cb.label(c, lang) for c in table.index]
+    table.index.name = "变量" if lang == "zh" else "variable"
+    return table
+
+
+_WEIGHT_COLUMNS = {
+    "n": ("样本量", "n"),
+    "min": ("最小值", "min"),
+    "median": ("中位数", "median"),
+    "max": ("最大值", "max"),
+    "max_over_min": ("最大/最小", "max/min"),
+    "cv": ("变异系数", "CV"),
+    "kish_deff": ("Kish设计效应", "Kish deff"),
+    "effective_n": ("有效样本量", "effective n"),
+}
+
+
+def weight_summary(
+    df: pd.DataFrame, by: str = "wave", weight: str = "weight", lang: str | None = None
+) -> pd.DataFrame:
+    """Spread of the sampling weights and Kish's design effect due to unequal weighting.
+
+    Kish's ``deff_w = n * sum(w^2) / (sum w)^2 = 1 + cv^2`` (population CV); the effective
+    sample size from weighting alone is ``n / deff_w``. With ``lang`` the columns carry
+    display labels; without it, snake_case names.
+    """
+    grouped = df.groupby(by, observed=True)[weight]
+    w = df[weight].to_numpy(dtype=float)
+    key = df[by]
+    sums = grouped.sum()
+    out = pd.DataFrame(
+        {
+            "n": grouped.size(),
+            "min": grouped.min(),
+            "median": grouped.median(),
+            "max": grouped.max(),
+        }
+    )
+    out["max_over_min"] = out["max"] / out["min"]
+    sq = pd.Series(w**2, index=df.index).groupby(key, observed=True).sum()
+    out["kish_deff"] = out["n"] * sq / sums**2
+    out["cv"] = np.sqrt(out["kish_deff"] - 1.0)
+    out["effective_n"] = out["n"] / out["kish_deff"]
+    out = out[list(_WEIGHT_COLUMNS)].reset_index()
+    if lang is not None:
+        cb = _codebook.load()
+        i = 0 if lang == "zh" else 1
+        out = out.rename(columns={k: v[i] for k, v in _WEIGHT_COLUMNS.items()})
+        out = out.rename(columns={by: cb.label(by, lang)})
+    return out

@@ -1,0 +1,56 @@
+"""Notebooks: committed without outputs, paired with their py:percent twins, kernel "python3",
+a typed ``parameters`` cell, and no function or class definitions (logic lives in the package)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, f"no notebooks in {NOTEBOOK_DIR}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs, f"{path.name}: outputs committed"
+            assert cell.execution_count is None, f"{path.name}: execution count committed"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_paired_twin_has_not_drifted(path):
+    twin = path.with_suffix(".py")
+    assert twin.exists(), f"{path.name} has no py:percent twin"
+    a = nbformat.read(path, as_version=4)
+    b = jupytext.read(twin)
+    strip = [(c.cell_type, c.source.strip()) for c in a.cells]
+    strip_twin = [(c.cell_type, c.source.strip()) for c in b.cells]
+    assert strip == strip_twin, f"{path.name} and {twin.name} differ: run `jupytext --sync`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_kernel_parameters_and_thinness(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "python3"  # papermill finds the venv's kernel
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, "exactly one cell tagged 'parameters'"
+    for line in params[0].source.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            assert re.match(r"^\w+: \w[\w\[\], ]* = .+  # .+", line), (
+                f"untyped or uncommented: {line}"
+            )
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not re.search(r"^\s*(def|class) ", cell.source, re.M), (
+                "logic belongs in the package"
+            )

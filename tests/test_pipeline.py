@@ -1,0 +1,157 @@
+"""Report runs end to end: papermill executes real notebooks, nbconvert renders offline HTML.
+
+Expected values are the known content of a small synthetic survey (its counties and row counts).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+import shuangjian_eval as sje
+from shuangjian_eval import cli, pipeline
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+@pytest.fixture(scope="module")
+def survey(tmp_path_factory) -> Path:
+    df = sje.synth.generate(
+        n_schools=24, students_per_school=12, n_counties=3, waves=(2020, 2022), seed=3
+    )
+    path = tmp_path_factory.mktemp("data") / "survey.parquet"
+    df.to_parquet(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def run(survey, tmp_path_factory):
+    county = pipeline.list_regions(survey)[0]
+    out = tmp_path_factory.mktemp("reports")
+    return pipeline.run_report(
+        survey,
+        out=out,
+        run_id="t",
+        regions=f"all,{county}",
+        notebook_dir=NOTEBOOK_DIR,
+        workers=2,
+        progress=False,
+    )
+
+
+def test_run_writes_reports_index_and_manifest(run, survey):
+    assert run.ok, [j.error for j in run.failed]
+    assert len(run.jobs) == 2
+    for job in run.jobs:
+        assert Path(job.ipynb).exists() and Path(job.html).exists()
+    manifest = json.loads(run.manifest.read_text(encoding="utf-8"))
+    assert manifest["status"] == "ok"
+    assert manifest["data"]["sha256"] == pipeline.data_hash(survey)
+    assert {j["status"] for j in manifest["jobs"]} == {"ok"}
+    assert manifest["versions"]["pandas"] == pd.__version__
+    index = run.index.read_text(encoding="utf-8")
+    assert "全部地区" in index and run.jobs[1].region in index
+
+
+def test_html_is_offline_code_free_and_chinese(run):
+    html = Path(run.jobs[0].html).read_text(encoding="utf-8")
+    assert '<html lang="zh">' in html
+    assert "样本量" in html and "抽样权重" in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "loads from another host"
+    assert "import shuangjian_eval" not in html, "code shown to readers"
+    assert 'class="jp-InputPrompt' not in html  # no prompts
+    assert "数据指纹" in html  # footer with the data hash
+
+
+def test_executed_notebook_counts_match_the_data(run, survey):
+    df = pd.read_parquet(survey)
+    nb = nbformat.read(run.jobs[0].ipynb, as_version=4)
+    text = "\n".join(
+        str(o.get("data", {}).get("text/markdown", ""))
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    )
+    assert f"{len(df):,} 名受访者" in text
+
+
+def test_failing_region_is_reported_and_others_complete(survey, tmp_path):
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    shutil.copy(NOTEBOOK_DIR / "00_data_quality.ipynb", nb_dir)
+    nb = nbformat.read(nb_dir / "00_data_quality.ipynb", as_version=4)
+    regions = pipeline.list_regions(survey)
+    bad = regions[1]
+    nb.cells.insert(
+        3,
+        nbformat.v4.new_code_cell(
+            f"if region == {bad!r}:\n    raise RuntimeError('boom in ' + region)"
+        ),
+    )
+    nbformat.write(nb, nb_dir / "00_data_quality.ipynb")
+    run = pipeline.run_report(
+        survey,
+        out=tmp_path / "out",
+        run_id="f",
+        regions="each",
+        notebook_dir=nb_dir,
+        workers=2,
+        progress=False,
+    )
+    status = {j.region: j.status for j in run.jobs}
+    assert status[bad] == "failed"
+    assert all(s == "ok" for r, s in status.items() if r != bad)
+    failed = run.failed[0]
+    assert "boom in" in failed.error and not Path(failed.html).exists()
+    manifest = json.loads(run.manifest.read_text(encoding="utf-8"))
+    assert manifest["status"] == "failed"
+    assert "boom in" in run.index.read_text(encoding="utf-8")
+    for job in run.jobs:
+        if job.status == "ok":
+            assert Path(job.html).exists()
+
+
+def test_unknown_parameter_stops_before_anything_runs(survey, tmp_path):
+    with pytest.raises(pipeline.ParameterError, match=r"unknown parameter 'min_cel'.*min_cell"):
+        pipeline.run_report(
+            survey,
+            out=tmp_path,
+            parameters={"min_cel": 5},
+            notebook_dir=NOTEBOOK_DIR,
+            progress=False,
+        )
+    with pytest.raises(pipeline.ParameterError, match="must be int"):
+        pipeline.run_report(
+            survey,
+            out=tmp_path,
+            parameters={"min_cell": "ten"},
+            notebook_dir=NOTEBOOK_DIR,
+            progress=False,
+        )
+    assert not any(tmp_path.iterdir()), "nothing may be written before parameters are valid"
+
+
+def test_cli_region_not_in_data_exits_2_with_one_line(survey, tmp_path, capsys):
+    code = cli.main(
+        [
+            "report",
+            "--data",
+            str(survey),
+            "--regions",
+            "火星县",
+            "--out",
+            str(tmp_path),
+            "--notebook-dir",
+            str(NOTEBOOK_DIR),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "火星县" in err and "valid regions" in err
+    assert "Traceback" not in err
