@@ -38,10 +38,10 @@ sje.quality.describe_source(df, region=region, lang=lang)
 # 受访人数为未加权人数;加权人数为样本所代表的学生总数(抽样权重之和),不是样本量。
 
 # %%
-sje.quality.sample_size_table(df, rows="stage", min_cell=min_cell, lang=lang)
+sje.quality.sample_size_table(df, rows="stage", min_cell=min_cell, lang=lang).style.hide(axis="index")
 
 # %%
-sje.quality.sample_size_table(df, rows="county", min_cell=min_cell, lang=lang)
+sje.quality.sample_size_table(df, rows="county", min_cell=min_cell, lang=lang).style.hide(axis="index")
 
 # %% [markdown]
 # ## 2. 缺失情况 · Missing values

@@ -444,7 +444,7 @@ def _write_manifest(run, data, digest, versions, started, extra, lang, finished=
 _INDEX = """<!DOCTYPE html>
 <html lang="{{ lang }}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>{{ title }}</title><style>{{ css }}</style></head>
+<title>{{ title }}</title><style>{{ css | safe }}</style></head>
 <body>
 <header class="sje-masthead"><div class="sje-title">{{ title }}</div>
 <div class="sje-subtitle">{{ subtitle }}</div></header>

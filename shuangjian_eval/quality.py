@@ -115,28 +115,29 @@ def sample_size_table(
         return f"<{min_cell}" if 0 < v < min_cell else f"{v:,}"
 
     table = counts.map(fmt)
-    table.index.name = cb.label(rows, lang)
     table.columns = [str(c) for c in table.columns]
-    table.columns.name = cb.label("wave", lang)
-    return table
+    table.index.name = cb.label(rows, lang)
+    return table.reset_index()
 
 
 def missingness(df: pd.DataFrame, by: str | None = "wave", lang: str = "zh") -> pd.DataFrame:
-    """Share of missing values of each observed codebook variable (by wave when given).
+    """Share of missing values of each observed, optional codebook variable (by wave).
+
+    Required variables are left out: a row without them is rejected on ingest.
 
     Derived variables are left out: their missingness follows from their sources (and, for
     ``homework_within_limit``, from senior grades, which the limit does not cover).
     """
     cb = _codebook.load()
-    cols = [c for c in cb.observed if c in df.columns and c not in (by,)]
+    cols = [c for c in cb.observed if c in df.columns and c != by and not cb[c].required]
     miss = df[cols].isna()
     if by is None:
         table = miss.mean().to_frame("missing_share")
     else:
         table = miss.groupby(df[by], observed=True).mean().T
         table.columns = [str(c) for c in table.columns]
-    table.index = [cb.label(c, lang) for c in table.index]
-    table.index.name = "变量" if lang == "zh" else "variable"
+    table.index = pd.Index([cb.label(c, lang) for c in table.index])
+    table.columns.name = "变量" if lang == "zh" else "variable"
     return table
 
 
@@ -182,6 +183,7 @@ def weight_summary(
     if lang is not None:
         cb = _codebook.load()
         i = 0 if lang == "zh" else 1
+        out[by] = out[by].astype(str)  # a wave is a label, not a number to format
         out = out.rename(columns={k: v[i] for k, v in _WEIGHT_COLUMNS.items()})
         out = out.rename(columns={by: cb.label(by, lang)})
     return out
