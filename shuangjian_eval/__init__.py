@@ -17,7 +17,8 @@ except PackageNotFoundError:  # running from a source tree without installation
 
 _SUBMODULES = (
     "codebook", "policy", "io", "validate", "privacy", "synth", "examples", "quality",
-    "results", "survey", "pipeline",
+    "results", "survey", "effects", "targets", "narrative", "formatting", "tables", "plots",
+    "pipeline",
 )  # fmt: skip
 # public name -> module that defines it
 _NAMES = {
@@ -25,6 +26,20 @@ _NAMES = {
     "IngestResult": "validate",
     "IngestError": "validate",
     "SurveyDesign": "survey",
+    "EstimateResult": "results",
+    "before_after": "effects",
+    "did": "effects",
+    "event_study": "effects",
+    "staggered_did": "effects",
+    "ordinal_logit": "effects",
+    "cronbach_alpha": "effects",
+    "mcdonald_omega": "effects",
+    "item_total": "effects",
+    "by_group": "effects",
+    "adjust_pvalues": "effects",
+    "minimum_detectable_effect": "effects",
+    "schools_needed": "effects",
+    "scorecard": "targets",
 }
 
 __all__ = ["__version__", *_SUBMODULES, *_NAMES]
