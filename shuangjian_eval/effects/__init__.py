@@ -2,36 +2,36 @@
 ordinal models, scale reliability, heterogeneity and power.
 
 General estimation code: every estimator takes a DataFrame first and column names by string,
-and returns a :class:`shuangjian_eval.results.EstimateResult`. Nothing here reads the codebook.
-Modules load on first use.
+and returns a :class:`shuangjian_eval.results.EstimateResult` (or a subclass). Nothing here
+reads the codebook.
+
+The functions are imported here by name, after their modules: ``effects.did`` is the function
+``did``, not the module ``effects/did.py`` that defines it.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .before_after import before_after
+from .did import did
+from .event_study import event_study
+from .heterogeneity import adjust_pvalues, by_group, weighted_quantile_groups
+from .ordinal import ordinal_logit
+from .power import minimum_detectable_effect, schools_needed
+from .scales import cronbach_alpha, item_total, mcdonald_omega
+from .staggered import staggered_did
 
-# public name -> module in this package that defines it
-_NAMES = {
-    "before_after": "before_after",
-    "did": "did",
-    "event_study": "event_study",
-    "staggered_did": "staggered",
-    "ordinal_logit": "ordinal",
-    "cronbach_alpha": "scales",
-    "mcdonald_omega": "scales",
-    "item_total": "scales",
-    "by_group": "heterogeneity",
-    "adjust_pvalues": "heterogeneity",
-    "weighted_quantile_groups": "heterogeneity",
-    "minimum_detectable_effect": "power",
-    "schools_needed": "power",
-}
-
-__all__ = list(_NAMES)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _NAMES:
-        return getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
-    raise AttributeError(f"module 'shuangjian_eval.effects' has no attribute {name!r}")
+__all__ = [
+    "adjust_pvalues",
+    "before_after",
+    "by_group",
+    "cronbach_alpha",
+    "did",
+    "event_study",
+    "item_total",
+    "mcdonald_omega",
+    "minimum_detectable_effect",
+    "ordinal_logit",
+    "schools_needed",
+    "staggered_did",
+    "weighted_quantile_groups",
+]

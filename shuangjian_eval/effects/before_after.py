@@ -1,0 +1,192 @@
+"""Before/after comparison of means: ``before_after``.
+
+Three designs, one result (term ``"after - before"``):
+
+- independent samples (repeated cross-sections): difference of (weighted) means. Without
+  ``cluster`` each period's variance is its own with ``n/(n-1)`` (unweighted: Welch's t test,
+  Welch-Satterthwaite df); with ``cluster`` the influence values of the difference are summed
+  within clusters, which may span both periods (the same schools), times ``G/(G-1)``, t with
+  ``G - 1`` df;
+- paired (``unit=``, a panel): the (weighted) mean of within-unit differences; units seen in
+  only one of the two periods are left out (unweighted: the paired t test);
+- design-based (``design=``): delegated to ``SurveyDesign.mean_diff`` (Taylor linearisation
+  with strata and PSUs).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..results import EstimateResult, invalid_row
+from ._fe import check_columns, check_options, factorize, to_float
+
+__all__ = ["TERM", "before_after"]
+
+TERM = "after - before"
+_OPTIONS = ("unit", "weights", "cluster", "design", "level")
+
+
+def before_after(
+    df: pd.DataFrame,
+    *,
+    outcome: str,
+    period: str,
+    before: Any,
+    after: Any,
+    unit: str | None = None,
+    weights: str | None = None,
+    cluster: str | None = None,
+    design: Any = None,
+    level: float = 0.95,
+    **unknown: Any,
+) -> EstimateResult:
+    """Change in the mean of ``outcome`` from period ``before`` to period ``after``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Long data, one row per observation and period; not modified.
+    outcome : str
+        Numeric (or boolean) outcome.
+    period : str
+        Period column; rows where it equals ``before`` or ``after`` are used.
+    before, after : scalar
+        The two period values.
+    unit : str, optional
+        Unit identifier for a paired (panel) comparison: one row per unit and period.
+    weights : str, optional
+        Sampling weights (not frequency weights). Paired: the unit's weight in ``before``.
+    cluster : str, optional
+        Cluster column for the standard error (e.g. ``"school_id"``).
+    design : SurveyDesign, optional
+        A design built on ``df`` (an object with ``mean_diff(variables, between=...)``); the
+        estimate is then design-based and ``unit``, ``weights`` and ``cluster`` must be None.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    EstimateResult
+        One row ``"after - before"`` with ``mean_before``, ``mean_after``, ``n_before``,
+        ``n_after`` (paired: ``n`` pairs), ``df``. An empty period comes back invalid.
+
+    Raises
+    ------
+    ValueError
+        Unknown option; ``design`` combined with ``unit``/``weights``/``cluster``; a unit seen
+        twice in a period.
+    KeyError
+        A named column is missing.
+    """
+    check_options("before_after", unknown, _OPTIONS)
+    check_columns(df, [outcome, period, unit, weights, cluster])
+    options = {"outcome": outcome, "period": period, "before": before, "after": after,
+               "unit": unit, "weights": weights, "cluster": cluster,
+               "design": None if design is None else type(design).__name__}  # fmt: skip
+    if design is not None:
+        if unit is not None or weights is not None or cluster is not None:
+            raise ValueError("design= carries weights and PSUs: unit/weights/cluster must be None")
+        if not hasattr(design, "mean_diff"):
+            raise ValueError("design must be a SurveyDesign (an object with mean_diff)")
+        if getattr(design, "data", df) is not df:
+            raise ValueError("design= was built on another DataFrame than df")
+        res = design.mean_diff(outcome, between=(period, before, after), level=level)
+        table = res.to_frame()
+        table["term"] = TERM
+        keep = ["term", "mean_first", "mean_second", "estimate", "std_error", "df", "n", "N",
+                "valid", "reason"]  # fmt: skip
+        table = table[[c for c in keep if c in table]].rename(
+            columns={"mean_first": "mean_before", "mean_second": "mean_after"}
+        )
+        return EstimateResult.from_estimates(
+            table, method="before_after[design]", options=options, nobs=res.nobs, level=level
+        )
+    y = to_float(df, outcome)
+    is_b = (df[period] == before).fillna(False).to_numpy(dtype=bool)
+    is_a = (df[period] == after).fillna(False).to_numpy(dtype=bool)
+    w = to_float(df, weights) if weights else np.ones(len(df))
+    ok = (is_b | is_a) & ~np.isnan(y) & ~np.isnan(w)
+    cl = factorize(df, cluster) if cluster else None
+    if cl is not None:
+        ok &= cl.codes >= 0
+    if (w[ok] <= 0).any():
+        raise ValueError(f"weights column {weights!r} must be positive")
+    if unit is not None:
+        return _paired(df, y, w, is_b, is_a, ok, unit, cl, options, level)
+    nb, na = int((ok & is_b).sum()), int((ok & is_a).sum())
+    if nb == 0 or na == 0:
+        why = f"no observed {outcome!r} where {period}={before if nb == 0 else after!r}"
+        return _invalid(why, options, nb + na, level, n_before=nb, n_after=na)
+    sums = {}
+    infl = np.zeros(len(df))
+    var_parts = []
+    for key, mask, sign in (("before", ok & is_b, -1.0), ("after", ok & is_a, 1.0)):
+        wm = w[mask]
+        mean = float(wm @ y[mask]) / wm.sum()
+        sums[key] = mean
+        z = wm * (y[mask] - mean) / wm.sum()
+        infl[mask] = sign * z
+        m = mask.sum()
+        var_parts.append((m / (m - 1) if m > 1 else np.nan) * float(z @ z))
+    if cl is None:
+        var = sum(var_parts)
+        parts = [(v, int((ok & s).sum()) - 1) for v, s in zip(var_parts, (is_b, is_a), strict=True)]
+        ddf = var**2 / sum(v**2 / d for v, d in parts if d > 0) if var > 0 else np.nan
+    else:
+        codes, g = np.unique(cl.codes[ok], return_inverse=True)
+        tot = np.bincount(g, weights=infl[ok], minlength=codes.size)
+        var = codes.size / (codes.size - 1) * float(tot @ tot) if codes.size > 1 else np.nan
+        ddf = float(codes.size - 1)
+    table = pd.DataFrame([{"term": TERM, "mean_before": sums["before"], "mean_after": sums["after"],
+                           "estimate": sums["after"] - sums["before"], "std_error": np.sqrt(var),
+                           "df": ddf, "n_before": nb, "n_after": na}])  # fmt: skip
+    return EstimateResult.from_estimates(
+        table, method="before_after", options=options, nobs=nb + na, level=level
+    )
+
+
+def _paired(df, y, w, is_b, is_a, ok, unit, cl, options, level) -> EstimateResult:  # type: ignore[no-untyped-def]
+    u = factorize(df, unit)
+    ok = ok & (u.codes >= 0)
+    rows_b, rows_a = np.flatnonzero(ok & is_b), np.flatnonzero(ok & is_a)
+    for rows, name in ((rows_b, "before"), (rows_a, "after")):
+        if np.bincount(u.codes[rows], minlength=u.n_levels).max(initial=0) > 1:
+            raise ValueError(f"unit {unit!r} appears more than once in the {name} period")
+    yb, ya = np.full(u.n_levels, np.nan), np.full(u.n_levels, np.nan)
+    yb[u.codes[rows_b]], ya[u.codes[rows_a]] = y[rows_b], y[rows_a]
+    wu = np.full(u.n_levels, np.nan)
+    wu[u.codes[rows_b]] = w[rows_b]
+    pair = ~np.isnan(yb) & ~np.isnan(ya)
+    n = int(pair.sum())
+    if n < 2:
+        return _invalid("fewer than 2 units observed in both periods", options, 2 * n, level, n=n)
+    d, wp = ya[pair] - yb[pair], wu[pair]
+    mean = float(wp @ d) / wp.sum()
+    z = wp * (d - mean) / wp.sum()
+    if cl is None:
+        var, ddf = n / (n - 1) * float(z @ z), float(n - 1)
+    else:
+        cu = np.full(u.n_levels, -1)
+        cu[u.codes[rows_b]] = cl.codes[rows_b]
+        codes, g = np.unique(cu[pair], return_inverse=True)
+        tot = np.bincount(g, weights=z, minlength=codes.size)
+        var = codes.size / (codes.size - 1) * float(tot @ tot) if codes.size > 1 else np.nan
+        ddf = float(codes.size - 1)
+    mb, ma = float(wp @ yb[pair]) / wp.sum(), float(wp @ ya[pair]) / wp.sum()
+    table = pd.DataFrame([{"term": TERM, "mean_before": mb, "mean_after": ma, "estimate": mean,
+                           "std_error": np.sqrt(var), "df": ddf, "n": n}])  # fmt: skip
+    return EstimateResult.from_estimates(
+        table, method="before_after[paired]", options=options, nobs=2 * n, level=level
+    )
+
+
+def _invalid(reason: str, options: dict[str, Any], nobs: int, level: float, **extra: Any):  # type: ignore[no-untyped-def]
+    table = pd.DataFrame([invalid_row(TERM, reason, **extra)])
+    return EstimateResult.from_estimates(
+        table, method="before_after", options=options, nobs=nobs, level=level
+    )
+
+

@@ -1,0 +1,234 @@
+"""Difference-in-differences for the 2 x 2 design: ``did``.
+
+The regression is ``outcome ~ 1 + treated + post + treated:post (+ covariates)`` by OLS, or
+WLS with sampling weights, optionally with fixed effects absorbed by a within transformation
+(``absorb=("school_id", "wave")``), in which case the intercept and the main effects that the
+fixed effects make collinear (``treated`` constant within school, ``post`` within wave) are
+dropped. The term of interest is always named ``"treated:post"``, whatever the columns are
+called. Covariance conventions are those of R ``fixest`` (see :mod:`._fe`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..results import invalid_row
+from ._fe import (
+    COV_TYPES,
+    Factor,
+    RegressionResult,
+    as_names,
+    check_binary,
+    check_choice,
+    check_columns,
+    check_options,
+    factorize,
+    fit_wls,
+    table_from_fit,
+    to_float,
+)
+
+__all__ = ["FOCUS", "did"]
+
+#: Name of the difference-in-differences term in every :func:`did` result.
+FOCUS = "treated:post"
+_OPTIONS = ("covariates", "weights", "absorb", "cluster", "cov_type", "level")
+
+
+def _prepare(
+    df: pd.DataFrame,
+    numeric: list[str],
+    *,
+    weights: str | None,
+    absorb: list[str],
+    cluster: str | None,
+) -> dict[str, Any]:
+    """Numeric arrays, factors and the mask of complete rows (missing anywhere: left out)."""
+    arrays = {c: to_float(df, c) for c in dict.fromkeys(numeric)}
+    w = to_float(df, weights) if weights else None
+    factors = {
+        c: factorize(df, c) for c in dict.fromkeys([*absorb, *([cluster] if cluster else [])])
+    }
+    bad = np.zeros(len(df), dtype=bool)
+    for a in arrays.values():
+        bad |= np.isnan(a)
+    for f in factors.values():
+        bad |= f.codes < 0
+    if w is not None:
+        bad |= np.isnan(w)
+        if (w[~bad] <= 0).any() or not np.isfinite(w[~bad]).all():
+            raise ValueError(f"weights column {weights!r} must be positive and finite")
+    keep = None if not bad.any() else ~bad
+    if keep is not None:
+        arrays = {c: a[keep] for c, a in arrays.items()}
+        w = None if w is None else w[keep]
+    factors = {c: f.subset(keep) for c, f in factors.items()}
+    return {"arrays": arrays, "w": w, "factors": factors, "n_missing": int(bad.sum())}
+
+
+def resolve_cov_type(cov_type: str, cluster: str | None) -> str:
+    """Effective covariance type: "HC1" with ``cluster=`` is its clustered form, CR1."""
+    check_choice("cov_type", cov_type, COV_TYPES)
+    if cov_type == "nonrobust" and cluster is not None:
+        raise ValueError("cov_type='nonrobust' cannot be combined with cluster=")
+    return "cluster" if cluster is not None else cov_type
+
+
+def did(
+    df: pd.DataFrame,
+    *,
+    outcome: str,
+    treated: str,
+    post: str,
+    covariates: Sequence[str] = (),
+    weights: str | None = None,
+    absorb: Sequence[str] = (),
+    cluster: str | None = None,
+    cov_type: str = "HC1",
+    level: float = 0.95,
+    **unknown: Any,
+) -> RegressionResult:
+    """Difference-in-differences estimate of the 2 x 2 design by (weighted) least squares.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per observation (respondent x wave); not modified.
+    outcome : str
+        Numeric outcome column.
+    treated, post : str
+        0/1 (or boolean) columns: the treated group, and the post-policy period.
+    covariates : sequence of str
+        Further numeric regressors.
+    weights : str, optional
+        Sampling weights: WLS; they scale the estimating equations, they are not frequency
+        weights (``nobs`` counts rows).
+    absorb : sequence of str
+        Fixed effects absorbed by a within transformation (weighted when ``weights`` given),
+        e.g. ``("school_id", "wave")``; never dummy columns. Terms collinear with them are
+        dropped and listed in ``notes``.
+    cluster : str, optional
+        Cluster column (e.g. ``"school_id"``). Given, the covariance is cluster-robust (CR1)
+        whatever ``cov_type`` says, unless it says ``"nonrobust"`` (an error).
+    cov_type : {"nonrobust", "HC1", "cluster"}
+        ``"cluster"`` without ``cluster=`` treats every row as its own cluster, which equals
+        ``"HC1"``. Small-sample factors as R ``fixest``: CR1 is
+        ``G/(G-1) * (N-1)/(N-K)`` where ``K`` excludes the fixed effects nested in the cluster
+        (school fixed effects within school clusters), t with ``G - 1`` df; HC1 is
+        ``N/(N-K)`` and nonrobust ``SSR/(N-K)``, t with ``N - K`` df.
+    level : float
+        Confidence level of the intervals in the table.
+
+    Returns
+    -------
+    RegressionResult
+        ``estimate``, ``std_error``, ``p_value``, ``conf_int`` and ``valid`` refer to the
+        term ``"treated:post"``; ``to_frame()`` has every coefficient (``"(intercept)"``,
+        ``"treated"``, ``"post"``, ``"treated:post"``, covariates by name) and ``vcov`` their
+        covariance. Without treated or untreated rows, pre or post rows, or when
+        ``treated:post`` is collinear with the fixed effects or covariates, the term comes back
+        invalid with the reason.
+
+    Raises
+    ------
+    ValueError
+        Unknown option (the message lists the valid ones), bad option value, non-binary
+        ``treated``/``post``, non-positive weights.
+    KeyError
+        A named column is missing (the message lists the columns).
+
+    Examples
+    --------
+    >>> import shuangjian_eval as sje
+    >>> df = sje.synth.generate(n_schools=40, students_per_school=20, waves=(2020, 2022))
+    >>> df["compulsory"] = (df["grade"] <= 9).astype(int)
+    >>> df["post"] = (df["wave"] == 2022).astype(int)
+    >>> r = did(df, outcome="homework_min_weekday", treated="compulsory", post="post",
+    ...         weights="weight", cluster="school_id")
+    >>> r.terms[-1], r.estimate < 0
+    ('treated:post', True)
+    """
+    check_options("did", unknown, _OPTIONS)
+    covariates = as_names(covariates, "covariates")
+    absorb = as_names(absorb, "absorb")
+    cov = resolve_cov_type(cov_type, cluster)
+    check_columns(df, [outcome, treated, post, *covariates, weights, *absorb, cluster])
+    options = {
+        "outcome": outcome,
+        "treated": treated,
+        "post": post,
+        "covariates": tuple(covariates),
+        "weights": weights,
+        "absorb": tuple(absorb),
+        "cluster": cluster,
+        "cov_type": cov,
+    }
+    prep = _prepare(
+        df, [outcome, treated, post, *covariates], weights=weights, absorb=absorb, cluster=cluster
+    )
+    a, w = prep["arrays"], prep["w"]
+    d, p = a[treated], a[post]
+    check_binary(d, treated)
+    check_binary(p, post)
+    notes = (
+        [f"{prep['n_missing']} row(s) with missing values left out"] if prep["n_missing"] else []
+    )
+    n = d.size
+    reason = ""
+    if n == 0:
+        reason = "no complete rows"
+    elif not (d == 1).any():
+        reason = f"no treated rows ({treated} == 1)"
+    elif not (d == 0).any():
+        reason = f"no untreated rows ({treated} == 0)"
+    elif not (p == 1).any():
+        reason = f"no post-period rows ({post} == 1)"
+    elif not (p == 0).any():
+        reason = f"no pre-period rows ({post} == 0)"
+    elif not ((d == 1) & (p == 1)).any():
+        reason = "no treated rows in the post period"
+    if reason:
+        return _invalid(reason, options, n, level, notes)
+    cols = [d, p, d * p, *(a[c] for c in covariates)]
+    names = ["treated", "post", FOCUS, *covariates]
+    factors: dict[str, Factor] = prep["factors"]
+    fit = fit_wls(
+        a[outcome],
+        cols,
+        names,
+        weights=w,
+        absorb=[factors[c] for c in absorb],
+        cluster=factors[cluster] if cluster else None,
+        cov_type=cov,
+    )
+    if fit.dropped:
+        notes.append(f"dropped as collinear with the fixed effects or other terms: {fit.dropped}")
+    if fit.n_clusters is not None:
+        notes.append(f"{fit.n_clusters} clusters; K = {fit.df_k} for the small-sample factor")
+    if FOCUS not in fit.names:
+        return _invalid(
+            "treated:post is collinear with the fixed effects or covariates", options, n, level,
+            notes,
+        )  # fmt: skip
+    table = table_from_fit(fit)
+    res = RegressionResult.from_estimates(table, method="did", options=options, nobs=n, level=level)
+    res.focus = FOCUS
+    res.vcov = pd.DataFrame(fit.vcov, index=fit.names, columns=fit.names)
+    res.notes = tuple(notes)
+    return res
+
+
+def _invalid(
+    reason: str, options: dict[str, Any], n: int, level: float, notes: list[str]
+) -> RegressionResult:
+    table = pd.DataFrame([invalid_row(FOCUS, reason, df=np.nan)])
+    res = RegressionResult.from_estimates(table, method="did", options=options, nobs=n, level=level)
+    res.focus = FOCUS
+    res.notes = tuple(notes)
+    return res
+
+
