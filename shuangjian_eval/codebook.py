@@ -195,7 +195,7 @@ def cast(df: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
                     s = pd.Categorical(s.astype("string"), categories=cats, ordered=v.ordered)
                     s = pd.Series(s, index=df.index, name=col)
                 elif not isinstance(s.dtype, pd.CategoricalDtype):
-                    s = s.astype("string").astype("category")
+                    s = s.astype("category")
             elif str(s.dtype) != v.pandas_dtype:
                 s = s.astype(v.pandas_dtype)
         out[col] = s
