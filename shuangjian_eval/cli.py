@@ -32,6 +32,12 @@ def _param(text: str) -> tuple[str, Any]:
     return name.strip(), yaml.safe_load(value)
 
 
+def _notebook_names() -> list[str]:
+    from .pipeline import NOTEBOOKS
+
+    return list(NOTEBOOKS)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="sje", description="Evaluate the Double Reduction (双减) policy from survey data."
@@ -76,9 +82,20 @@ def _parser() -> argparse.ArgumentParser:
         default="all",
         help="'all' (one report on all data), 'each' (every county), or a,b,c",
     )
-    r.add_argument("--notebooks", default="00_data_quality", help="comma-separated names")
+    r.add_argument(
+        "--notebooks",
+        default="all",
+        help="'all' or comma-separated names: " + ", ".join(_notebook_names()),
+    )
     r.add_argument("--notebook-dir", type=Path, default=Path("notebooks"))
     r.add_argument("--workers", type=int, help="worker processes (default: cores)")
+    r.add_argument(
+        "--executor",
+        default="local",
+        choices=("local", "dask"),
+        help="local process pool, or a Dask cluster",
+    )
+    r.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786")
     r.add_argument("--lang", default="zh", choices=("zh", "en"))
     r.add_argument(
         "-p",

@@ -14,6 +14,7 @@ before anything runs.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import importlib.metadata as md
 import json
@@ -38,10 +39,17 @@ __all__ = [
     "run_report",
 ]
 
-# Notebooks a run can execute, with their display titles.
+# Notebooks a run can execute, in report order, with their display titles.
 NOTEBOOKS: dict[str, dict[str, str]] = {
-    "00_data_quality": {"zh": "数据质量报告", "en": "Data quality report"},
+    "90_policy_report": {"zh": "政策评估报告", "en": "Policy evaluation report"},
+    "00_data_quality": {"zh": "数据质量", "en": "Data quality"},
+    "10_homework_and_sleep": {"zh": "作业与睡眠", "en": "Homework and sleep"},
+    "20_tutoring": {"zh": "校外培训", "en": "Off-campus tutoring"},
+    "30_parental_anxiety": {"zh": "家长焦虑", "en": "Parental anxiety"},
+    "40_causal_effects": {"zh": "因果效应", "en": "Causal effects"},
+    "50_heterogeneity": {"zh": "群体差异", "en": "Heterogeneity"},
 }
+EXECUTORS = ("local", "dask")
 ALL_REGIONS = "all"
 _REGION_LABEL = {"zh": "全部地区", "en": "All regions"}
 _DEPENDENCIES = (
@@ -310,12 +318,14 @@ def run_report(
     out: str | Path = "reports",
     run_id: str | None = None,
     regions: str | Sequence[str] = ALL_REGIONS,
-    notebooks: Iterable[str] = ("00_data_quality",),
+    notebooks: Iterable[str] = tuple(NOTEBOOKS),
     notebook_dir: str | Path = "notebooks",
     workers: int | None = None,
     lang: str = "zh",
     parameters: dict[str, Any] | None = None,
     progress: bool = True,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> ReportRun:
     """Run notebooks for regions and write HTML reports, an index and a manifest.
 
@@ -330,6 +340,10 @@ def run_report(
         Worker processes; default the number of cores.
     parameters : dict, optional
         Extra notebook parameters, checked against each notebook's ``parameters`` cell.
+    executor : "local" or "dask"
+        ``"local"``: a process pool on this machine. ``"dask"``: jobs go to a Dask cluster,
+        the one at ``scheduler`` (e.g. ``"tcp://10.0.0.5:8786"``) or, without it, a local
+        cluster of ``workers`` processes. Workers must see the same paths (shared storage).
 
     Raises
     ------
@@ -339,6 +353,10 @@ def run_report(
     """
     if lang not in ("zh", "en"):
         raise ParameterError(f"lang must be 'zh' or 'en', got {lang!r}")
+    if executor not in EXECUTORS:
+        raise ParameterError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if scheduler is not None and executor != "dask":
+        raise ParameterError("a scheduler address needs executor='dask'")
     data = Path(data).resolve()
     if not data.exists():
         raise ParameterError(f"data file {data} does not exist; run 'sje synth' or 'sje ingest'")
@@ -380,26 +398,61 @@ def run_report(
     _write_manifest(run, data, digest, versions, started, extra, lang)
 
     workers = workers or os.cpu_count() or 1
+    run_one = functools.partial(_run_job, notebook_dir=str(notebook_dir), footer=footer, lang=lang)
+    execute = _execute_dask if executor == "dask" else _execute_local
     done: list[Job] = []
     bar = _progress(len(run.jobs), progress)
-    with ProcessPoolExecutor(max_workers=min(workers, max(len(run.jobs), 1))) as pool:
-        futures = {
-            pool.submit(_run_job, job, str(notebook_dir), footer, lang): job for job in run.jobs
-        }
-        for fut in as_completed(futures):
-            job = futures[fut]
-            try:
-                done.append(fut.result())
-            except Exception:  # the worker process itself died
-                job.status, job.error = "failed", traceback.format_exc(limit=1)
-                done.append(job)
-            bar.update(1)
+    for job in execute(run.jobs, run_one, workers=workers, scheduler=scheduler):
+        done.append(job)
+        bar.update(1)
     bar.close()
     position = {(j.region, j.notebook): i for i, j in enumerate(run.jobs)}
     run.jobs = sorted(done, key=lambda j: position[(j.region, j.notebook)])
     _write_manifest(run, data, digest, versions, started, extra, lang, finished=_now())
     _write_index(run, lang, footer)
     return run
+
+
+def _failed(job: Job) -> Job:
+    """The job whose worker died before it could report (the process, not the notebook)."""
+    job.status, job.error = "failed", "worker died: " + traceback.format_exc(limit=1).strip()
+    return job
+
+
+def _execute_local(jobs: list[Job], run_one, *, workers: int, scheduler: str | None = None):
+    """Run jobs in a local process pool; yield each job as it finishes."""
+    with ProcessPoolExecutor(max_workers=min(workers, max(len(jobs), 1))) as pool:
+        futures = {pool.submit(run_one, job): job for job in jobs}
+        for fut in as_completed(futures):
+            try:
+                yield fut.result()
+            except Exception:
+                yield _failed(futures[fut])
+
+
+def _execute_dask(jobs: list[Job], run_one, *, workers: int, scheduler: str | None = None):
+    """Run jobs on a Dask cluster (an existing scheduler, or a local cluster of processes)."""
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
+    except ImportError as exc:  # pragma: no cover - dask is a declared dependency
+        raise ParameterError("executor='dask' needs dask.distributed installed") from exc
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    try:
+        with Client(cluster if cluster is not None else scheduler) as client:
+            futures = {client.submit(run_one, job, pure=False): job for job in jobs}
+            for fut in dask_completed(list(futures)):
+                try:
+                    yield fut.result()
+                except Exception:
+                    yield _failed(futures[fut])
+    finally:
+        if cluster is not None:
+            cluster.close()
 
 
 class _NoBar:

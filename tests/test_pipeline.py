@@ -39,6 +39,7 @@ def run(survey, tmp_path_factory):
         out=out,
         run_id="t",
         regions=f"all,{county}",
+        notebooks=["00_data_quality"],
         notebook_dir=NOTEBOOK_DIR,
         workers=2,
         progress=False,
@@ -101,6 +102,7 @@ def test_failing_region_is_reported_and_others_complete(survey, tmp_path):
         run_id="f",
         regions="each",
         notebook_dir=nb_dir,
+        notebooks=["00_data_quality"],
         workers=2,
         progress=False,
     )
@@ -123,6 +125,7 @@ def test_unknown_parameter_stops_before_anything_runs(survey, tmp_path):
             survey,
             out=tmp_path,
             parameters={"min_cel": 5},
+            notebooks=["00_data_quality"],
             notebook_dir=NOTEBOOK_DIR,
             progress=False,
         )
@@ -131,6 +134,7 @@ def test_unknown_parameter_stops_before_anything_runs(survey, tmp_path):
             survey,
             out=tmp_path,
             parameters={"min_cell": "ten"},
+            notebooks=["00_data_quality"],
             notebook_dir=NOTEBOOK_DIR,
             progress=False,
         )
@@ -149,9 +153,47 @@ def test_cli_region_not_in_data_exits_2_with_one_line(survey, tmp_path, capsys):
             str(tmp_path),
             "--notebook-dir",
             str(NOTEBOOK_DIR),
+            "--notebooks",
+            "00_data_quality",
         ]
     )
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "火星县" in err and "valid regions" in err
     assert "Traceback" not in err
+
+
+def test_dask_executor_on_a_real_local_cluster(survey, tmp_path):
+    # an existing cluster reached by its scheduler address, as `--scheduler tcp://HOST:PORT`
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        run = pipeline.run_report(
+            survey,
+            out=tmp_path,
+            run_id="d",
+            regions="each",
+            notebooks=["00_data_quality"],
+            notebook_dir=NOTEBOOK_DIR,
+            executor="dask",
+            scheduler=cluster.scheduler_address,
+            progress=False,
+        )
+    assert run.ok, [j.error for j in run.failed]
+    assert len(run.jobs) == len(pipeline.list_regions(survey))
+    assert all(Path(j.html).exists() for j in run.jobs)
+    manifest = json.loads(run.manifest.read_text(encoding="utf-8"))
+    assert manifest["status"] == "ok"
+
+
+def test_scheduler_without_dask_executor_is_refused(survey, tmp_path):
+    with pytest.raises(pipeline.ParameterError, match="executor='dask'"):
+        pipeline.run_report(
+            survey,
+            out=tmp_path,
+            scheduler="tcp://127.0.0.1:8786",
+            notebook_dir=NOTEBOOK_DIR,
+            progress=False,
+        )
