@@ -23,8 +23,8 @@ $(DEMO): $(STAMP) shuangjian_eval/synth.py
 report: $(STAMP) $(DEMO)
 	$(BIN)/sje report --data $(DEMO) --regions all,each --notebooks 00_data_quality --run-id $(RUN_ID) --out reports
 
-## test: lint, then the whole test suite
-test: $(STAMP)
+## test: lint, then the whole test suite (the notebooks run on the demo data, so it is built first)
+test: $(STAMP) $(DEMO)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
