@@ -18,7 +18,7 @@ except PackageNotFoundError:  # running from a source tree without installation
 _SUBMODULES = (
     "codebook", "policy", "io", "validate", "privacy", "synth", "examples", "quality",
     "results", "survey", "effects", "targets", "narrative", "formatting", "tables", "plots",
-    "pipeline",
+    "analyses", "briefing", "pipeline",
 )  # fmt: skip
 # public name -> module that defines it
 _NAMES = {

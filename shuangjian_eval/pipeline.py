@@ -50,6 +50,8 @@ NOTEBOOKS: dict[str, dict[str, str]] = {
     "50_heterogeneity": {"zh": "群体差异", "en": "Heterogeneity"},
 }
 EXECUTORS = ("local", "dask")
+# The notebook whose estimates are computed once per run, for every region, before it runs.
+BRIEFING_NOTEBOOK = "90_policy_report"
 ALL_REGIONS = "all"
 _REGION_LABEL = {"zh": "全部地区", "en": "All regions"}
 _DEPENDENCIES = (
@@ -259,6 +261,8 @@ class ReportRun:
     run_id: str
     out_dir: Path
     jobs: list[Job] = field(default_factory=list)
+    caches: dict[str, Path] = field(default_factory=dict)
+    precompute: dict[str, Any] = field(default_factory=dict)
 
     @property
     def index(self) -> Path:
@@ -379,11 +383,14 @@ def run_report(
         "生成时间" if lang == "zh" else "Generated": _now(),
     }
     run = ReportRun(run_id=run_id, out_dir=out_dir)
+    run.caches = _precompute_briefings(run, data, chosen, notebooks, extra, lang, workers)
     for region in chosen:
         label = _REGION_LABEL[lang] if region == ALL_REGIONS else region
         folder = out_dir / region_slug(region)
         for name in notebooks:
             params = {"data_path": str(data), "region": region, "lang": lang, **extra}
+            if name == BRIEFING_NOTEBOOK and region in run.caches:
+                params["cache_path"] = str(run.caches[region])
             run.jobs.append(
                 Job(
                     region=region,
@@ -411,6 +418,42 @@ def run_report(
     _write_manifest(run, data, digest, versions, started, extra, lang, finished=_now())
     _write_index(run, lang, footer)
     return run
+
+
+def _precompute_briefings(
+    run: ReportRun,
+    data: Path,
+    regions: list[str],
+    notebooks: list[str],
+    extra: dict[str, Any],
+    lang: str,
+    workers: int | None,
+) -> dict[str, Path]:
+    """Compute every region's briefing once, reading the data once, before notebooks run.
+
+    Each region's policy-report notebook then only renders its cached briefing. If this step
+    fails, the notebooks compute for themselves and the manifest records why.
+    """
+    if BRIEFING_NOTEBOOK not in notebooks:
+        return {}
+    from . import briefing
+
+    t0 = time.perf_counter()
+    try:
+        caches = briefing.precompute(
+            data,
+            regions,
+            run.out_dir / ".briefings",
+            min_n=int(extra.get("min_cell", 30)),
+            langs=(lang,),
+            workers=workers or os.cpu_count() or 1,
+        )
+        run.precompute = {"status": "ok", "regions": len(caches)}
+    except Exception as exc:  # the notebooks can still compute for themselves
+        caches = {}
+        run.precompute = {"status": "failed", "error": _short_error(exc)}
+    run.precompute["seconds"] = round(time.perf_counter() - t0, 3)
+    return {str(k): Path(v) for k, v in caches.items()}
 
 
 def _failed(job: Job) -> Job:
@@ -482,6 +525,7 @@ def _write_manifest(run, data, digest, versions, started, extra, lang, finished=
         "started": started,
         "finished": finished,
         "status": None if finished is None else ("ok" if run.ok else "failed"),
+        "precompute": run.precompute,
         "jobs": [
             {
                 **asdict(j),
@@ -503,9 +547,12 @@ _INDEX = """<!DOCTYPE html>
 <div class="sje-subtitle">{{ subtitle }}</div></header>
 <main class="sje-report">
 <table>
-<thead><tr><th>{{ h_region }}</th>{% for nb in notebooks %}<th>{{ nb }}</th>{% endfor %}</tr></thead>
+<thead><tr><th>{{ h_region }}</th>{% for h in h_verdicts %}<th>{{ h }}</th>{% endfor %}
+{% for nb in notebooks %}<th>{{ nb }}</th>{% endfor %}</tr></thead>
 <tbody>
-{% for region, cells in rows %}<tr><td>{{ region }}</td>
+{% for region, verdicts, cells in rows %}<tr><td>{{ region }}</td>
+{% for window in verdicts %}<td class="sje-verdicts">{% for css, label, count in window %}
+<span class="sje-badge {{ css }}">{{ label }} {{ count }}</span>{% endfor %}</td>{% endfor %}
 {% for job in cells %}<td>{% if job.status == 'ok' %}<a href="{{ job.href }}">{{ open_label }}</a>
 {% else %}<span class="sje-badge not-met">{{ failed_label }}</span>
 <div class="sje-note">{{ job.error }}</div>{% endif %}</td>{% endfor %}</tr>
@@ -515,6 +562,30 @@ _INDEX = """<!DOCTYPE html>
 <footer class="sje-footer">{% for k, v in footer.items() %}<span><b>{{ k }}</b> {{ v }}</span>{% endfor %}</footer>
 </body></html>
 """
+
+
+def _headline_verdicts(cache: Path | None, lang: str) -> list[list[tuple[str, str, int]]]:
+    """Verdict counts of a region's scorecard for the 1- and 3-year targets, as badges."""
+    if cache is None:
+        return []
+    from . import briefing
+    from .targets import VERDICT_LABELS
+
+    try:
+        b = briefing.load(cache)
+    except Exception:  # a missing or unreadable cache: no headline, the report still links
+        return [[], []]
+    out = []
+    for window in ("1y", "3y"):
+        counts = b.verdict_counts(window)
+        out.append(
+            [
+                (briefing.BADGE_CLASS.get(code, "insufficient"), VERDICT_LABELS[lang][code], n)
+                for code, n in counts.items()
+                if n and code in VERDICT_LABELS[lang]
+            ]
+        )
+    return out
 
 
 def _write_index(run: ReportRun, lang: str, footer: dict[str, str]) -> None:
@@ -539,7 +610,8 @@ def _write_index(run: ReportRun, lang: str, footer: dict[str, str]) -> None:
                     "href": os.path.relpath(job.html, run.out_dir),
                 }
             )
-        rows.append((next(j.label for j in run.jobs if j.region == region), cells))
+        label = next(j.label for j in run.jobs if j.region == region)
+        rows.append((label, _headline_verdicts(run.caches.get(region), lang), cells))
     zh = lang == "zh"
     n_failed = len(run.failed)
     html = env.from_string(_INDEX).render(
@@ -552,6 +624,9 @@ def _write_index(run: ReportRun, lang: str, footer: dict[str, str]) -> None:
         ),
         css=css,
         h_region="地区" if zh else "Region",
+        h_verdicts=(["1年目标", "3年目标"] if zh else ["1-year target", "3-year target"])
+        if run.caches
+        else [],
         notebooks=[NOTEBOOKS[n][lang] for n in names],
         rows=rows,
         open_label="查看" if zh else "Open",
