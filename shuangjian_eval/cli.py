@@ -96,6 +96,15 @@ def _parser() -> argparse.ArgumentParser:
         help="local process pool, or a Dask cluster",
     )
     r.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786")
+    r.add_argument(
+        "--resume", metavar="RUN_ID", help="redo only what is missing or failed in an earlier run"
+    )
+    r.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="seconds a notebook cell may run before the notebook fails",
+    )
     r.add_argument("--lang", default="zh", choices=("zh", "en"))
     r.add_argument(
         "-p",
@@ -216,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         return handlers[a.command](a)
+    except KeyboardInterrupt as exc:
+        print(f"sje {a.command}: {exc or 'interrupted'}", file=sys.stderr)
+        return 130
     except (ValueError, KeyError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"sje {a.command}: error: {message}", file=sys.stderr)

@@ -208,18 +208,25 @@ class Job:
     error: str | None = None
 
 
+def _running_path(ipynb: Path) -> Path:
+    """Where a notebook is written while it runs; renamed to ``ipynb`` when it has finished."""
+    return ipynb.with_name(f".{ipynb.stem}.running.ipynb")
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _run_job(job: Job, notebook_dir: str, footer: dict[str, str], lang: str) -> Job:
+def _run_job(
+    job: Job, notebook_dir: str, footer: dict[str, str], lang: str, timeout: float | None = None
+) -> Job:
     import papermill
 
     job.start = _now()
     t0 = time.perf_counter()
     out = Path(job.ipynb)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.running.ipynb")
+    tmp = _running_path(out)
     try:
         papermill.execute_notebook(
             str(Path(notebook_dir) / f"{job.notebook}.ipynb"),
@@ -228,6 +235,7 @@ def _run_job(job: Job, notebook_dir: str, footer: dict[str, str], lang: str) -> 
             kernel_name="python3",
             progress_bar=False,
             cwd=notebook_dir,
+            execution_timeout=timeout,
         )
         os.replace(tmp, out)
         title = f"{job.label} · {NOTEBOOKS[job.notebook][lang]}"
@@ -285,7 +293,13 @@ def list_regions(data_path: str | Path, column: str = "county") -> list[str]:
     """Regions present in a canonical Parquet file (reads one column only)."""
     import pandas as pd
 
-    values = pd.read_parquet(data_path, columns=[column])[column]
+    try:
+        values = pd.read_parquet(data_path, columns=[column])[column]
+    except Exception as exc:  # not Parquet, or no such column
+        raise ParameterError(
+            f"{data_path} is not a canonical Parquet file with a {column!r} column ({exc}); "
+            "make one with 'sje ingest' or 'sje synth'"
+        ) from None
     return sorted(str(v) for v in values.dropna().unique())
 
 
@@ -330,6 +344,8 @@ def run_report(
     progress: bool = True,
     executor: str = "local",
     scheduler: str | None = None,
+    timeout: float | None = 600.0,
+    resume: bool = False,
 ) -> ReportRun:
     """Run notebooks for regions and write HTML reports, an index and a manifest.
 
@@ -348,6 +364,16 @@ def run_report(
         ``"local"``: a process pool on this machine. ``"dask"``: jobs go to a Dask cluster,
         the one at ``scheduler`` (e.g. ``"tcp://10.0.0.5:8786"``) or, without it, a local
         cluster of ``workers`` processes. Workers must see the same paths (shared storage).
+    timeout : float, optional
+        Seconds any one notebook cell may run before the notebook is failed (None: no limit).
+    resume : bool
+        Redo only what is missing or failed in the run ``run_id``: jobs recorded as ok whose
+        HTML exists are kept. The data must be the same file (same SHA-256).
+
+    A run holds a lock on its folder, so two runs into the same run folder at once are
+    refused rather than interleaved; every file is written under a temporary name and renamed.
+    On SIGTERM or Ctrl-C, running jobs are stopped, unfinished ones are recorded as
+    "interrupted" in the manifest and the index, and ``KeyboardInterrupt`` is raised.
 
     Raises
     ------
@@ -372,10 +398,13 @@ def run_report(
     for path in paths.values():
         check_parameters(path, {"data_path": str(data), "region": "x", "lang": lang, **extra})
 
+    if resume and not run_id:
+        raise ParameterError("resume needs the run id of the run to resume")
     run_id = run_id or dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out_dir = Path(out).resolve() / run_id
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = _writable_run_dir(Path(out).resolve(), run_id)
+    lock = _lock_run(out_dir)
     digest = data_hash(data)
+    kept = _resumable_jobs(out_dir, digest) if resume else {}
     versions = _versions()
     footer = {
         "数据指纹" if lang == "zh" else "Data SHA-256": digest[:16],
@@ -402,22 +431,115 @@ def run_report(
                 )
             )
     started = _now()
+    done: list[Job] = []
+    todo: list[Job] = []
+    for job in run.jobs:
+        previous = kept.get((job.region, job.notebook))
+        (done if previous is not None else todo).append(previous or job)
     _write_manifest(run, data, digest, versions, started, extra, lang)
 
     workers = workers or os.cpu_count() or 1
-    run_one = functools.partial(_run_job, notebook_dir=str(notebook_dir), footer=footer, lang=lang)
+    run_one = functools.partial(
+        _run_job, notebook_dir=str(notebook_dir), footer=footer, lang=lang, timeout=timeout
+    )
     execute = _execute_dask if executor == "dask" else _execute_local
-    done: list[Job] = []
-    bar = _progress(len(run.jobs), progress)
-    for job in execute(run.jobs, run_one, workers=workers, scheduler=scheduler):
-        done.append(job)
-        bar.update(1)
-    bar.close()
-    position = {(j.region, j.notebook): i for i, j in enumerate(run.jobs)}
-    run.jobs = sorted(done, key=lambda j: position[(j.region, j.notebook)])
-    _write_manifest(run, data, digest, versions, started, extra, lang, finished=_now())
-    _write_index(run, lang, footer)
+    bar = _progress(len(todo), progress)
+    interrupted = False
+    try:
+        with _sigterm_as_interrupt():
+            for job in execute(todo, run_one, workers=workers, scheduler=scheduler):
+                done.append(job)
+                bar.update(1)
+    except KeyboardInterrupt:
+        interrupted = True
+        finished = {(j.region, j.notebook) for j in done}
+        for job in todo:
+            if (job.region, job.notebook) not in finished:
+                job.status, job.error = "interrupted", "the run was stopped before this job ended"
+                _running_path(Path(job.ipynb)).unlink(missing_ok=True)
+                done.append(job)
+    finally:
+        bar.close()
+        position = {(j.region, j.notebook): i for i, j in enumerate(run.jobs)}
+        run.jobs = sorted(done, key=lambda j: position[(j.region, j.notebook)])
+        _write_manifest(run, data, digest, versions, started, extra, lang, finished=_now())
+        _write_index(run, lang, footer)
+        lock.close()
+    if interrupted:
+        raise KeyboardInterrupt(f"report run {run_id} interrupted; resume it with --resume")
     return run
+
+
+def _writable_run_dir(out: Path, run_id: str) -> Path:
+    """Create the run folder, or stop before anything runs if it cannot be written."""
+    if not re.fullmatch(r"[\w.\-]+", run_id) or run_id in (".", ".."):
+        raise ParameterError(f"run id {run_id!r} may use letters, digits, '.', '-' and '_' only")
+    out_dir = out / run_id
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".probe."):
+            pass
+    except OSError as exc:
+        raise ParameterError(f"cannot write reports to {out_dir}: {exc.strerror or exc}") from None
+    return out_dir
+
+
+def _lock_run(out_dir: Path):
+    """Hold an exclusive lock on the run folder for the whole run (released on close)."""
+    import fcntl
+
+    handle = open(out_dir / ".lock", "w")  # noqa: SIM115 - held until the run ends
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ParameterError(
+            f"another report run is writing to {out_dir}; wait for it or choose another --run-id"
+        ) from None
+    return handle
+
+
+def _resumable_jobs(out_dir: Path, digest: str) -> dict[tuple[str, str], Job]:
+    """Jobs of an earlier run that ended well and whose report is still there."""
+    path = out_dir / "manifest.json"
+    if not path.exists():
+        raise ParameterError(f"nothing to resume: {path} does not exist")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("data", {}).get("sha256") != digest:
+        raise ParameterError(
+            f"cannot resume run {out_dir.name}: the data file differs from the one it used"
+        )
+    kept = {}
+    for record in manifest.get("jobs", []):
+        job = Job(**{k: record[k] for k in Job.__dataclass_fields__ if k in record})
+        job.ipynb, job.html = str(out_dir / job.ipynb), str(out_dir / job.html)
+        if job.status == "ok" and Path(job.html).exists():
+            kept[(job.region, job.notebook)] = job
+    return kept
+
+
+class _sigterm_as_interrupt:
+    """Within the block, SIGTERM (a scheduler stopping the job) acts like Ctrl-C."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self._old = None
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGTERM, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise KeyboardInterrupt("SIGTERM")
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGTERM, self._old)
+        return False
 
 
 def _precompute_briefings(
@@ -464,13 +586,25 @@ def _failed(job: Job) -> Job:
 
 def _execute_local(jobs: list[Job], run_one, *, workers: int, scheduler: str | None = None):
     """Run jobs in a local process pool; yield each job as it finishes."""
-    with ProcessPoolExecutor(max_workers=min(workers, max(len(jobs), 1))) as pool:
+    if not jobs:
+        return
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)))
+    try:
         futures = {pool.submit(run_one, job): job for job in jobs}
         for fut in as_completed(futures):
             try:
                 yield fut.result()
             except Exception:
                 yield _failed(futures[fut])
+    except BaseException:  # interrupted: stop the workers (their kernels follow their parent)
+        workers_left = list(getattr(pool, "_processes", {}).values())
+        for proc in workers_left:
+            proc.terminate()
+        for proc in workers_left:  # let them go before their files are cleaned up
+            proc.join(timeout=10)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _execute_dask(jobs: list[Job], run_one, *, workers: int, scheduler: str | None = None):
