@@ -152,7 +152,9 @@ def report_table(
         significance = method not in LEVEL_METHODS and "p_value" in frame.columns
     change = method in _CHANGE_METHODS
     alpha = 1.0 - level
-    by = [c for c in options.get("by", []) if c in frame.columns]
+    by_option = options.get("by") or []
+    by_option = [by_option] if isinstance(by_option, str) else list(by_option)
+    by = [c for c in by_option if c in frame.columns]
     domains = by or [c for c in frame.columns if c not in _NOT_DOMAINS]
     show_term = "variable" not in frame.columns
 

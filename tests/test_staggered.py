@@ -178,3 +178,24 @@ def test_contracts(mpdta):
     r = staggered_did(treated_only, **args, unit="countyreal")
     assert not r.table["valid"].any()
     assert set(r.table["reason"]) == {"no comparison rows"}
+
+
+def test_aggregate_with_an_invalid_cell_marks_it_instead_of_raising():
+    # one county's data, not-yet-treated controls: some ATT(g,t) cells have no control group
+    df = sje.synth.generate(n_schools=40, students_per_school=10, n_counties=4, seed=4)
+    county = df["county"].cat.categories[0]
+    one = df[df["county"] == county]
+    res = sje.staggered_did(
+        one,
+        outcome="homework_min_weekday",
+        time="wave",
+        cohort="first_treated_wave",
+        panel=False,
+        control="not_yet_treated",
+        weights="weight",
+        cluster="school_id",
+    )
+    agg = res.aggregate("dynamic").to_frame()
+    # a county holds one cohort, so no not-yet-treated controls exist: every cell is invalid
+    assert len(agg) >= 1 and not agg["valid"].any()
+    assert agg["reason"].str.contains("not computable").all()

@@ -137,7 +137,8 @@ class StaggeredResult(EstimateResult):
             if label:
                 rec[label] = np.nan if key is None else key
             if inf is None or not np.isfinite(est):
-                records.append(invalid_row(term, "ATT(g,t) cells not computable", **rec))
+                extra = {k: v for k, v in rec.items() if k != "term"}
+                records.append(invalid_row(term, "ATT(g,t) cells not computable", **extra))
                 continue
             rec.update(estimate=est, std_error=float(np.sqrt(inf @ inf)))
             records.append(rec)
