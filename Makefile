@@ -21,7 +21,7 @@ $(DEMO): $(STAMP) shuangjian_eval/synth.py
 
 ## report: build the demo data, run the report notebooks for all data and each county, print the index
 report: $(STAMP) $(DEMO)
-	$(BIN)/sje report --data $(DEMO) --regions all,each --notebooks 00_data_quality --run-id $(RUN_ID) --out reports
+	$(BIN)/sje report --data $(DEMO) --regions all,each --run-id $(RUN_ID) --out reports
 
 ## test: lint, then the whole test suite (the notebooks run on the demo data, so it is built first)
 test: $(STAMP) $(DEMO)

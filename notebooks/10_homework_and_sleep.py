@@ -1,0 +1,121 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 作业与睡眠 · Homework and sleep
+#
+# 书面作业时长与达标率、睡眠时长与达标率,以及与政策前基线相比的变化。所有估计按抽样设计加权。
+#
+# Written homework and sleep against the national standards, and their change from the
+# pre-policy baseline. All estimates are weighted to the survey design.
+
+# %% tags=["parameters"]
+data_path: str = "../data/demo/survey.parquet"  # canonical survey Parquet
+region: str = "all"  # a county in the data, or "all"
+lang: str = "zh"  # report language: "zh" or "en"
+waves: list = []  # waves to use; [] means every wave in the data
+baseline_waves: list = [2019, 2020]  # pre-policy waves pooled as the baseline
+comparison: str = "grade"  # "grade" (grades 1-9 vs senior) or "pilot" (pilot vs other cities)
+outcomes: list = []  # outcome variables; [] means the notebook's default set
+min_cell: int = 10  # estimates from fewer respondents are suppressed
+
+# %%
+import shuangjian_eval as sje
+from shuangjian_eval import analyses
+
+df = sje.quality.load_region(data_path, region)
+p = analyses.check_parameters(
+    df, region=region, waves=waves, baseline_waves=baseline_waves, comparison=comparison,
+    outcomes=outcomes, lang=lang, min_cell=min_cell, notebook="homework_and_sleep",
+)  # fmt: skip
+df = analyses.comparison_groups(p.select(df), p.comparison, baseline_waves=p.baseline_waves)
+design = analyses.design_for(df)
+p
+
+# %% [markdown]
+# ## 1. 书面作业时长 · Written homework
+#
+# 标准:一、二年级不布置家庭书面作业;三至六年级每天不超过60分钟;初中不超过90分钟;高中不在规定范围内。
+#
+# Limits: no written homework in grades 1-2, at most 60 minutes a day in grades 3-6 and 90 in
+# junior secondary; senior grades are not covered.
+
+# %%
+homework = analyses.estimates_by(design, ["homework_min_weekday", "homework_within_limit"])
+sje.plots.estimates_by_wave(
+    homework, group="stage", variable="homework_min_weekday", lang=lang, min_n=min_cell
+)
+
+# %%
+sje.plots.estimates_by_wave(
+    homework, group="stage", variable="homework_within_limit", lang=lang, min_n=min_cell
+)
+
+# %% [markdown]
+# 方括号内为95%置信区间;份额以百分比表示。Brackets hold 95% confidence intervals; shares in percent.
+
+# %%
+sje.tables.to_styler(analyses.table(homework, lang=lang, min_n=min_cell))
+
+# %% [markdown]
+# ## 2. 作业时长分布与标准 · Homework against the standard
+#
+# 政策前最后一轮与最近一轮调查中,作业时长的加权分布;竖线为各学段的标准。
+#
+# The weighted distribution in the last baseline wave and the latest wave; lines mark the limits.
+
+# %%
+sje.plots.distribution_vs_standard(
+    df, "homework_min_weekday", by="stage", waves=[p.reference_wave, p.last_wave], lang=lang
+)
+
+# %% [markdown]
+# ## 3. 睡眠 · Sleep
+#
+# 标准:小学生每天睡眠10小时,初中生9小时,高中生8小时(教育部2021年睡眠管理通知)。
+#
+# Standard: 10 hours a day in primary school, 9 in junior and 8 in senior secondary (Ministry of
+# Education notice of 2021).
+
+# %%
+sleep = analyses.estimates_by(design, ["sleep_hours", "sleep_meets_standard"])
+sje.plots.trend(sleep, group="stage", variable="sleep_hours", lang=lang, min_n=min_cell)
+
+# %%
+sje.plots.distribution_vs_standard(
+    df, "sleep_hours", by="stage", waves=[p.reference_wave, p.last_wave], lang=lang
+)
+
+# %%
+sje.tables.to_styler(analyses.table(sleep, lang=lang, min_n=min_cell))
+
+# %% [markdown]
+# ## 4. 与政策前相比的变化 · Change from before the policy
+#
+# 每一轮政策后调查与政策前基线(合并)相比的变化及其95%置信区间。这是前后比较,描述变化,不能单独说明变化由政策引起
+# (因果分析见“政策效应”报告)。
+#
+# Each post-policy wave against the pooled baseline, with 95% confidence intervals. A
+# before-after change describes what changed; it is not on its own an effect of the policy.
+
+# %%
+change = analyses.change_from_baseline(
+    df, p.outcomes, baseline_waves=p.baseline_waves, by=["stage"]
+)
+sje.tables.to_styler(analyses.table(change, lang=lang, min_n=min_cell))
+
+# %%
+analyses.findings(change, lang=lang, min_n=min_cell, wave=p.last_wave)

@@ -1,0 +1,117 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+
+# %% [markdown]
+# # 校外培训 · Off-campus tutoring
+#
+# 学科类、非学科类和隐形变异培训的参与情况,培训支出及其占家庭收入的比例,学科类培训减少后是否转向其他培训,
+# 以及不同收入家庭的支出变化。所有估计按抽样设计加权。
+#
+# Subject, non-subject and hidden tutoring, spending and its share of household income, whether
+# families moved from subject tutoring to other kinds, and the change in spending by income.
+# All estimates are weighted to the survey design.
+
+# %% tags=["parameters"]
+data_path: str = "../data/demo/survey.parquet"  # canonical survey Parquet
+region: str = "all"  # a county in the data, or "all"
+lang: str = "zh"  # report language: "zh" or "en"
+waves: list = []  # waves to use; [] means every wave in the data
+baseline_waves: list = [2019, 2020]  # pre-policy waves pooled as the baseline
+comparison: str = "grade"  # "grade" (grades 1-9 vs senior) or "pilot" (pilot vs other cities)
+outcomes: list = []  # outcome variables; [] means the notebook's default set
+min_cell: int = 10  # estimates from fewer respondents are suppressed
+
+# %%
+import shuangjian_eval as sje
+from shuangjian_eval import analyses
+
+df = sje.quality.load_region(data_path, region)
+p = analyses.check_parameters(
+    df, region=region, waves=waves, baseline_waves=baseline_waves, comparison=comparison,
+    outcomes=outcomes, lang=lang, min_cell=min_cell, notebook="tutoring",
+)  # fmt: skip
+df = analyses.comparison_groups(p.select(df), p.comparison, baseline_waves=p.baseline_waves)
+design = analyses.design_for(df)
+p
+
+# %% [markdown]
+# ## 1. 各轮调查的培训参与和支出 · Tutoring by survey wave
+#
+# 学科类培训的规定针对义务教育阶段;高中阶段“参照执行”。
+#
+# The subject-tutoring rules cover compulsory education; senior high follows them "by reference".
+
+# %%
+tutoring = analyses.estimates_by(design, p.outcomes)
+sje.plots.estimates_by_wave(
+    tutoring, group="stage", variable="tutoring_subject", lang=lang, min_n=min_cell
+)
+
+# %%
+sje.plots.estimates_by_wave(
+    tutoring, group="stage", variable="tutoring_hidden", lang=lang, min_n=min_cell
+)
+
+# %% [markdown]
+# 方括号内为95%置信区间;份额以百分比表示。Brackets hold 95% confidence intervals; shares in percent.
+
+# %%
+sje.tables.to_styler(analyses.table(tutoring, lang=lang, min_n=min_cell))
+
+# %% [markdown]
+# ## 2. 培训支出占家庭收入的比例 · Spending as a share of income
+
+# %%
+spend = analyses.estimates_by(design, ["tutoring_spend_year", "tutoring_spend_share"])
+sje.plots.trend(spend, group="stage", variable="tutoring_spend_share", lang=lang, min_n=min_cell)
+
+# %% [markdown]
+# ## 3. 学科类培训减少后的去向 · Where subject tutoring went
+#
+# 义务教育阶段学生与政策前基线(合并)相比的变化;“替代比例”为学科类培训每减少100人,其他培训增加的人数。
+# 前后比较,不能单独说明变化由政策引起。
+#
+# Students in compulsory education against the pooled baseline; the substitution ratio is the
+# rise in other tutoring per 100 fewer students in subject tutoring. Before-after, not causal.
+
+# %%
+moves = sje.targets.displacement(df, policy=p.policy)
+sje.tables.to_styler(
+    analyses.table(analyses.changes(moves), spread="wave", lang=lang, min_n=min_cell)
+)
+
+# %%
+analyses.findings(moves, lang=lang, min_n=min_cell)
+
+# %% [markdown]
+# ## 4. 不同收入家庭的支出变化 · Spending change by household income
+#
+# 按抽样权重在每轮调查内把家庭收入分为五等份(Q1最低,Q5最高),比较各组义务教育阶段学生与政策前基线相比的变化。
+#
+# Weighted income quintiles within each wave (Q1 lowest, Q5 highest): the change from the
+# pooled baseline for students in compulsory education.
+
+# %%
+by_income = analyses.changes(sje.targets.spend_by_income(df, policy=p.policy))
+last = analyses.changes(by_income, wave=p.last_wave)
+title = "按家庭收入五等份的变化" if lang == "zh" else "Change by household income quintile"
+sje.plots.region_heatmap(
+    last, value="estimate", region="income_quintile", lang=lang, min_n=min_cell, title=title
+)
+
+# %%
+sje.tables.to_styler(analyses.table(by_income, spread="wave", lang=lang, min_n=min_cell))
