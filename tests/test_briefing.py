@@ -217,7 +217,7 @@ def test_load_or_compute_with_a_cache_does_not_read_the_data(
     def no_reading(path):
         raise AssertionError("the data were read although a cache was given")
 
-    monkeypatch.setattr(briefing, "_read_data", no_reading)
+    monkeypatch.setattr(briefing.cache, "_read_data", no_reading)
     b = briefing.load_or_compute(survey_file, region=county, cache_path=str(paths[county]))
     assert b.region == county
     with pytest.raises(ValueError, match="is for region"):
@@ -244,13 +244,13 @@ def test_without_a_cache_it_computes(survey_file, county, brief):
 
 def test_precompute_reads_the_data_once(monkeypatch, survey_file, survey, tmp_path):
     calls = []
-    read = briefing._read_data
+    read = briefing.cache._read_data
 
     def counting(path):
         calls.append(path)
         return read(path)
 
-    monkeypatch.setattr(briefing, "_read_data", counting)
+    monkeypatch.setattr(briefing.cache, "_read_data", counting)
     paths = briefing.precompute(survey_file, "all,each", tmp_path, langs=("zh",))
     assert len(calls) == 1
     counties = sorted(map(str, survey["county"].unique()))

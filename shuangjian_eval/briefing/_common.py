@@ -1,0 +1,120 @@
+"""Private names shared by the modules of :mod:`shuangjian_eval.briefing`.
+
+The regions and languages a briefing knows, the key charts (:data:`CHARTS`), the verdicts in
+report order and their badges, text escaping, and the cache file's layout: its format marks and
+the JSON form of a DataFrame (written by ``Briefing.save``, read by ``load``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import formatting as fmt
+
+#: Version of the cache file layout; a cache of another version is refused by :func:`load`.
+FORMAT_VERSION = 1
+_FORMAT = "sje-briefing"
+ALL_REGIONS = "all"
+_LANGS = ("zh", "en")
+
+#: Key charts: title, the estimate drawn (variable, kind, by stage) and the scorecard indicator
+#: whose change the chart's reading describes.
+CHARTS: dict[str, dict[str, Any]] = {
+    "homework_minutes": {"title": {"zh": "作业时长", "en": "Homework time"},
+                         "variable": "homework_min_weekday", "kind": "mean", "by_stage": True,
+                         "indicator": "homework_min_weekday"},
+    "homework_standard": {"title": {"zh": "作业时长与国家标准", "en": "Homework against the national limits"},
+                          "variable": "homework_min_weekday", "kind": "distribution",
+                          "indicator": "homework_within_limit"},
+    "tutoring_subject": {"title": {"zh": "学科类校外培训", "en": "Subject tutoring"},
+                         "variable": "tutoring_subject", "kind": "share",
+                         "indicator": "tutoring_subject"},
+    "tutoring_spend": {"title": {"zh": "校外培训支出", "en": "Spending on tutoring"},
+                       "variable": "tutoring_spend_year", "kind": "mean",
+                       "indicator": "tutoring_spend_year"},
+    "sleep": {"title": {"zh": "睡眠", "en": "Sleep"}, "variable": "sleep_meets_standard",
+              "kind": "share", "indicator": "sleep_meets_standard"},
+    "afterschool": {"title": {"zh": "课后服务", "en": "After-school services"},
+                    "variable": "afterschool_participation", "kind": "share",
+                    "indicator": "afterschool_participation"},
+    "anxiety": {"title": {"zh": "家长焦虑", "en": "Parental anxiety"}, "variable": "parent_anxiety",
+                "kind": "mean", "indicator": "parent_anxiety"},
+}  # fmt: skip
+
+_VERDICT_ORDER = ("remarkable", "effective", "not_met", "inconclusive", "insufficient")
+#: CSS classes of ``templates/sje_report/report.css`` (``.sje-badge``) by verdict code.
+BADGE_CLASS = {
+    "remarkable": "remarkable",
+    "effective": "met",
+    "not_met": "not-met",
+    "inconclusive": "inconclusive",
+    "insufficient": "insufficient",
+}
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|~#])")
+
+
+def _md(text: Any) -> str:
+    """Text from data made safe for Markdown and HTML (as ``narrative.escape_markdown``)."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in _LANGS:
+        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    return lang
+
+
+def _badge(verdict: str, lang: str) -> str:
+    label = html.escape(fmt.verdict_label(verdict, lang))
+    return f'<span class="sje-badge {BADGE_CLASS.get(verdict, "insufficient")}">{label}</span>'
+
+
+# ------------------------------------------------------------------------------ JSON
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    raise TypeError(f"cannot store {type(value).__name__} in a briefing")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
+    dtypes = {str(c): str(t) for c, t in frame.dtypes.items()}
+    data = [[_clean(v) for v in row] for row in frame.astype(object).itertuples(index=False)]
+    return {"columns": [str(c) for c in frame.columns], "dtypes": dtypes, "data": data}
+
+
+def _frame_from_json(doc: Mapping[str, Any]) -> pd.DataFrame:
+    frame = pd.DataFrame(doc["data"], columns=doc["columns"], dtype=object)
+    for col, dtype in doc.get("dtypes", {}).items():
+        if dtype.startswith(("float", "Float")):
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+        elif dtype.startswith(("int", "Int", "uint", "UInt")):
+            values = pd.to_numeric(frame[col], errors="coerce")
+            frame[col] = values.astype("int64" if values.notna().all() else "Int64")
+        elif dtype == "bool" and frame[col].notna().all():
+            frame[col] = frame[col].astype(bool)
+        elif dtype in ("str", "string"):
+            frame[col] = frame[col].astype(dtype)
+    return frame

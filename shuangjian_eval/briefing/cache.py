@@ -1,0 +1,229 @@
+"""The briefing cache: reading a saved briefing, and computing many at once.
+
+:func:`load` reads a file written by :meth:`Briefing.save` (no estimation stack needed);
+:func:`load_or_compute` uses a cache when given (checked against the region, ``min_n`` and the
+data file's facts) or computes; :func:`precompute` reads the data once and writes the briefings
+of many regions (:func:`cache_file`), in this process or in worker processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._common import _FORMAT, ALL_REGIONS, FORMAT_VERSION, _check_lang, _frame_from_json
+from .compute import _check_region, _compute, _Prepared, compute
+from .model import Briefing
+
+
+def load(path: str | os.PathLike[str]) -> Briefing:
+    """Read a briefing written by :meth:`Briefing.save`.
+
+    Raises
+    ------
+    ValueError
+        When the file is not a briefing, or of another format version.
+    """
+    with open(path, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
+        raise ValueError(f"{path} is not a briefing file (written by Briefing.save)")
+    if doc.get("version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{path} is a briefing of format version {doc.get('version')}; this version of "
+            f"shuangjian_eval reads version {FORMAT_VERSION}: compute it again (precompute)"
+        )
+    frames = {k: _frame_from_json(v) for k, v in doc["frames"].items()}
+    return Briefing(
+        meta=doc["meta"],
+        scorecard=frames.pop("scorecard"),
+        frames=frames,
+        text=doc["text"],
+        verdict_rules=doc.get("verdict_rules", {}),
+        images=doc.get("images", {}),
+    )
+
+
+def _read_data(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read canonical survey Parquet (every row: a region is a domain of the full design)."""
+    return pd.read_parquet(path)
+
+
+def _file_facts(path: str | os.PathLike[str]) -> dict[str, Any]:
+    from ..pipeline import data_hash
+
+    st = os.stat(path)
+    return {
+        "data_file": Path(path).name,
+        "data_sha256": data_hash(path),
+        "data_size": st.st_size,
+        "data_mtime_ns": st.st_mtime_ns,
+    }
+
+
+def load_or_compute(
+    data_path: str | os.PathLike[str],
+    *,
+    region: str = ALL_REGIONS,
+    cache_path: str | os.PathLike[str] = "",
+    min_n: int = 30,
+) -> Briefing:
+    """The briefing of ``region``: from ``cache_path`` when given and present, else computed.
+
+    Computing reads the whole data file (the region is a domain of the full design, so a
+    cached and a computed briefing agree). A cache must be of the same region and ``min_n``,
+    and of the same data when ``data_path`` exists (checked by size and modification time,
+    and by SHA-256 only when these differ); otherwise a ValueError says what differs.
+    """
+    if cache_path and Path(cache_path).exists():
+        b = load(cache_path)
+        if b.region != region:
+            raise ValueError(f"cache {cache_path} is for region {b.region!r}, not {region!r}")
+        if int(b.meta["min_n"]) != int(min_n):
+            raise ValueError(
+                f"cache {cache_path} suppresses cells below {b.meta['min_n']} respondents, "
+                f"this report asks for {min_n}: precompute with min_n={min_n}"
+            )
+        _check_same_data(b, data_path, cache_path)
+        return b
+    if not Path(data_path).exists():
+        raise FileNotFoundError(
+            f"data file {data_path} does not exist; run 'sje synth' or 'sje ingest'"
+        )
+    df = _read_data(data_path)
+    return compute(df, region=region, min_n=min_n, data_facts=_file_facts(data_path))
+
+
+def _check_same_data(b: Briefing, data_path: Any, cache_path: Any) -> None:
+    m = b.meta
+    if not data_path or not Path(data_path).exists() or not m.get("data_sha256"):
+        return
+    st = os.stat(data_path)
+    if st.st_size == m.get("data_size") and st.st_mtime_ns == m.get("data_mtime_ns"):
+        return
+    from ..pipeline import data_hash
+
+    if data_hash(data_path) != m["data_sha256"]:
+        raise ValueError(
+            f"cache {cache_path} was computed from other data than {data_path} "
+            f"(SHA-256 {m['data_sha256'][:16]}...): precompute it again"
+        )
+
+
+def cache_file(cache_dir: str | os.PathLike[str], region: str) -> Path:
+    """Where :func:`precompute` writes the briefing of ``region``: a readable name and a short
+    hash of the region (two names with the same readable form stay apart)."""
+    from ..pipeline import region_slug
+
+    digest = hashlib.sha1(region.encode("utf-8")).hexdigest()[:8]
+    return Path(cache_dir) / f"{region_slug(region)}.{digest}.briefing.json"
+
+
+def precompute(
+    data_path: str | os.PathLike[str],
+    regions: str | Sequence[str],
+    cache_dir: str | os.PathLike[str],
+    *,
+    min_n: int = 30,
+    langs: Sequence[str] = ("zh",),
+    workers: int = 1,
+    policy: Any = None,
+) -> dict[str, Path]:
+    """Compute, render and save the briefings of many regions, reading the data once.
+
+    Parameters
+    ----------
+    data_path : path
+        Canonical survey Parquet.
+    regions : str or sequence of str
+        Region names, ``"all"``, or ``"each"`` (every county); a comma-separated string is
+        split.
+    cache_dir : path
+        Folder for the files (created); one file per region (:func:`cache_file`).
+    min_n : int
+        As :func:`compute` (the notebooks' ``min_cell`` must be the same).
+    langs : sequence of {"zh", "en"}
+        Languages whose charts are rendered into the cache (the run's report language), so
+        that a report notebook only shows them; ``()`` leaves the drawing to the notebooks.
+    workers : int
+        Worker processes (each receives the data once); 1 computes here.
+
+    Returns
+    -------
+    dict
+        Region -> path of its briefing, to pass to each notebook as ``cache_path``.
+
+    Raises
+    ------
+    ValueError
+        Before anything is written, for a region that is not in the data or a bad option.
+    """
+    from .. import policy as _policy
+
+    if isinstance(regions, str):
+        regions = [r.strip() for r in regions.split(",") if r.strip()]
+    for lang in langs:
+        _check_lang(lang)
+    if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer) or min_n < 1:
+        raise ValueError(f"min_n must be a positive integer, got {min_n!r}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    df = _read_data(data_path)
+    counties = (
+        sorted(str(c) for c in pd.unique(df["county"].dropna())) if "county" in df.columns else []
+    )
+    chosen: list[str] = []
+    for r in regions:
+        chosen.extend(counties if r == "each" else [r])
+    chosen = list(dict.fromkeys(chosen))
+    if not chosen:
+        raise ValueError("no regions given; valid regions: all, each, " + ", ".join(counties))
+    for r in chosen:
+        _check_region(df, r)
+    job = {
+        "prep": _Prepared.of(df, policy or _policy.load()),
+        "min_n": int(min_n),
+        "facts": _file_facts(data_path),
+        "cache_dir": str(cache_dir),
+        "langs": tuple(langs),
+    }
+    del df
+    workers = min(workers, len(chosen))
+    if workers == 1:
+        _WORKER.update(job)
+        try:
+            return {r: _precompute_one(r)[1] for r in chosen}
+        finally:
+            _WORKER.clear()
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the parent may hold threads (Arrow's), which fork does not copy safely
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=mp.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(job,),
+    ) as pool:
+        done = dict(pool.map(_precompute_one, chosen))
+    return {r: done[r] for r in chosen}
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(job: dict[str, Any]) -> None:
+    _WORKER.update(job)
+
+
+def _precompute_one(region: str) -> tuple[str, Path]:
+    w = _WORKER
+    b = _compute(w["prep"], region, w["min_n"], w["facts"]).render(w["langs"])
+    return region, b.save(cache_file(w["cache_dir"], region))

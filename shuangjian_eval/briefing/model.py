@@ -1,0 +1,464 @@
+"""The :class:`Briefing` of one region and the objects a report notebook shows.
+
+A :class:`Briefing` holds summaries only (the scorecard, chart frames, equity results) and every
+sentence of the report, already computed (:mod:`.compute`, :mod:`.text`); its methods turn these
+into :class:`Markdown`, :class:`HTML` (every piece of text from data escaped) or a
+:class:`Chart` (a PNG rendered by :mod:`shuangjian_eval.plots`, or stored by
+:meth:`Briefing.render`), and :meth:`Briefing.save` writes it to one JSON file.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import formatting as fmt
+from ._common import (
+    _FORMAT,
+    _VERDICT_ORDER,
+    ALL_REGIONS,
+    CHARTS,
+    FORMAT_VERSION,
+    _badge,
+    _check_lang,
+    _frame_to_json,
+    _json_default,
+    _md,
+)
+
+#: Report sections and their headings.
+SECTIONS: dict[str, dict[str, str]] = {
+    "summary": {"zh": "一、结论摘要", "en": "1. Summary"},
+    "scorecard": {"zh": "二、目标完成情况", "en": "2. Progress against the targets"},
+    "charts": {"zh": "三、主要指标的变化", "en": "3. Key indicators over time"},
+    "equity": {"zh": "四、隐形培训与公平", "en": "4. Hidden tutoring and equity"},
+    "methods": {"zh": "五、方法与数据说明", "en": "5. Methods and data"},
+}
+_REGION_ALL = {"zh": "全部地区", "en": "all regions"}
+_SYNTH_NOTICE = {
+    "zh": "注意:本报告使用合成演示数据,不描述任何真实地区、学校或个人。",
+    "en": "Note: this report uses synthetic demonstration data; it describes no real place, "
+    "school or person.",
+}
+_DPI = 150  # charts are drawn at 1.5 times the 100 dpi at which they are shown
+
+
+# ------------------------------------------------------------------------------ display objects
+class Markdown(str):
+    """Text that a notebook shows as Markdown."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class HTML(str):
+    """An HTML fragment that a notebook shows as HTML."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return re.sub(r"<[^>]+>", "", str(self))
+
+
+class Chart:
+    """A chart rendered to PNG, shown in a notebook at its natural size (``width`` in CSS
+    pixels; the image holds ``dpi / 100`` times as many, so it stays sharp when zoomed or
+    printed)."""
+
+    def __init__(self, png: bytes, width: int, title: str = "") -> None:
+        self.png, self.width, self.title = png, int(width), title
+
+    def _repr_png_(self) -> tuple[bytes, dict[str, int]]:
+        return self.png, {"width": self.width}
+
+    def __repr__(self) -> str:
+        return f"Chart({self.title!r}, width={self.width})"
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) in pixels from a PNG's IHDR chunk."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG image")
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+# ------------------------------------------------------------------------------ the briefing
+@dataclass(eq=False)
+class Briefing:
+    """Everything the policy report shows for one region (see :mod:`shuangjian_eval.briefing`).
+
+    Attributes
+    ----------
+    meta : dict
+        ``region``, ``waves``, ``baseline_waves``, ``one_year_wave``, ``three_year_wave``,
+        ``window`` (the latest target window with data, "3y" or "1y"), ``synthetic``,
+        ``data_sha256``, ``data_file``, ``min_n``, ``min_psu``, coverage counts
+        (``respondents``, ``respondents_compulsory``, ``schools``, ``counties``,
+        ``respondents_by_wave``), ``verdict_counts`` ({"1y": {code: count}, "3y": ...}),
+        ``created``, ``version``.
+    scorecard : pandas.DataFrame
+        The scorecard table (:data:`shuangjian_eval.targets.CONTRACT_COLUMNS` and more);
+        suppressed cells are blank.
+    frames : dict of DataFrame
+        Chart data (``"chart:<key>"``) and equity results (``"displacement"``,
+        ``"spend_by_income"``, ``"urban_rural"``): summaries only, suppressed cells blank.
+    text : dict
+        By language: the sentences of the report (``findings``, ``readings``, ``equity``),
+        ``rules``, ``methods`` and ``scorecard_html``.
+    verdict_rules : dict
+        The verdict rules the scorecard followed.
+    images : dict
+        By language: the charts rendered by :meth:`render` (base64 PNG by chart key, ``""``
+        for a chart with nothing to draw); :meth:`chart` shows these without drawing.
+    """
+
+    meta: dict[str, Any]
+    scorecard: pd.DataFrame
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    text: dict[str, dict[str, Any]] = field(default_factory=dict)
+    verdict_rules: dict[str, Any] = field(default_factory=dict)
+    images: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    # ---- metadata
+    @property
+    def region(self) -> str:
+        return str(self.meta["region"])
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.meta.get("synthetic", False))
+
+    def verdict_counts(self, window: str = "1y") -> dict[str, int]:
+        """How many scorecard indicators got each verdict at ``window`` ("1y" or "3y")."""
+        if window not in ("1y", "3y"):
+            raise ValueError(f"window must be '1y' or '3y', got {window!r}")
+        return dict(self.meta["verdict_counts"][window])
+
+    def __repr__(self) -> str:
+        m = self.meta
+        return (
+            f"Briefing(region={m['region']!r}, waves={m['waves']}, respondents={m['respondents']}, "
+            f"synthetic={m['synthetic']}, 1y={m['verdict_counts']['1y']}, "
+            f"3y={m['verdict_counts']['3y']})"
+        )
+
+    # ---- cache
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the briefing to one JSON file, atomically (a temporary file, then a rename)."""
+        path = Path(path)
+        doc = {
+            "format": _FORMAT,
+            "version": FORMAT_VERSION,
+            "meta": self.meta,
+            "verdict_rules": self.verdict_rules,
+            "text": self.text,
+            "images": self.images,
+            "frames": {"scorecard": _frame_to_json(self.scorecard)}
+            | {k: _frame_to_json(v) for k, v in self.frames.items()},
+        }
+        payload = json.dumps(doc, ensure_ascii=False, allow_nan=False, default=_json_default)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(payload)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    # ---- sections
+    def heading(self, section: str, lang: str = "zh") -> Markdown:
+        """The Markdown heading of a report section (:data:`SECTIONS`)."""
+        _check_lang(lang)
+        if section not in SECTIONS:
+            raise ValueError(f"unknown section {section!r}; sections: {', '.join(SECTIONS)}")
+        return Markdown(f"## {SECTIONS[section][lang]}")
+
+    def _where(self, lang: str) -> str:
+        return _REGION_ALL[lang] if self.region == ALL_REGIONS else self.region
+
+    def _waves_text(self, lang: str) -> str:
+        m = self.meta
+        base = ("、" if lang == "zh" else ", ").join(map(str, m["baseline_waves"]))
+        if lang == "zh":
+            return (
+                f"政策前基线为{base}年调查,“1年”为{m['one_year_wave']}年调查,"
+                f"“3年”为{m['three_year_wave']}年调查"
+            )
+        return (
+            f"the pre-policy baseline is the {base} surveys, the 1-year mark the "
+            f"{m['one_year_wave']} survey and the 3-year mark the {m['three_year_wave']} survey"
+        )
+
+    def headline(self, lang: str = "zh") -> HTML:
+        """A short box with the overall verdicts at 1 and 3 years, as verdict badges.
+
+        The counts are those of the scorecard (:meth:`verdict_counts`); the indicators that
+        did not meet a target are named.
+        """
+        _check_lang(lang)
+        zh, m = lang == "zh", self.meta
+        where = html.escape(self._where(lang))
+        n_ind = len(self.scorecard)
+        scope = (
+            f"范围:{where}义务教育阶段学生;{self._waves_text(lang)}。共评估 {n_ind} 项指标。"
+            if zh
+            else f"Scope: students in compulsory education, {where}; {self._waves_text(lang)}. "
+            f"{n_ind} indicators are assessed."
+        )
+        parts = [
+            '<div class="sje-headline" style="border-left: 4px solid #1a5fb4; '
+            'background: #f6f8fa; padding: .7rem 1.1rem; margin: .6rem 0 1rem;">'
+        ]
+        if self.synthetic:
+            parts.append(
+                f'<p style="margin: 0 0 .4rem;"><b>{html.escape(_SYNTH_NOTICE[lang])}</b></p>'
+            )
+        for window in ("1y", "3y"):
+            wave = m["one_year_wave" if window == "1y" else "three_year_wave"]
+            if zh:
+                name = "1年目标:有效减轻" if window == "1y" else "3年目标:成效显著"
+                lead = f"<b>{name}</b>({wave}年调查与政策前相比):"
+            else:
+                name = (
+                    "1-year target: effective reduction"
+                    if window == "1y"
+                    else "3-year target: remarkable results"
+                )
+                lead = f"<b>{name}</b> ({wave} survey against before the policy): "
+            counts = self.verdict_counts(window)
+            items = [
+                f"{_badge(v, lang)} {counts[v]} {'项' if zh else ''}".rstrip()
+                for v in _VERDICT_ORDER
+                if counts.get(v, 0)
+            ]
+            joined = ("、" if zh else ", ").join(items)
+            parts.append(
+                f'<p style="margin: .25rem 0; font-size: 1.08rem;">{lead}{joined}{"。" if zh else "."}</p>'
+            )
+        missed = self._not_met_names(lang)
+        if missed:
+            label = "未达到目标的指标:" if zh else "Targets not met: "
+            parts.append(f'<p style="margin: .35rem 0 0;"><b>{label}</b>{html.escape(missed)}</p>')
+        parts.append(f'<p class="sje-note" style="margin: .35rem 0 0;">{scope}</p>')
+        parts.append("</div>")
+        return HTML("".join(parts))
+
+    def _not_met_names(self, lang: str) -> str:
+        t = self.scorecard
+        out = []
+        for _, r in t.iterrows():
+            windows = [w for w in ("1y", "3y") if r[f"verdict_{w}"] == "not_met"]
+            if not windows:
+                continue
+            when = ("、" if lang == "zh" else ", ").join(
+                {"zh": {"1y": "1年", "3y": "3年"}, "en": {"1y": "1 year", "3y": "3 years"}}[lang][w]
+                for w in windows
+            )
+            out.append(
+                f"{r[f'label_{lang}']}({when})" if lang == "zh" else f"{r['label_en']} ({when})"
+            )
+        return ("、" if lang == "zh" else "; ").join(out)
+
+    def key_findings(self, lang: str = "zh") -> Markdown:
+        """The main findings in a few plain sentences (a Markdown list)."""
+        _check_lang(lang)
+        return Markdown("\n".join(f"- {s}" for s in self.text[lang]["findings"]))
+
+    def scorecard_chart(self, lang: str = "zh") -> Chart | Markdown:
+        """The scorecard as a chart (:func:`shuangjian_eval.plots.scorecard`), as :meth:`chart`."""
+        return self.chart("scorecard", lang)
+
+    def scorecard_table(self, lang: str = "zh") -> HTML:
+        """The scorecard as a table with verdict badges and its footnotes."""
+        _check_lang(lang)
+        return HTML(self.text[lang]["scorecard_html"])
+
+    def rules(self, lang: str = "zh") -> HTML:
+        """The verdict rules in plain language (:func:`shuangjian_eval.targets.rules_text`)."""
+        _check_lang(lang)
+        lines = [line for line in self.text[lang]["rules"].splitlines() if line.strip()]
+        head, body = lines[0], lines[1:]
+        items = "".join(f'<p style="margin: .15rem 0;">{html.escape(x)}</p>' for x in body)
+        return HTML(
+            f'<div class="sje-rules sje-note"><p style="margin: .8rem 0 .2rem;"><b>'
+            f"{html.escape(head)}</b></p>{items}</div>"
+        )
+
+    def chart_keys(self) -> list[str]:
+        """Keys of the key charts (:data:`CHARTS`), in report order."""
+        return list(CHARTS)
+
+    def reading(self, key: str, lang: str = "zh") -> Markdown:
+        """A chart's subheading and its one-sentence reading in plain language."""
+        _check_lang(lang)
+        spec = _chart_spec(key)
+        return Markdown(f"### {spec['title'][lang]}\n\n{self.text[lang]['readings'][key]}")
+
+    def figure(self, key: str, lang: str = "zh"):
+        """A matplotlib Figure drawn by :mod:`shuangjian_eval.plots` from the stored summaries:
+        ``"scorecard"`` or a key chart (:data:`CHARTS`); None when every cell of it is
+        suppressed or empty."""
+        from .. import plots
+
+        _check_lang(lang)
+        if key == "scorecard":
+            return plots.scorecard(self.scorecard, lang=lang)
+        spec = _chart_spec(key)
+        frame = self.frames.get(f"chart:{key}")
+        if frame is None or frame.empty or not _usable(frame).any():
+            return None
+        if spec["kind"] == "distribution":
+            waves = sorted(int(w) for w in pd.unique(frame["wave"]))
+            return plots.distribution_vs_standard(
+                frame, spec["variable"], by="stage", weights="weight", waves=waves, lang=lang
+            )
+        group = "stage" if spec.get("by_stage") else None
+        if group:  # a stage suppressed in every wave is left out of the legend too
+            shown = frame.loc[_usable(frame), group].unique()
+            frame = frame[frame[group].isin(shown)]
+        return plots.estimates_by_wave(
+            frame, group=group, variable=spec["variable"], lang=lang, min_n=self.meta["min_n"]
+        )
+
+    def render(self, langs: Sequence[str] = ("zh",), dpi: int = _DPI) -> Briefing:
+        """Render the scorecard chart and the key charts to PNG for ``langs`` and keep them
+        (saved with the briefing), so that :meth:`chart` shows them without drawing."""
+        import base64
+
+        for lang in langs:
+            _check_lang(lang)
+            out = self.images.setdefault(lang, {})
+            for key in ("scorecard", *CHARTS):
+                fig = self.figure(key, lang)
+                out[key] = "" if fig is None else base64.b64encode(_to_png(fig, dpi)).decode()
+            self.images[lang] = out | {"_dpi": str(dpi)}
+        return self
+
+    def chart(self, key: str, lang: str = "zh") -> Chart | Markdown:
+        """A chart for the report: ``"scorecard"`` or a key chart (:data:`CHARTS`).
+
+        The rendering stored by :meth:`render` when there is one (a precomputed cache),
+        else drawn now (:meth:`figure`); a note instead when every cell of the chart is
+        suppressed or empty.
+        """
+        import base64
+
+        _check_lang(lang)
+        if key != "scorecard":
+            _chart_spec(key)
+        stored = self.images.get(lang, {})
+        if key in stored:
+            png, dpi = base64.b64decode(stored[key]), int(stored.get("_dpi", _DPI))
+        else:
+            fig = self.figure(key, lang)
+            png, dpi = (b"", _DPI) if fig is None else (_to_png(fig, _DPI), _DPI)
+        if not png:
+            return Markdown(
+                "*该地区此项受访者过少或无数据,不予绘图。*"
+                if lang == "zh"
+                else "*Too few respondents or no data in this region to draw this chart.*"
+            )
+        title = "scorecard" if key == "scorecard" else CHARTS[key]["title"][lang]
+        return Chart(png, round(_png_size(png)[0] * 100 / dpi), title)
+
+    def equity(self, lang: str = "zh") -> Markdown:
+        """Hidden tutoring, income groups and urban/rural schools, in brief (a Markdown list)."""
+        _check_lang(lang)
+        t = self.text[lang]["equity"]
+        names = {
+            "hidden": ("隐形培训", "Hidden tutoring"),
+            "income": ("不同收入家庭", "Income groups"),
+            "urban": ("城乡", "Urban and rural schools"),
+        }
+        out = []
+        for key in ("hidden", "income", "urban"):
+            if t.get(key):
+                name = names[key][0 if lang == "zh" else 1]
+                sep = ":" if lang == "zh" else ": "
+                out.append(f"- **{name}**{sep}" + ("" if lang == "zh" else " ").join(t[key]))
+        return Markdown("\n".join(out))
+
+    def coverage(self, lang: str = "zh") -> Markdown:
+        """What the data cover: region, respondents, schools, waves; synthetic or not."""
+        _check_lang(lang)
+        m, zh = self.meta, lang == "zh"
+        waves = m["waves"]
+        span = f"{waves[0]}–{waves[-1]}" if waves else "–"
+        min_n = int(m["min_n"])
+        by_wave = ("、" if zh else ", ").join(
+            (f"{w}年 " if zh else f"{w}: ") + fmt.format_count(n, min_n=min_n)
+            for w, n in m["respondents_by_wave"].items()
+        )
+        where = _md(self._where(lang))
+        if self.region == ALL_REGIONS:
+            where += f"({m['counties']} 个区县)" if zh else f" ({m['counties']} counties)"
+        if zh:
+            text = (
+                f"**数据范围**:{where},{m['schools']:,} 所学校,"
+                f"{len(waves)} 轮调查({span}),共 {m['respondents']:,} 名受访学生,其中义务教育阶段 "
+                f"{m['respondents_compulsory']:,} 名(目标评估只用义务教育阶段学生)。各轮受访人数:{by_wave}。"
+            )
+        else:
+            text = (
+                f"**Coverage**: {where}, {m['schools']:,} schools, "
+                f"{len(waves)} survey waves ({span}), {m['respondents']:,} students surveyed, of "
+                f"whom {m['respondents_compulsory']:,} in compulsory education (the targets are "
+                f"assessed on them). Respondents by wave: {by_wave}."
+            )
+        if m.get("data_file"):
+            text += (
+                f"数据文件:{_md(m['data_file'])}" if zh else f" Data file: {_md(m['data_file'])}"
+            )
+            if m.get("data_sha256"):
+                text += (
+                    f"(数据指纹 {m['data_sha256'][:16]})。"
+                    if zh
+                    else f" (SHA-256 {m['data_sha256'][:16]})."
+                )
+            else:
+                text += "。" if zh else "."
+        if self.synthetic:
+            text += "\n\n**" + _SYNTH_NOTICE[lang] + "**"
+        return Markdown(text)
+
+    def methods(self, lang: str = "zh") -> Markdown:
+        """A short note on methods (:func:`shuangjian_eval.narrative.methods_note`) and the
+        data's coverage."""
+        _check_lang(lang)
+        return Markdown(self.text[lang]["methods"] + "\n\n" + self.coverage(lang))
+
+
+def _to_png(fig: Any, dpi: int) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    return buf.getvalue()
+
+
+def _chart_spec(key: str) -> dict[str, Any]:
+    if key not in CHARTS:
+        raise ValueError(f"unknown chart {key!r}; charts: {', '.join(CHARTS)}")
+    return CHARTS[key]
+
+
+def _usable(frame: pd.DataFrame) -> pd.Series:
+    if "estimate" in frame.columns:
+        return frame["valid"].fillna(False).astype(bool) & frame["estimate"].notna()
+    return frame["weight"].notna()
