@@ -176,12 +176,20 @@ def _cmd_ingest(a: argparse.Namespace, write: bool) -> int:
 def _cmd_report(a: argparse.Namespace) -> int:
     from . import pipeline
 
+    if a.resume and a.run_id and a.resume != a.run_id:
+        raise ValueError("give either --resume RUN_ID or --run-id, not two different ids")
     run = pipeline.run_report(
         a.data,
         out=a.out,
-        run_id=a.run_id,
+        run_id=a.resume or a.run_id,
+        resume=bool(a.resume),
+        timeout=a.timeout,
+        executor=a.executor,
+        scheduler=a.scheduler,
         regions=a.regions,
-        notebooks=[n.strip() for n in a.notebooks.split(",") if n.strip()],
+        notebooks=_notebook_names()
+        if a.notebooks == "all"
+        else [n.strip() for n in a.notebooks.split(",") if n.strip()],
         notebook_dir=a.notebook_dir,
         workers=a.workers,
         lang=a.lang,

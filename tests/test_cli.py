@@ -57,3 +57,39 @@ def test_missing_input_file_exits_2(tmp_path, capsys):
     code = cli.main(["validate", str(tmp_path / "nope.csv")])
     err = capsys.readouterr().err
     assert code == 2 and "nope.csv" in err and "Traceback" not in err
+
+
+def test_report_options_reach_the_run(monkeypatch, tmp_path):
+    # every report flag is passed on: notebooks "all", executor, scheduler, resume, timeout
+    from shuangjian_eval import pipeline
+
+    seen = {}
+
+    class _Run:
+        jobs, failed, index = [], [], tmp_path / "index.html"
+        ok = True
+
+    def fake_run_report(data, **kw):
+        seen.update(kw)
+        return _Run()
+
+    monkeypatch.setattr(pipeline, "run_report", fake_run_report)
+    code = cli.main(
+        [
+            "report",
+            "--data",
+            "x.parquet",
+            "--executor",
+            "dask",
+            "--scheduler",
+            "tcp://127.0.0.1:8786",
+            "--resume",
+            "r1",
+            "--timeout",
+            "5",
+        ]
+    )
+    assert code == 0
+    assert seen["notebooks"] == list(pipeline.NOTEBOOKS)
+    assert (seen["executor"], seen["scheduler"]) == ("dask", "tcp://127.0.0.1:8786")
+    assert (seen["run_id"], seen["resume"], seen["timeout"]) == ("r1", True, 5.0)
