@@ -41,8 +41,10 @@ lab: $(STAMP)
 examples: $(STAMP)
 	$(BIN)/sje examples --out data/examples
 
+## bench: ratios against peer tools on synthetic national data (not part of make test)
 bench: $(STAMP)
-	@echo "benchmarks arrive with the national-scale work (benchmarks/README.md)"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,bench]"
+	$(BIN)/python -m benchmarks.run --size full
 
 clean-venv:
 	rm -rf $(VENV)

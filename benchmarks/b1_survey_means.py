@@ -1,0 +1,204 @@
+"""B1: design-based domain means, 8 outcomes x 32 domains (wave x stage x urban).
+
+Taylor-linearised standard errors for a stratified cluster sample with replacement (strata
+``stratum``, PSUs ``school_id``, weights ``weight``; no FPC), each outcome's missing values left
+out of its domains. Tools:
+
+- ``ours``: ``SurveyDesign(df, "weight", strata="stratum", psu="school_id").mean(OUTCOMES,
+  by=["wave", "stage", "urban"])``, on the pandas frame as read from Parquet (its dtypes:
+  nullable booleans, categoricals);
+- ``svy``: ``svy.Sample(frame, svy.Design(stratum=, psu=, wgt=)).estimation.mean(OUTCOMES,
+  by=..., drop_nulls=True)`` on a polars frame; outcomes cast to Float64 and categoricals to
+  strings beforehand, outside the timing;
+- ``samplics``: ``TaylorEstimator(PopParam.mean).estimate(y, samp_weight, stratum, psu,
+  domain)`` once per outcome, on numpy arrays with integer stratum, PSU and domain codes
+  prepared outside the timing. Rows whose outcome is missing go to a domain of their own
+  (code -1, value 1, discarded): as in R's ``svyby(..., na.rm=TRUE)`` and ours, every PSU of
+  the design still counts. samplics' own ``remove_nan=True`` drops those rows, and with them
+  every school whose rows are all missing, which changes the SEs whenever that happens (at
+  10,000 rows of the national design it does: 2.4e-3 relative); the extra domain costs
+  samplics about 1/33 more work.
+
+Each timed call includes building the design. Every tool gets one untimed warm-up call on the
+rows of the first 20 strata (whole strata, so no single-PSU strata), which loads lazy imports
+and compiled kernels. The worker writes the 256 estimates and SEs as a tidy table
+(``variable, wave, stage, urban, estimate, std_error``) for the comparison in ``run.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._common import B1_COLUMNS, DOMAINS, OUTCOMES, peak_rss, read_pandas, timed
+
+TOOLS = ("ours", "svy", "samplics")
+PEERS = {"svy": "svy", "samplics": "samplics"}  # tool -> module that must be installed
+KEYS = ["variable", "wave", "stage", "urban"]
+
+
+def measure(tool: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """Time ``tool`` on ``spec["files"]``; write its estimates to ``spec["out"]``."""
+    runner = {"ours": _ours, "svy": _svy, "samplics": _samplics}[tool]
+    call, warm, n_rows, normalise = runner(spec["files"])
+    loaded = peak_rss()
+    try:
+        warm()
+    except Exception as exc:  # a warm-up failure is reported by the timed call, if real
+        print(f"warm-up failed: {exc!r}")
+    times, result = timed(call, spec["repeats"])
+    table = normalise(result)
+    table.to_parquet(spec["out"], index=False)
+    return {
+        "rows": n_rows,
+        "times": times,
+        "estimates": len(table),
+        "invalid": int(table["estimate"].isna().sum()),
+        "peak_loaded": loaded,
+    }
+
+
+def _first_strata(codes: np.ndarray, k: int = 20) -> np.ndarray:
+    return codes < k
+
+
+# ------------------------------------------------------------------------------ ours
+def _ours(files: list[str]) -> tuple[Any, Any, int, Any]:
+    from shuangjian_eval.survey import SurveyDesign
+
+    df = read_pandas(files, B1_COLUMNS)
+
+    def run(frame: pd.DataFrame = df) -> Any:
+        d = SurveyDesign(frame, "weight", strata="stratum", psu="school_id")
+        return d.mean(list(OUTCOMES), by=list(DOMAINS))
+
+    def warm() -> None:
+        run(df[_first_strata(df["stratum"].cat.codes.to_numpy())])
+
+    def normalise(res: Any) -> pd.DataFrame:
+        t = res.to_frame()
+        bad = t.loc[~t["valid"].astype(bool), "reason"]
+        if len(bad):
+            print(f"ours: {len(bad)} invalid estimates, e.g. {bad.iloc[0]}")
+        return _tidy(
+            t["variable"], t["wave"], t["stage"], t["urban"], t["estimate"], t["std_error"]
+        )
+
+    return run, warm, len(df), normalise
+
+
+# ------------------------------------------------------------------------------ svy
+def _svy(files: list[str]) -> tuple[Any, Any, int, Any]:
+    import polars as pl
+    import svy
+
+    frame = pl.read_parquet(files, columns=list(B1_COLUMNS))
+    frame = frame.with_columns(
+        [pl.col(c).cast(pl.Float64) for c in OUTCOMES]
+        + [pl.col(c).cast(pl.String) for c in ("stratum", "school_id", "stage")]
+        + [pl.col("wave").cast(pl.Int64), pl.col("urban").cast(pl.Boolean)]
+    )
+
+    def run(f: pl.DataFrame = frame) -> Any:
+        sample = svy.Sample(f, svy.Design(stratum="stratum", psu="school_id", wgt="weight"))
+        return sample.estimation.mean(list(OUTCOMES), by=list(DOMAINS), drop_nulls=True)
+
+    def warm() -> None:
+        first = sorted(frame["stratum"].unique().to_list())[:20]
+        run(frame.filter(pl.col("stratum").is_in(first)))
+
+    def normalise(res: Any) -> pd.DataFrame:
+        parts = []
+        for var, est in zip(OUTCOMES, res, strict=True):
+            p = est.to_polars().to_pandas()
+            parts.append(_tidy(var, p["wave"], p["stage"], p["urban"], p["est"], p["se"]))
+        return pd.concat(parts, ignore_index=True)
+
+    return run, warm, frame.height, normalise
+
+
+# ------------------------------------------------------------------------------ samplics
+def _samplics(files: list[str]) -> tuple[Any, Any, int, Any]:
+    from samplics.estimation import TaylorEstimator
+    from samplics.utils.types import PopParam
+
+    df = read_pandas(files, B1_COLUMNS)
+    y = {v: df[v].to_numpy(dtype=float, na_value=np.nan) for v in OUTCOMES}
+    w = df["weight"].to_numpy(dtype=float)
+    stratum = df["stratum"].cat.codes.to_numpy().astype(np.int64)
+    psu = df["school_id"].cat.codes.to_numpy().astype(np.int64)
+    dom_frame = df[list(DOMAINS)].astype({"wave": "int64", "stage": "str", "urban": "bool"})
+    domain, labels = pd.MultiIndex.from_frame(dom_frame).factorize(sort=True)
+    domain = np.asarray(domain, np.int64)
+    n = len(df)
+    del df, dom_frame
+
+    # missing outcome: outside every domain (R's svyby semantics), prepared outside the timing
+    dom = {v: np.where(np.isnan(y[v]), -1, domain) for v in OUTCOMES}
+    y = {v: np.nan_to_num(a, nan=1.0) for v, a in y.items()}  # 1: no zero mean (samplics cv)
+
+    def run() -> dict[str, tuple[dict, dict]]:
+        out = {}
+        for v in OUTCOMES:
+            est = TaylorEstimator(PopParam.mean)
+            est.estimate(y=y[v], samp_weight=w, stratum=stratum, psu=psu, domain=dom[v])
+            out[v] = (est.point_est, est.stderror)
+        return out
+
+    def warm() -> None:
+        est = TaylorEstimator(PopParam.mean)
+        rows = _first_strata(stratum)
+        v = OUTCOMES[0]
+        est.estimate(y=y[v][rows], samp_weight=w[rows], stratum=stratum[rows], psu=psu[rows],
+                     domain=dom[v][rows])  # fmt: skip
+
+    def normalise(res: dict[str, tuple[dict, dict]]) -> pd.DataFrame:
+        parts = []
+        for var, (point, se) in res.items():
+            keys = sorted(k for k in point if int(k) >= 0)  # -1: rows with a missing value
+            lab = [labels[int(k)] for k in keys]
+            parts.append(
+                _tidy(
+                    var,
+                    [x[0] for x in lab],
+                    [x[1] for x in lab],
+                    [x[2] for x in lab],
+                    [point[k] for k in keys],
+                    [se[k] for k in keys],
+                )  # fmt: skip
+            )
+        return pd.concat(parts, ignore_index=True)
+
+    return run, warm, n, normalise
+
+
+# ------------------------------------------------------------------------------ tidy tables
+def _tidy(variable: Any, wave: Any, stage: Any, urban: Any, est: Any, se: Any) -> pd.DataFrame:
+    n = len(est)
+    return pd.DataFrame(
+        {
+            "variable": np.broadcast_to(np.asarray(variable, dtype=object), n),
+            "wave": np.asarray(pd.array(wave).astype("int64")),
+            "stage": np.asarray(pd.Series(stage).astype(str), dtype=object),
+            "urban": np.asarray(pd.array(urban).astype("bool")),
+            "estimate": np.asarray(est, dtype=float),
+            "std_error": np.asarray(se, dtype=float),
+        }
+    )
+
+
+def compare(ours: pd.DataFrame, peer: pd.DataFrame) -> dict[str, Any]:
+    """Max relative differences of estimates and SEs over the domains both tables have."""
+    from ._common import rel_diff
+
+    m = ours.merge(peer, on=KEYS, how="outer", suffixes=("", "_peer"), indicator=True)
+    matched = m[m["_merge"] == "both"]
+    return {
+        "matched": len(matched),
+        "only_ours": int((m["_merge"] == "left_only").sum()),
+        "only_peer": int((m["_merge"] == "right_only").sum()),
+        "estimate": rel_diff(matched["estimate_peer"], matched["estimate"]),
+        "std_error": rel_diff(matched["std_error_peer"], matched["std_error"]),
+    }
