@@ -38,16 +38,19 @@ sje.quality.describe_source(df, region=region, lang=lang)
 # 受访人数为未加权人数;加权人数为样本所代表的学生总数(抽样权重之和),不是样本量。
 
 # %%
-sje.quality.sample_size_table(df, rows="stage", min_cell=min_cell, lang=lang).style.hide(axis="index")
+sje.tables.to_styler(sje.quality.sample_size_table(df, rows="stage", min_cell=min_cell, lang=lang))
 
 # %%
-sje.quality.sample_size_table(df, rows="county", min_cell=min_cell, lang=lang).style.hide(axis="index")
+sje.tables.to_styler(sje.quality.sample_size_table(df, rows="county", min_cell=min_cell, lang=lang))
 
 # %% [markdown]
 # ## 2. 缺失情况 · Missing values
 
 # %%
-sje.quality.missingness(df, by="wave", lang=lang).style.format("{:.1%}")
+suppressed = sje.formatting.SUPPRESSED["n"][lang]  # groups below min_cell
+sje.quality.missingness(df, by="wave", lang=lang, min_cell=min_cell).style.format(
+    "{:.1%}", na_rep=suppressed
+)
 
 # %% [markdown]
 # ## 3. 抽样权重 · Sampling weights
@@ -55,4 +58,6 @@ sje.quality.missingness(df, by="wave", lang=lang).style.format("{:.1%}")
 # Kish 设计效应衡量权重不等带来的精度损失:有效样本量 = 样本量 / 设计效应。
 
 # %%
-sje.quality.weight_summary(df, by="wave", lang=lang).style.format(precision=2, thousands=",").hide(axis="index")
+sje.quality.weight_summary(df, by="wave", lang=lang, min_cell=min_cell).style.format(
+    precision=2, thousands=",", na_rep=suppressed
+).hide(axis="index")

@@ -79,8 +79,9 @@ sje.tables.to_styler(analyses.table(homework, lang=lang, min_n=min_cell))
 
 # %%
 sje.plots.distribution_vs_standard(
-    df, "homework_min_weekday", by="stage", waves=[p.reference_wave, p.last_wave], lang=lang
-)
+    df, "homework_min_weekday", by="stage", waves=[p.reference_wave, p.last_wave], lang=lang,
+    min_n=min_cell,
+)  # fmt: skip
 
 # %% [markdown]
 # ## 3. 睡眠 · Sleep
@@ -96,8 +97,9 @@ sje.plots.trend(sleep, group="stage", variable="sleep_hours", lang=lang, min_n=m
 
 # %%
 sje.plots.distribution_vs_standard(
-    df, "sleep_hours", by="stage", waves=[p.reference_wave, p.last_wave], lang=lang
-)
+    df, "sleep_hours", by="stage", waves=[p.reference_wave, p.last_wave], lang=lang,
+    min_n=min_cell,
+)  # fmt: skip
 
 # %%
 sje.tables.to_styler(analyses.table(sleep, lang=lang, min_n=min_cell))

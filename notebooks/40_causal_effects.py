@@ -100,7 +100,7 @@ analyses.findings(effects, lang=lang, causal=True, min_n=min_cell)
 
 # %%
 event = analyses.event_study(df, outcome, ref=p.reference_wave)
-sje.plots.event_study(event, lang=lang)
+sje.plots.event_study(event, lang=lang, min_n=min_cell)
 
 # %%
 analyses.describe_test(event, lang=lang)

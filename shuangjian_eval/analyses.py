@@ -188,7 +188,11 @@ class Parameters:
 
     def _repr_markdown_(self) -> str:
         lang, zh = self.lang, _zh(self.lang)
-        where = ("全部地区" if zh else "all regions") if self.region == "all" else self.region
+        where = (
+            ("全部地区" if zh else "all regions")
+            if self.region == "all"
+            else _narrative.escape_markdown(self.region)
+        )
         names = _join([fmt.variable_label(v, lang) for v in self.outcomes], lang)
         waves, base, design = (
             _join(self.waves, lang),
@@ -360,17 +364,45 @@ def design_for(df: pd.DataFrame, *, lonely_psu: str = "adjust") -> SurveyDesign:
 
 
 # ------------------------------------------------------------------------------ estimates
+def _cell_sizes(
+    df: pd.DataFrame, variable: str, keys: Sequence[str], psu: str | None = "school_id"
+) -> dict[tuple[Any, ...], tuple[int, int]]:
+    """(respondents, schools) with ``variable`` observed, per combination of ``keys``: the
+    sizes that decide whether an estimate of a cell may be published."""
+    rows = df.loc[df[variable].notna().to_numpy(bool)]
+    ids = rows[psu] if psu is not None else pd.Series(np.arange(len(rows)), index=rows.index)
+    g = ids.groupby([rows[k] for k in keys], observed=True).agg(["size", "nunique"])
+    return {
+        (k if isinstance(k, tuple) else (k,)): (int(n), int(m))
+        for k, n, m in zip(g.index, g["size"], g["nunique"], strict=True)
+    }
+
+
+def _smallest(
+    sizes: dict[tuple[Any, ...], tuple[int, int]], cells: Sequence[tuple[Any, ...]]
+) -> tuple[int, int]:
+    """(respondents, schools) of the smallest of ``cells``; an absent cell counts 0."""
+    got = [sizes.get(c, (0, 0)) for c in cells]
+    return min(n for n, _ in got), min(m for _, m in got)
+
+
 def estimates_by(
     design: SurveyDesign, variables: Sequence[str], by: Sequence[str] = ("wave", "stage")
 ) -> EstimateResult:
     """Design-based means (numbers) and proportions (yes/no items) by domain, in one table;
-    domains where a variable is undefined (the homework limit in senior grades) are left out."""
+    domains where a variable is undefined (the homework limit in senior grades) are left out.
+    ``n_psu`` counts the schools (PSUs) of each estimate, for small-cell suppression."""
     shares = [v for v in variables if pd.api.types.is_bool_dtype(design.data[v])]
     calls = ((design.mean, [v for v in variables if v not in shares]), (design.proportion, shares))
     t = pd.concat([f(vs, by=list(by)).table for f, vs in calls if vs], ignore_index=True)
     t = t.loc[t["n"] > 0].sort_values(
         "variable", key=lambda s: s.map(list(variables).index), kind="stable"
     )
+    sizes = {v: _cell_sizes(design.data, v, list(by), design.psu) for v in variables}
+    t["n_psu"] = [
+        sizes[v].get(tuple(k), (0, 0))[1]
+        for v, *k in t[["variable", *by]].itertuples(index=False, name=None)
+    ]
     return EstimateResult(
         t.reset_index(drop=True), method="mean", options={"by": list(by)}, nobs=design.nobs
     )
@@ -385,11 +417,14 @@ def change_from_baseline(
 ) -> EstimateResult:
     """Change from the pooled baseline waves to each post-policy wave, by domain: differences
     of design-based means linearised in one design (the same schools in both periods enter with
-    their covariance). Before-after: a change, not an effect of the policy."""
+    their covariance). Before-after: a change, not an effect of the policy.
+
+    ``n`` and ``n_psu`` are the respondents and schools of the smaller of the two periods (the
+    cell that decides whether the change may be published), not of both together."""
     wave = df["wave"].astype("Int64")
-    design = design_for(
-        df.assign(_period=wave.astype(str).where(~wave.isin(baseline_waves), "baseline"))
-    )
+    work = df.assign(_period=wave.astype(str).where(~wave.isin(baseline_waves), "baseline"))
+    design = design_for(work)
+    sizes = {v: _cell_sizes(work, v, ["_period", *by]) for v in variables}
     blocks = []
     for w in [w for w in _waves(df) if _is_post(w, _policy.load())]:
         t = design.mean_diff(
@@ -400,6 +435,12 @@ def change_from_baseline(
     t = t.loc[t["n"] > 0, ["term", "wave", *t.columns.drop(["term", "wave"])]].reset_index(
         drop=True
     )
+    small = [
+        _smallest(sizes[v], [("baseline", *k), (str(w), *k)])
+        for v, w, *k in t[["variable", "wave", *by]].itertuples(index=False, name=None)
+    ]
+    t["n"] = [n for n, _ in small]
+    t["n_psu"] = [m for _, m in small]
     options = {"by": ["wave", *by], "baseline_waves": tuple(baseline_waves)}
     return EstimateResult(t, method="mean_diff", options=options, nobs=len(df))
 
@@ -419,9 +460,21 @@ def did_table(df: pd.DataFrame, outcomes: Sequence[str], **options: Any) -> Esti
 
 def event_study(df: pd.DataFrame, outcome: str, *, ref: int, **options: Any) -> Any:
     """``sje.event_study`` of ``treated`` by wave with weights, school and wave fixed effects
-    and school clusters; ``options`` pass on (e.g. ``placebo_date``)."""
+    and school clusters; ``options`` pass on (e.g. ``placebo_date``). ``n`` and ``n_psu`` of
+    a wave's coefficient are the respondents and schools of its smallest cell (either group,
+    that wave or the reference wave), for small-cell suppression."""
     kw = {**_DESIGN, **options}
-    return _effects.event_study(df, outcome=outcome, treated="treated", time="wave", ref=ref, **kw)
+    res = _effects.event_study(df, outcome=outcome, treated="treated", time="wave", ref=ref, **kw)
+    if "period" in res.table:
+        sizes = _cell_sizes(df, outcome, ["treated", "wave"])
+        small = [
+            _smallest(sizes, [(g, w) for g in (0, 1) for w in (t, ref)])
+            if pd.notna(t) else (np.nan, np.nan)
+            for t in res.table["period"]
+        ]  # fmt: skip
+        res.table["n"] = [n for n, _ in small]
+        res.table["n_psu"] = [m for _, m in small]
+    return res
 
 
 def placebo(df: pd.DataFrame, outcome: str) -> Any:
@@ -447,7 +500,8 @@ def staggered(df: pd.DataFrame, outcome: str, *, comparison: str = "grade") -> E
     bad = res.table.loc[~res.table["valid"], "reason"]
     if bad.empty:
         return res.aggregate("dynamic")
-    row = invalid_row("ATT", "ATT(g,t) cells not estimable: " + "; ".join(sorted(set(bad))))
+    reason = "ATT(g,t) cells not estimable: " + "; ".join(sorted(set(bad)))
+    row = invalid_row("ATT", reason, event_time=np.nan)  # a period: its chart draws nothing
     return EstimateResult.from_estimates(
         pd.DataFrame([row]), method="staggered_did", options=res.options
     )
@@ -591,9 +645,12 @@ def effect_table(result: Any, *, lang: str = "zh", min_n: int = 10) -> pd.DataFr
     name = _t(key, lang)
     t[name] = [("总体" if _zh(lang) else "Overall") if pd.isna(x) else str(int(x)) for x in when]
     t["variable"] = result.options.get("outcome", "")
-    res = EstimateResult(t[["term", name, "variable", *(c for c in _STATS if c in t)]],
+    sizes = [c for c in ("n", "n_psu") if c in t]  # for small-cell suppression
+    res = EstimateResult(t[["term", name, "variable", *(c for c in _STATS if c in t), *sizes]],
                          method="event_study", options={"by": [name]})  # fmt: skip
-    return table(res, spread=None, lang=lang, min_n=min_n)
+    out = table(res, spread=None, lang=lang, min_n=min_n)
+    n = fmt.stat_label("n", lang)  # the smallest cell's count, not the coefficient's sample
+    return out.drop(columns=[n]).__finalize__(out) if n in out else out
 
 
 def reliability_table(results: Sequence[EstimateResult], *, lang: str = "zh") -> pd.DataFrame:

@@ -135,12 +135,17 @@ def data_hash(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a published page must be readable
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -148,9 +153,14 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def region_slug(region: str) -> str:
-    """A folder name for a region: letters (any script), digits, '-' and '_' kept."""
+    """A folder name for a region: letters (any script), digits, '-' and '_' kept (so no path
+    separator or '..'); a name that had to be changed gets a short hash of itself, so that two
+    regions ("a/b", "a_b") never share a folder."""
     slug = re.sub(r"[^\w\-]+", "_", region, flags=re.UNICODE).strip("_")
-    return slug or hashlib.sha1(region.encode()).hexdigest()[:10]
+    if slug == region:
+        return slug
+    digest = hashlib.sha1(region.encode()).hexdigest()[:8]
+    return f"{slug}-{digest}" if slug else digest
 
 
 def render_html(

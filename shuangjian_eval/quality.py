@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from . import codebook as _codebook
+from .formatting import format_count
+from .narrative import escape_markdown
 
 __all__ = [
     "describe_source",
@@ -62,13 +64,13 @@ def describe_source(df: pd.DataFrame, region: str = ALL_REGIONS, lang: str = "zh
     counties = df["county"].nunique()
     synthetic = "synth" in df.attrs
     if lang == "zh":
-        where = "全部地区" if region == ALL_REGIONS else str(region)
+        where = "全部地区" if region == ALL_REGIONS else escape_markdown(region)
         text = (
             f"**范围**:{where},{counties} 个区县、{schools:,} 所学校,"
             f"{len(waves)} 轮调查({span}),共 {n:,} 名受访者。"
         )
     else:
-        where = "all regions" if region == ALL_REGIONS else str(region)
+        where = "all regions" if region == ALL_REGIONS else escape_markdown(region)
         text = (
             f"**Coverage**: {where}, {counties} counties, {schools:,} schools, "
             f"{len(waves)} waves ({span}), {n:,} respondents."
@@ -120,21 +122,31 @@ def sample_size_table(
     return table.reset_index()
 
 
-def missingness(df: pd.DataFrame, by: str | None = "wave", lang: str = "zh") -> pd.DataFrame:
+def missingness(
+    df: pd.DataFrame, by: str | None = "wave", lang: str = "zh", min_cell: int | None = None
+) -> pd.DataFrame:
     """Share of missing values of each observed, optional codebook variable (by wave).
 
     Required variables are left out: a row without them is rejected on ingest.
 
     Derived variables are left out: their missingness follows from their sources (and, for
     ``homework_within_limit``, from senior grades, which the limit does not cover).
+
+    With ``min_cell``, the shares of a group with fewer respondents are suppressed (NaN; show
+    them with ``na_rep``, e.g. ``sje.formatting.SUPPRESSED["n"][lang]``).
     """
     cb = _codebook.load()
     cols = [c for c in cb.observed if c in df.columns and c != by and not cb[c].required]
     miss = df[cols].isna()
     if by is None:
         table = miss.mean().to_frame("missing_share")
+        if min_cell is not None and len(df) < min_cell:
+            table[:] = np.nan
     else:
-        table = miss.groupby(df[by], observed=True).mean().T
+        grouped = miss.groupby(df[by], observed=True)
+        table = grouped.mean().T
+        if min_cell is not None:
+            table.loc[:, (grouped.size() < min_cell).to_numpy()] = np.nan
         table.columns = [str(c) for c in table.columns]
     table.index = pd.Index([cb.label(c, lang) for c in table.index])
     table.columns.name = "变量" if lang == "zh" else "variable"
@@ -154,13 +166,21 @@ _WEIGHT_COLUMNS = {
 
 
 def weight_summary(
-    df: pd.DataFrame, by: str = "wave", weight: str = "weight", lang: str | None = None
+    df: pd.DataFrame,
+    by: str = "wave",
+    weight: str = "weight",
+    lang: str | None = None,
+    min_cell: int | None = None,
 ) -> pd.DataFrame:
     """Spread of the sampling weights and Kish's design effect due to unequal weighting.
 
     Kish's ``deff_w = n * sum(w^2) / (sum w)^2 = 1 + cv^2`` (population CV); the effective
     sample size from weighting alone is ``n / deff_w``. With ``lang`` the columns carry
     display labels; without it, snake_case names.
+
+    With ``min_cell``, a group with fewer respondents is suppressed: its count shows as
+    ``"<min_cell"`` (the ``n`` column becomes text) and its statistics are NaN (show them with
+    ``na_rep``, e.g. ``sje.formatting.SUPPRESSED["n"][lang]``).
     """
     grouped = df.groupby(by, observed=True)[weight]
     w = df[weight].to_numpy(dtype=float)
@@ -180,6 +200,12 @@ def weight_summary(
     out["cv"] = np.sqrt(out["kish_deff"] - 1.0)
     out["effective_n"] = out["n"] / out["kish_deff"]
     out = out[list(_WEIGHT_COLUMNS)].reset_index()
+    if min_cell is not None:
+        small = (out["n"] < min_cell).to_numpy()
+        stats = [c for c in _WEIGHT_COLUMNS if c != "n"]
+        out[stats] = out[stats].astype(float)
+        out.loc[small, stats] = np.nan
+        out["n"] = [format_count(n, min_n=min_cell) for n in out["n"]]
     if lang is not None:
         cb = _codebook.load()
         i = 0 if lang == "zh" else 1

@@ -191,12 +191,13 @@ def report_table(
         valid = bool(r.get("valid", True)) if "valid" in frame.columns else True
         small_n = n is not None and not pd.isna(n) and float(n) < min_n
         small_psu = n_psu is not None and not pd.isna(n_psu) and float(n_psu) < min_psu
+        reason = str(r.get("reason", "") or "") if "reason" in frame.columns else ""
         flagged = "suppressed" in frame.columns and _truthy(r["suppressed"])
+        flagged |= reason.startswith("suppressed")  # how sje.targets marks its small cells
         note = ""
         sig_text = ""
-        if not valid:
+        if not valid and not flagged:
             est_text = fmt.stat_label("not_computed", lang)
-            reason = str(r.get("reason", "") or "")
             note = (
                 (f"无法计算:{reason}" if lang == "zh" else f"not computed: {reason}")
                 if reason
@@ -220,8 +221,9 @@ def report_table(
         out[col_est] = est_text
         if significance:
             out[col_sig] = sig_text
-        if n is not None or "n" in frame.columns:
-            out[col_n] = fmt.format_count(n, min_n=min_n)
+        if n is not None or "n" in frame.columns:  # a flagged row's total may hold a small cell
+            hide = flagged and not small_n
+            out[col_n] = fmt.SUPPRESSED["flag"][lang] if hide else fmt.format_count(n, min_n=min_n)
         out[col_note] = note
         rows.append(out)
     table = pd.DataFrame(rows)
@@ -242,7 +244,8 @@ def scorecard_table(frame_or_object: Any, *, lang: str = "zh", min_n: int = 10) 
         verdict_1y, verdict_3y, n, suppressed``).
     lang : {"zh", "en"}
     min_n : int
-        Rows from fewer respondents are suppressed as well as those flagged ``suppressed``.
+        Rows from fewer respondents are suppressed as well as those flagged ``suppressed``;
+        a suppressed row's count shows as ``"<min_n"`` or the suppression mark, never a number.
 
     Returns
     -------
@@ -289,8 +292,9 @@ def scorecard_table(frame_or_object: Any, *, lang: str = "zh", min_n: int = 10) 
             else:
                 lo, hi = r.get(f"{key}_ci_lower"), r.get(f"{key}_ci_upper")
                 out[cols[key]] = fmt.format_ci(r[key], lo, hi, unit=unit, sign=key != "baseline")
-        if "n" in frame.columns:
-            out[cols["n"]] = fmt.format_count(n, min_n=min_n)
+        if "n" in frame.columns:  # a suppressed row shows no count but "<min_n"
+            small = n is not None and not pd.isna(n) and 0 < float(n) < min_n
+            out[cols["n"]] = fmt.format_count(n, min_n=min_n) if small or not hidden else mark
         if hidden:
             suppressed_rows.append(pos)
         rows.append(out)

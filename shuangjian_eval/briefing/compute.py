@@ -159,7 +159,10 @@ def _compute(prep: _Prepared, region: str, min_n: int, facts: dict[str, Any]) ->
         "respondents_compulsory": int((member & prep.compulsory).sum()),
         "schools": int(sub["school_id"].nunique()),
         "counties": int(sub["county"].nunique()) if "county" in sub else 1,
-        "respondents_by_wave": {str(int(w)): int(n) for w, n in by_wave.items()},
+        # a wave with fewer than min_n respondents: None, its count is not kept
+        "respondents_by_wave": {
+            str(int(w)): int(n) if n >= min_n else None for w, n in by_wave.items()
+        },
         "verdict_counts": counts,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "version": __version__,
@@ -244,6 +247,8 @@ def _blank_small(t: pd.DataFrame, min_n: int, min_psu: int) -> pd.DataFrame:
     t["valid"] = t["valid"].astype(bool) & ~small
     for c in ("estimate", "ci_lower", "ci_upper"):
         t[c] = t[c].astype(float).where(t["valid"], np.nan)
+    for c in ("n", "n_psu"):  # a suppressed cell's counts are not kept either
+        t[c] = t[c].astype(float).where(~small, np.nan)
     return t
 
 
@@ -313,7 +318,7 @@ def _equity_results(prep: _Prepared, region: str, min_n: int, min_psu: int) -> d
     from .. import targets as _targets
 
     df, pol = prep.df, prep.policy
-    disp = _targets.displacement(df, policy=pol, region=region)
+    disp = _targets.displacement(df, policy=pol, region=region, min_n=min_n)
     cells = _period_cells(prep, region, ["tutoring_subject", "tutoring_nonsubject",
                                           "tutoring_hidden", "teacher_referred_tutoring"])  # fmt: skip
     t = disp.table.copy()
@@ -335,6 +340,7 @@ def _equity_results(prep: _Prepared, region: str, min_n: int, min_psu: int) -> d
             )
     for c in ("estimate", "std_error", "statistic", "p_value", "ci_lower", "ci_upper"):
         t[c] = t[c].astype(float).where(t["valid"].astype(bool), np.nan)
+    t["n"] = t["n"].astype(float).where(~_suppressed(t), np.nan)
     disp = dataclasses.replace(disp, table=t)
     out = {"displacement": disp}
     income = _targets.spend_by_income(df, policy=pol, region=region, min_n=min_n)
@@ -346,5 +352,11 @@ def _equity_results(prep: _Prepared, region: str, min_n: int, min_psu: int) -> d
                   "baseline", "follow_up"):  # fmt: skip
             if c in t.columns:
                 t[c] = t[c].astype(float).where(~bad, np.nan)
+        t["n"] = t["n"].astype(float).where(~_suppressed(t), np.nan)
         out[key] = dataclasses.replace(res, table=t)
     return out
+
+
+def _suppressed(t: pd.DataFrame) -> pd.Series:
+    """Rows suppressed for size (their counts are not kept)."""
+    return t["reason"].astype(str).str.startswith("suppressed")

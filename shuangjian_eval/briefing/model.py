@@ -107,8 +107,8 @@ class Briefing:
         ``window`` (the latest target window with data, "3y" or "1y"), ``synthetic``,
         ``data_sha256``, ``data_file``, ``min_n``, ``min_psu``, coverage counts
         (``respondents``, ``respondents_compulsory``, ``schools``, ``counties``,
-        ``respondents_by_wave``), ``verdict_counts`` ({"1y": {code: count}, "3y": ...}),
-        ``created``, ``version``.
+        ``respondents_by_wave``, None for a wave below ``min_n``), ``verdict_counts``
+        ({"1y": {code: count}, "3y": ...}), ``created``, ``version``.
     scorecard : pandas.DataFrame
         The scorecard table (:data:`shuangjian_eval.targets.CONTRACT_COLUMNS` and more);
         suppressed cells are blank.
@@ -325,9 +325,10 @@ class Briefing:
             return None
         if spec["kind"] == "distribution":
             waves = sorted(int(w) for w in pd.unique(frame["wave"]))
-            return plots.distribution_vs_standard(
-                frame, spec["variable"], by="stage", weights="weight", waves=waves, lang=lang
-            )
+            return plots.distribution_vs_standard(  # rows are bins; small cells left out
+                frame, spec["variable"], by="stage", weights="weight", waves=waves, lang=lang,
+                min_n=None,
+            )  # fmt: skip
         group = "stage" if spec.get("by_stage") else None
         if group:  # a stage suppressed in every wave is left out of the legend too
             shown = frame.loc[_usable(frame), group].unique()
@@ -402,7 +403,8 @@ class Briefing:
         span = f"{waves[0]}–{waves[-1]}" if waves else "–"
         min_n = int(m["min_n"])
         by_wave = ("、" if zh else ", ").join(
-            (f"{w}年 " if zh else f"{w}: ") + fmt.format_count(n, min_n=min_n)
+            (f"{w}年 " if zh else f"{w}: ")
+            + (f"<{min_n}" if n is None else fmt.format_count(n, min_n=min_n))
             for w, n in m["respondents_by_wave"].items()
         )
         where = _md(self._where(lang))

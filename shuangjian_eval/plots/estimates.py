@@ -320,6 +320,7 @@ def event_study(
     unit: str | None = None,
     title: str | None = None,
     ax: Axes | None = None,
+    min_n: int | None = 10,
 ) -> Figure | Axes:
     """Event-study coefficients with intervals, the reference period and a zero line.
 
@@ -341,6 +342,9 @@ def event_study(
         Unit of the outcome when ``variable`` is not a codebook variable.
     title : str, optional
     ax : matplotlib Axes, optional
+    min_n : int, optional
+        Where the result counts its cells (``n``, ``n_psu``), coefficients from fewer
+        respondents or fewer than 2 schools are not drawn (None: draw all valid ones).
 
     Returns
     -------
@@ -366,6 +370,11 @@ def event_study(
         ref = None if ref is None else float(ref)
         if "valid" in frame.columns:
             frame = frame.loc[frame["valid"].fillna(False).astype(bool) | (frame[period] == ref)]
+        suppressed = False
+        if {"n", "n_psu"} & set(frame.columns):  # small cells: not drawn
+            keep = _data.usable_rows(frame, min_n) | (frame[period] == ref)
+            suppressed = not keep.all()
+            frame = frame.loc[keep]
         frame = frame.sort_values(period)
         unit, scale, ylabel = _scale_and_label(variable, unit, lang, change=True)
         fig = None
@@ -429,8 +438,10 @@ def event_study(
             note = (
                 f"注:竖线为{_level(result)}%置信区间;参照期系数设为0,其余各期为相对参照期的差异。"
             )
+            note += "样本不足的估计未画出。" if suppressed else ""
         else:
             note = f"Note: bars are {_level(result)}% confidence intervals; the reference period is set to 0 and other periods are differences from it."
+            note += " Estimates from too few respondents are not drawn." if suppressed else ""
         return _finish(fig, ax, note)
 
 

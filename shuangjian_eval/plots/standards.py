@@ -126,6 +126,7 @@ def distribution_vs_standard(
     policy: _policy.Policy | None = None,
     title: str | None = None,
     ax: Axes | Sequence[Axes] | None = None,
+    min_n: int | None = 10,
 ) -> Figure | Axes | Sequence[Axes]:
     """Weighted distribution of a variable against its official standard, per group.
 
@@ -156,6 +157,10 @@ def distribution_vs_standard(
     title : str, optional
     ax : Axes or sequence of Axes, optional
         One Axes per panel; returned as given. Otherwise a new Figure is returned.
+    min_n : int, optional
+        A group's wave with fewer respondents, or fewer than 2 schools (``school_id``, where
+        the data have it), is suppressed: not drawn, and its share marked "样本不足" /
+        "suppressed" (None: draw every cell).
 
     Returns
     -------
@@ -203,6 +208,7 @@ def distribution_vs_standard(
             if len(axes) != len(groups):
                 raise ValueError(f"ax: {len(groups)} panels to draw, {len(axes)} Axes given")
         pad = (edges[1] - edges[0]) * 0.6
+        suppressed = False
         for panel, code in zip(axes, groups, strict=True):
             if by is None:
                 in_group = np.ones(len(df), bool)
@@ -219,6 +225,10 @@ def distribution_vs_standard(
                 rows = in_group & np.isfinite(x_all) & np.isfinite(w_all)
                 if wave is not None:
                     rows &= (df["wave"] == wave).to_numpy(dtype=bool, na_value=False)
+                if _too_small(df, rows, min_n):
+                    shares.append((wave, None))
+                    suppressed = True
+                    continue
                 hist = _weighted_hist(x_all[rows], w_all[rows], edges)
                 style = _wave_style(i, len(chosen))
                 if style["fill"]:
@@ -263,12 +273,25 @@ def distribution_vs_standard(
         source = pol.sources.get(std.source, {}).get(lang, std.source)
         if lang == "zh":
             note = f"注:纵轴为各区间学生占比(加权,%),超出坐标范围的值计入最后一个区间。标准来源:{source}。"
+            if suppressed:
+                note += f"受访者少于{min_n}人或学校少于2所的分布未画出(样本不足)。"
         else:
             note = f"Note: vertical axis is the weighted share of students in each bin (%); values beyond the axis count in the last bin. Standard: {source}."
+            if suppressed:
+                note += f" Distributions of fewer than {min_n} respondents or 2 schools are not drawn (suppressed)."
         add_note(fig, note)
         fig.subplots_adjust(left=0.08, right=0.98, top=1 - 1.0 / height, bottom=1.15 / height,
                             hspace=0.42)  # fmt: skip
         return fig
+
+
+def _too_small(df: pd.DataFrame, rows: np.ndarray, min_n: int | None) -> bool:
+    """Whether the respondents of ``rows`` are too few to publish their distribution."""
+    if min_n is None:
+        return False
+    n = int(rows.sum())
+    schools = df.loc[rows, "school_id"].nunique() if "school_id" in df.columns else 2
+    return n < min_n or schools < 2
 
 
 def _wave_style(i: int, k: int) -> dict[str, Any]:
@@ -303,23 +326,22 @@ def _breach_share(
 
 
 def _breach_text(
-    std: Standard, shares: list[tuple[Any, float]], limits: list[float], lang: str
+    std: Standard, shares: list[tuple[Any, float | None]], limits: list[float], lang: str
 ) -> str:
     if not limits:
         return fmt.stat_label("no_standard", lang)
-    known = [(w, s) for w, s in shares if np.isfinite(s)]
+    known = [(w, s) for w, s in shares if s is None or np.isfinite(s)]  # None: suppressed
     if not known:
         return ""
     key = "above_limit" if std.kind == "max" else "below_standard"
+
+    def value(s: float | None) -> str:
+        return fmt.SUPPRESSED["n"][lang] if s is None else fmt.format_value(s, "share", lang)
+
     if lang == "zh":
-        parts = [
-            ("" if w is None else f"{int(w)}年 ") + fmt.format_value(s, "share", lang)
-            for w, s in known
-        ]
+        parts = [("" if w is None else f"{int(w)}年 ") + value(s) for w, s in known]
         return f"{fmt.stat_label(key, lang)}:" + " → ".join(parts)
-    parts = [
-        fmt.format_value(s, "share", lang) + ("" if w is None else f" ({int(w)})") for w, s in known
-    ]
+    parts = [value(s) + ("" if w is None else f" ({int(w)})") for w, s in known]
     return f"{fmt.stat_label(key, lang)}: " + " → ".join(parts)
 
 

@@ -240,6 +240,7 @@ def displacement(
     region: str | None = None,
     design: SurveyDesign | None = None,
     level: float = 0.95,
+    min_n: int | None = None,
 ) -> EstimateResult:
     """Displacement of tutoring: changes in subject, non-subject, hidden and teacher-referred
     tutoring from the pooled baseline, and substitution ratios.
@@ -249,6 +250,10 @@ def displacement(
     hidden tutoring for every 100 fewer in subject tutoring. Its interval is by linearisation
     (``Var(A - r B) / B^2``, both changes in one design). It is invalid when subject tutoring
     did not fall significantly (the ratio then has no meaning). Before-after, not causal.
+
+    A row whose smaller cell (baseline or follow-up; for a ratio, of subject tutoring too) has
+    fewer than ``min_n`` respondents (``rules.min_n``, 30) or fewer than ``min_psu`` schools is
+    suppressed: invalid, reason ``"suppressed"``, as in :func:`change_by_group`.
 
     Returns
     -------
@@ -266,21 +271,31 @@ def displacement(
     src = df if df is not None else design.data if design is not None else None
     names = [v for v in names if src is None or v in src.columns]
     work = _prepare(df, pol, region, design, names)
+    vr = VerdictRules.from_policy(pol, {} if min_n is None else {"min_n": int(min_n)})
     data = work.data
     period = data["_period"].to_numpy(object)
     w = data[work.spec["weight"]].to_numpy(float)
     ys = {
         v: pd.to_numeric(data[v], errors="coerce").to_numpy(float, na_value=np.nan) for v in names
     }
+    small = {}  # (variable, period) -> too few respondents or schools to publish
+    for v in names:
+        seen = ~np.isnan(ys[v]) & pd.notna(period)
+        counts = pd.Series(period[seen]).value_counts()
+        psus = work.psu_counts(seen, period)
+        for p in ("baseline", *_WINDOWS.values()):
+            small[v, p] = counts.get(p, 0) < vr.min_n or psus.get(p, 0) < vr.min_psu
+    suppressed = _SUPPRESSED.format(vr.min_n, vr.min_psu)
     items = []
     for window, p in _WINDOWS.items():
         cells = [(period == p, 1.0), (period == "baseline", -1.0)]
         changes = {v: _linear_z(ys[v], w, cells) for v in names}
         for v in names:
             est, z = changes[v]
+            reason = suppressed if small[v, "baseline"] or small[v, p] else ""
             items.append({"labels": {"term": f"{v}: change {window}", "variable": v,
                                      "window": window, "quantity": "change"},
-                          "z": z, "estimate": est})  # fmt: skip
+                          "z": z, "estimate": est, "reason": reason})  # fmt: skip
         if "tutoring_subject" not in changes:
             continue
         drop, z_s = changes["tutoring_subject"]
@@ -295,9 +310,11 @@ def displacement(
                 np.nan,
                 np.nan_to_num(z_v) + ratio * np.nan_to_num(z_s),
             )
+            few = any(small[u, q] for u in (v, "tutoring_subject") for q in ("baseline", p))
             items.append({"labels": {"term": f"substitution {v} {window}", "variable": v,
                                      "window": window, "quantity": "substitution_ratio"},
-                          "z": z, "estimate": ratio, "denominator": drop, "_subject": True})  # fmt: skip
+                          "z": z, "estimate": ratio, "denominator": drop, "_subject": True,
+                          "reason": suppressed if few else ""})  # fmt: skip
     table = _contrasts(work, items, level)
     # a ratio needs a significant fall in subject tutoring
     for window in _WINDOWS:
@@ -308,6 +325,7 @@ def displacement(
         q = critical_value(level, s["df"] if np.isfinite(s["df"]) and s["df"] > 0 else None)
         if not (s["valid"] and s["estimate"] + q * s["std_error"] < 0):
             bad = (table["quantity"] == "substitution_ratio") & (table["window"] == window)
+            bad &= table["valid"].astype(bool)  # a suppressed ratio keeps its reason
             table.loc[bad, "valid"] = False
             table.loc[bad, "reason"] = "subject tutoring did not fall significantly"
     return EstimateResult.from_estimates(

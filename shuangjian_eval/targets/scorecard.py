@@ -180,7 +180,9 @@ def scorecard(
         ``suppressed_<period>``, ``official_value`` (on the indicator's scale when the official
         figure is comparable, else NaN), ``official_date``, ``official_comparable``. Shares are
         proportions (0-1); their changes are in proportion points (0.05 = 5 points). ``n`` is
-        the respondents with observed values in the three periods together.
+        the respondents with observed values in the three periods together, leaving out any
+        suppressed period: the count of a suppressed cell is not given anywhere (its
+        ``n_<period>`` and ``psu_<period>`` are NA), so it cannot be worked out by difference.
     """
     _check_lang(lang)
     pol = policy or _policy.load()
@@ -213,6 +215,8 @@ def scorecard(
     rows = [_score_row(ind, work, sd, vr, lang) for ind in chosen]
     table = pd.DataFrame(rows)
     table = table[[*CONTRACT_COLUMNS, *[c for c in table.columns if c not in CONTRACT_COLUMNS]]]
+    counts = [f"{k}_{p}" for k in ("n", "psu") for p in PERIODS]
+    table[counts] = table[counts].astype("Int64")
     return Scorecard(table=table, verdict_rules=vr, lang=lang, region=work.region, policy=pol)
 
 
@@ -305,12 +309,15 @@ def _score_row(
         row[f"verdict_{window}"] = verdict
         extra[f"threshold_{window}"] = threshold
         extra[f"reason_{window}"] = reason
-    row["n"] = int(sum(c["n"] for c in cells.values()))
-    row["suppressed"] = any(c["status"] == "suppressed" for c in cells.values())
+    # the count of a suppressed cell is published nowhere, not even inside a total
+    shown = [c for c in cells.values() if c["status"] != "suppressed"]
+    row["n"] = int(sum(c["n"] for c in shown))
+    row["suppressed"] = len(shown) < len(cells)
     for p in PERIODS:
-        extra[f"n_{p}"] = cells[p]["n"]
-        extra[f"psu_{p}"] = cells[p]["psu"]
-        extra[f"suppressed_{p}"] = cells[p]["status"] == "suppressed"
+        hidden = cells[p]["status"] == "suppressed"
+        extra[f"n_{p}"] = pd.NA if hidden else cells[p]["n"]
+        extra[f"psu_{p}"] = pd.NA if hidden else cells[p]["psu"]
+        extra[f"suppressed_{p}"] = hidden
     extra["baseline_waves"] = ", ".join(map(str, work.baseline_used))
     figures = pol.official_figures(ind.id)
     if figures:
