@@ -1,7 +1,7 @@
 """policy.yaml: every value has a source, sources are described, and the facts match their
 documents.
 
-Expected values come from /work/shared/policy-facts.md (the official figures and standards with
+Expected values come from the policy facts gathered for this project (the official figures and standards with
 their sources) and from the rules of policy.yaml itself (stated in its header comment).
 """
 
