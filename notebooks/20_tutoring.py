@@ -14,7 +14,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # 校外培训 · Off-campus tutoring
 #
@@ -39,12 +38,10 @@ min_cell: int = 10  # estimates from fewer respondents are suppressed
 import shuangjian_eval as sje
 from shuangjian_eval import analyses
 
-df = sje.quality.load_region(data_path, region)
-p = analyses.check_parameters(
-    df, region=region, waves=waves, baseline_waves=baseline_waves, comparison=comparison,
+p, df = analyses.prepare(
+    data_path, region=region, waves=waves, baseline_waves=baseline_waves, comparison=comparison,
     outcomes=outcomes, lang=lang, min_cell=min_cell, notebook="tutoring",
 )  # fmt: skip
-df = analyses.comparison_groups(p.select(df), p.comparison, baseline_waves=p.baseline_waves)
 design = analyses.design_for(df)
 p
 

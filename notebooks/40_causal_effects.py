@@ -14,7 +14,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # 政策效应 · Effects of the policy
 #
@@ -39,12 +38,10 @@ min_cell: int = 10  # estimates from fewer respondents are suppressed
 import shuangjian_eval as sje
 from shuangjian_eval import analyses
 
-df = sje.quality.load_region(data_path, region)
-p = analyses.check_parameters(
-    df, region=region, waves=waves, baseline_waves=baseline_waves, comparison=comparison,
+p, df = analyses.prepare(
+    data_path, region=region, waves=waves, baseline_waves=baseline_waves, comparison=comparison,
     outcomes=outcomes, lang=lang, min_cell=min_cell, notebook="causal_effects",
 )  # fmt: skip
-df = analyses.comparison_groups(p.select(df), p.comparison, baseline_waves=p.baseline_waves)
 outcome = p.outcomes[0]  # the event study, staggered DID, placebo and robustness use the first
 p
 

@@ -14,7 +14,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # 效应的差异 · Who gained most
 #
@@ -38,12 +37,10 @@ min_cell: int = 10  # estimates from fewer respondents are suppressed
 import shuangjian_eval as sje
 from shuangjian_eval import analyses
 
-df = sje.quality.load_region(data_path, region)
-p = analyses.check_parameters(
-    df, region=region, waves=waves, baseline_waves=baseline_waves, comparison=comparison,
+p, df = analyses.prepare(
+    data_path, region=region, waves=waves, baseline_waves=baseline_waves, comparison=comparison,
     outcomes=outcomes, lang=lang, min_cell=min_cell, notebook="heterogeneity",
 )  # fmt: skip
-df = analyses.comparison_groups(p.select(df), p.comparison, baseline_waves=p.baseline_waves)
 p
 
 # %% [markdown]

@@ -356,6 +356,36 @@ def comparison_groups(
     return out
 
 
+def prepare(
+    data_path: str,
+    *,
+    region: str,
+    waves: Sequence[int],
+    baseline_waves: Sequence[int],
+    comparison: str,
+    outcomes: Sequence[str],
+    lang: str,
+    min_cell: int,
+    notebook: str | None = None,
+) -> tuple[Parameters, pd.DataFrame]:
+    """Read a region, check the notebook's parameters against it, and add comparison groups.
+
+    The opening of every analysis notebook: :func:`shuangjian_eval.quality.load_region`,
+    :func:`check_parameters`, the chosen waves, then :func:`comparison_groups`.
+    """
+    from .quality import load_region
+
+    df = load_region(data_path, region)
+    params = check_parameters(
+        df, region=region, waves=waves, baseline_waves=baseline_waves, comparison=comparison,
+        outcomes=outcomes, lang=lang, min_cell=min_cell, notebook=notebook,
+    )  # fmt: skip
+    df = comparison_groups(
+        params.select(df), params.comparison, baseline_waves=params.baseline_waves
+    )
+    return params, df
+
+
 def design_for(df: pd.DataFrame, *, lonely_psu: str = "adjust") -> SurveyDesign:
     """The standard design: weights ``weight``, strata ``stratum`` (if any), schools as PSUs;
     ``"adjust"``: a stratum with one sampled school does not invalidate every estimate."""
