@@ -105,6 +105,11 @@ def _parser() -> argparse.ArgumentParser:
         default=600.0,
         help="seconds a notebook cell may run before the notebook fails",
     )
+    r.add_argument(
+        "--fresh-kernels",
+        action="store_true",
+        help="a new kernel for every notebook (default: each worker reuses its kernel, cleared)",
+    )
     r.add_argument("--lang", default="zh", choices=("zh", "en"))
     r.add_argument(
         "-p",
@@ -184,6 +189,7 @@ def _cmd_report(a: argparse.Namespace) -> int:
         run_id=a.resume or a.run_id,
         resume=bool(a.resume),
         timeout=a.timeout,
+        fresh_kernels=a.fresh_kernels,
         executor=a.executor,
         scheduler=a.scheduler,
         regions=a.regions,

@@ -30,6 +30,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .execution import atomic_write as _atomic_write
+from .execution import render_html
+
 __all__ = [
     "NOTEBOOKS",
     "ReportRun",
@@ -135,23 +138,6 @@ def data_hash(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a published page must be readable
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def region_slug(region: str) -> str:
     """A folder name for a region: letters (any script), digits, '-' and '_' kept (so no path
     separator or '..'); a name that had to be changed gets a short hash of itself, so that two
@@ -161,40 +147,6 @@ def region_slug(region: str) -> str:
         return slug
     digest = hashlib.sha1(region.encode()).hexdigest()[:8]
     return f"{slug}-{digest}" if slug else digest
-
-
-def render_html(
-    notebook_path: str | Path,
-    html_path: str | Path,
-    *,
-    lang: str = "zh",
-    title: str = "",
-    subtitle: str = "",
-    footer: dict[str, str] | None = None,
-) -> Path:
-    """Render an executed notebook to a self-contained HTML page for readers without code.
-
-    Uses the package's own nbconvert template: no code cells, no prompts, no error
-    tracebacks' code, nothing requested from another host (no require.js, MathJax or mermaid),
-    ``<html lang>`` set, a CJK font stack, print CSS, and a footer (data hash, version, time).
-    """
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    nb = nbformat.read(str(notebook_path), as_version=4)
-    nb.metadata["sje"] = {"title": title, "subtitle": subtitle, "footer": footer or {}}
-    templates = resources.files(__package__).joinpath("templates")
-    exporter = HTMLExporter(
-        template_name="sje_report",
-        extra_template_basedirs=[str(templates)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        language_code="zh" if lang == "zh" else "en",
-    )
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    _atomic_write(Path(html_path), body)
-    return Path(html_path)
 
 
 # ------------------------------------------------------------------------------------------
@@ -228,9 +180,14 @@ def _now() -> str:
 
 
 def _run_job(
-    job: Job, notebook_dir: str, footer: dict[str, str], lang: str, timeout: float | None = None
+    job: Job,
+    notebook_dir: str,
+    footer: dict[str, str],
+    lang: str,
+    timeout: float | None = None,
+    fresh_kernels: bool = False,
 ) -> Job:
-    import papermill
+    from .execution import execute_notebook
 
     job.start = _now()
     t0 = time.perf_counter()
@@ -238,14 +195,13 @@ def _run_job(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = _running_path(out)
     try:
-        papermill.execute_notebook(
-            str(Path(notebook_dir) / f"{job.notebook}.ipynb"),
-            str(tmp),
-            parameters=job.parameters,
-            kernel_name="python3",
-            progress_bar=False,
+        execute_notebook(
+            Path(notebook_dir) / f"{job.notebook}.ipynb",
+            tmp,
+            job.parameters,
             cwd=notebook_dir,
-            execution_timeout=timeout,
+            timeout=timeout,
+            fresh=fresh_kernels,
         )
         os.replace(tmp, out)
         title = f"{job.label} · {NOTEBOOKS[job.notebook][lang]}"
@@ -356,6 +312,7 @@ def run_report(
     scheduler: str | None = None,
     timeout: float | None = 600.0,
     resume: bool = False,
+    fresh_kernels: bool = False,
 ) -> ReportRun:
     """Run notebooks for regions and write HTML reports, an index and a manifest.
 
@@ -379,6 +336,9 @@ def run_report(
     resume : bool
         Redo only what is missing or failed in the run ``run_id``: jobs recorded as ok whose
         HTML exists are kept. The data must be the same file (same SHA-256).
+    fresh_kernels : bool
+        Start a new kernel for every notebook. By default each worker keeps its kernel for
+        its next notebook, cleared (:mod:`shuangjian_eval.execution`), after one that succeeded.
 
     A run holds a lock on its folder, so two runs into the same run folder at once are
     refused rather than interleaved; every file is written under a temporary name and renamed.
@@ -450,7 +410,12 @@ def run_report(
 
     workers = workers or os.cpu_count() or 1
     run_one = functools.partial(
-        _run_job, notebook_dir=str(notebook_dir), footer=footer, lang=lang, timeout=timeout
+        _run_job,
+        notebook_dir=str(notebook_dir),
+        footer=footer,
+        lang=lang,
+        timeout=timeout,
+        fresh_kernels=fresh_kernels,
     )
     execute = _execute_dask if executor == "dask" else _execute_local
     bar = _progress(len(todo), progress)

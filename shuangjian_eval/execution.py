@@ -1,0 +1,250 @@
+"""Executing one report notebook: papermill on a kernel kept warm, then offline HTML.
+
+A report run executes hundreds of short notebooks. Starting a kernel and importing the
+package costs about a second each time, more than rendering a region's cached briefing, so
+each worker keeps one kernel (:class:`WarmKernel`) and gives it to the next notebook once the
+last one has finished well: its namespace is cleared (IPython's ``reset``, a new session, the
+working directory restored, figures closed); modules stay imported. A notebook that fails,
+times out or kills its kernel takes the kernel with it: the next one starts afresh.
+``fresh=True`` starts a new kernel for every notebook, as papermill does by default.
+
+The notebook is written once, when it has finished (or failed), not after every cell: at
+report scale the per-cell saves of papermill cost more than the notebook itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import tempfile
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = ["WarmKernel", "atomic_write", "execute_notebook", "render_html"]
+
+KERNEL_NAME = "python3"
+_ENGINE = "sje-warm-kernel"
+# run in the kernel between two notebooks; the working directory is passed in
+_RESET = (
+    "get_ipython().reset(new_session=True, aggressive=False)\n"
+    "import os as _os, sys as _sys\n"
+    "_os.chdir({cwd!r})\n"
+    "if 'matplotlib.pyplot' in _sys.modules:\n"
+    "    _sys.modules['matplotlib.pyplot'].close('all')\n"
+    "del _os, _sys\n"
+)
+
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` under a temporary name, then rename: a reader sees the old
+    file or the whole new one, never a part; the file gets the umask's permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a published page must be readable
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class WarmKernel:
+    """One kernel kept alive between the notebooks a worker runs (see the module notes)."""
+
+    def __init__(self, cwd: str) -> None:
+        self.cwd = cwd
+        self.km: Any = None
+        self.started = 0  # kernels started: 1 per worker when every notebook succeeds
+
+    # An asynchronous manager, as nbclient's own: with a blocking one, nbclient could not
+    # notice a kernel that dies while a cell runs. Its calls run on the thread's event loop.
+    def manager(self) -> Any:
+        """The kernel manager of a live kernel, started in ``cwd`` when there is none."""
+        from jupyter_core.utils import run_sync
+
+        if self.km is not None and not run_sync(self.km.is_alive)():
+            self.discard()
+        if self.km is None:
+            from jupyter_client.manager import AsyncKernelManager
+
+            km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+            run_sync(km.start_kernel)(cwd=self.cwd)
+            self.km, self.started = km, self.started + 1
+        return self.km
+
+    def reset(self, timeout: float = 30.0) -> None:
+        """Clear the kernel for the next notebook; discard it when that fails."""
+        from jupyter_core.utils import run_sync
+
+        if self.km is None:
+            return
+        kc = self.km.client()
+        try:
+            kc.start_channels()
+            run_sync(kc.wait_for_ready)(timeout=timeout)
+            reply = run_sync(kc.execute_interactive)(
+                _RESET.format(cwd=self.cwd), store_history=False, timeout=timeout,
+                output_hook=lambda msg: None,
+            )  # fmt: skip
+            if reply["content"].get("status") != "ok":
+                raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue')}")
+        except Exception:
+            self.discard()
+        finally:
+            kc.stop_channels()
+
+    def discard(self) -> None:
+        """Stop the kernel now (after a failure, or when the worker ends)."""
+        from jupyter_core.utils import run_sync
+
+        km, self.km = self.km, None
+        if km is None:
+            return
+        with contextlib.suppress(Exception):  # already gone
+            run_sync(km.shutdown_kernel)(now=True)
+
+
+_LOCAL = threading.local()  # one warm kernel per worker thread (Dask workers may have several)
+_ALL: list[WarmKernel] = []
+
+
+def _warm_kernel(cwd: str) -> WarmKernel:
+    kernels = getattr(_LOCAL, "kernels", None)
+    if kernels is None:
+        kernels = _LOCAL.kernels = {}
+    if cwd not in kernels:
+        kernels[cwd] = WarmKernel(cwd)
+        if not _ALL:
+            _register_shutdown()
+        _ALL.append(kernels[cwd])
+    return kernels[cwd]
+
+
+def _shutdown_all() -> None:
+    for warm in _ALL:
+        warm.discard()
+
+
+def _register_shutdown() -> None:
+    """Stop this process's kernels when it ends: pool workers end through multiprocessing's
+    finalizers (which run where ``atexit`` does not), other processes through ``atexit``."""
+    import atexit
+    from multiprocessing import util
+
+    util.Finalize(None, _shutdown_all, exitpriority=10)
+    atexit.register(_shutdown_all)
+
+
+@functools.cache
+def _register_engine() -> None:
+    """A papermill engine that runs on a given kernel and closes its client afterwards."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class WarmKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(
+            cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+            start_timeout=60, execution_timeout=None, km=None, **kwargs,
+        ):  # fmt: skip
+            import logging
+
+            client = PapermillNotebookClient(
+                nb_man, km=km, timeout=execution_timeout, startup_timeout=start_timeout,
+                kernel_name=kernel_name, log=logging.getLogger("papermill"),
+                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
+            )  # fmt: skip
+            try:
+                return client.execute()
+            finally:
+                if client.kc is not None and km is not None:  # the kernel stays, its client goes
+                    client.kc.stop_channels()
+
+    papermill_engines.register(_ENGINE, WarmKernelEngine)
+
+
+def execute_notebook(
+    notebook: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    parameters: dict[str, Any],
+    *,
+    cwd: str | os.PathLike[str],
+    timeout: float | None = None,
+    fresh: bool = False,
+) -> None:
+    """Execute ``notebook`` with ``parameters`` into ``output`` (papermill).
+
+    ``timeout``: seconds a cell may run. ``fresh``: a new kernel for this notebook only.
+    Raises what papermill raises (``PapermillExecutionError`` for an error in a cell,
+    ``DeadKernelError``, ``CellTimeoutError``); the output notebook is written in any case
+    where papermill can (an error in a cell: with the error).
+    """
+    import papermill
+
+    common = dict(
+        parameters=parameters, kernel_name=KERNEL_NAME, progress_bar=False, cwd=str(cwd),
+        execution_timeout=timeout, request_save_on_cell_execute=False,
+    )  # fmt: skip
+    if fresh:
+        papermill.execute_notebook(str(notebook), str(output), **common)
+        return
+    _register_engine()
+    warm = _warm_kernel(str(cwd))
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(output), engine_name=_ENGINE, km=warm.manager(), **common
+        )
+    except BaseException:  # the kernel's state is unknown: the next notebook gets a new one
+        warm.discard()
+        raise
+    warm.reset()
+
+
+@functools.cache
+def _exporter(lang: str, thread: int) -> Any:
+    """An HTML exporter per language and thread (building one costs ~0.2 s)."""
+    from nbconvert import HTMLExporter
+
+    templates = resources.files(__package__).joinpath("templates")
+    return HTMLExporter(
+        template_name="sje_report",
+        extra_template_basedirs=[str(templates)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        language_code="zh" if lang == "zh" else "en",
+    )
+
+
+def render_html(
+    notebook_path: str | Path,
+    html_path: str | Path,
+    *,
+    lang: str = "zh",
+    title: str = "",
+    subtitle: str = "",
+    footer: dict[str, str] | None = None,
+) -> Path:
+    """Render an executed notebook to a self-contained HTML page for readers without code.
+
+    Uses the package's own nbconvert template: no code cells, no prompts, no error
+    tracebacks' code, nothing requested from another host (no require.js, MathJax or mermaid),
+    ``<html lang>`` set, a CJK font stack, print CSS, and a footer (data hash, version, time).
+    """
+    import nbformat
+
+    nb = nbformat.read(str(notebook_path), as_version=4)
+    nb.metadata["sje"] = {"title": title, "subtitle": subtitle, "footer": footer or {}}
+    exporter = _exporter("zh" if lang == "zh" else "en", threading.get_ident())
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    atomic_write(Path(html_path), body)
+    return Path(html_path)
