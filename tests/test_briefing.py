@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 import shuangjian_eval as sje
 from shuangjian_eval import briefing
+from shuangjian_eval.briefing.compute import _Prepared
 
 SECTION_HEADINGS_ZH = ["一、结论摘要", "二、目标完成情况", "三、主要指标的变化",
                        "四、隐形培训与公平", "五、方法与数据说明"]  # fmt: skip
@@ -276,3 +277,27 @@ def test_precompute_in_worker_processes_matches(survey_file, county, brief, tmp_
     np.testing.assert_allclose(
         b.scorecard["change_1y"].to_numpy(float), brief.scorecard["change_1y"].to_numpy(float)
     )
+
+
+def test_region_rows_cut_to_its_strata_give_the_full_design_numbers(survey):
+    """A region is a domain of the full design; strata without a row of it add nothing, so the
+    briefing (computed on the rows of the strata that reach the region) must give the numbers
+    of ``sje.targets.scorecard`` on every row. Strata here cross counties (pairs of counties
+    share a stratum), so the cut keeps rows of a neighbouring county too."""
+    df = survey.copy()
+    counties = sorted(map(str, df["county"].unique()))
+    pair = {c: i // 2 for i, c in enumerate(counties)}
+    df["stratum"] = [f"h{pair[str(c)]}-{u}" for c, u in zip(df["county"], df["urban"], strict=True)]
+    region = counties[0]
+    prep = _Prepared.of(df, sje.policy.load())
+    cut = prep.for_region(region)
+    assert 0 < len(cut.df) < len(df)  # the other pair's strata are left out ...
+    assert cut.df["county"].nunique() == 2  # ... the neighbour sharing its strata is kept
+    b = briefing.compute(df, region=region)
+    card = sje.targets.scorecard(df, region=region, min_n=30).to_frame()
+    numbers = ["baseline", "one_year", "change_1y", "change_1y_ci_lower", "change_1y_ci_upper",
+               "change_3y_ci_lower", "change_3y_ci_upper", "n"]  # fmt: skip
+    np.testing.assert_allclose(
+        b.scorecard[numbers].to_numpy(float), card[numbers].to_numpy(float), rtol=1e-12
+    )
+    assert b.scorecard["verdict_3y"].tolist() == card["verdict_3y"].tolist()

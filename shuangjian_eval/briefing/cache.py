@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ._common import _FORMAT, ALL_REGIONS, FORMAT_VERSION, _check_lang, _frame_from_json
-from .compute import _check_region, _compute, _Prepared, compute
+from .compute import _check_region, _compute, _Prepared, _strata_rows, compute
 from .model import Briefing
 
 
@@ -187,43 +187,58 @@ def precompute(
         raise ValueError("no regions given; valid regions: all, each, " + ", ".join(counties))
     for r in chosen:
         _check_region(df, r)
-    job = {
-        "prep": _Prepared.of(df, policy or _policy.load()),
+    prep = _Prepared.of(df, policy or _policy.load())
+    del df
+    settings = {
         "min_n": int(min_n),
         "facts": _file_facts(data_path),
         "cache_dir": str(cache_dir),
         "langs": tuple(langs),
     }
-    del df
+    cut = [r for r in chosen if r != ALL_REGIONS and "stratum" in prep.df.columns]
+    rows = _strata_rows(prep.df, cut) if cut else {}
+
+    def parts():  # one region's rows at a time: a worker receives only what it needs
+        for r in chosen:
+            yield r, (prep.take(r, rows[r]) if r in rows else prep)
+
     workers = min(workers, len(chosen))
     if workers == 1:
-        _WORKER.update(job)
+        _WORKER.update(settings)
         try:
-            return {r: _precompute_one(r)[1] for r in chosen}
+            return dict(_precompute_one(part) for part in parts())
         finally:
             _WORKER.clear()
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    done: dict[str, Path] = {}
     # spawn, not fork: the parent may hold threads (Arrow's), which fork does not copy safely
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=mp.get_context("spawn"),
         initializer=_init_worker,
-        initargs=(job,),
+        initargs=(settings,),
     ) as pool:
-        done = dict(pool.map(_precompute_one, chosen))
+        running: set[Any] = set()
+        for part in parts():  # a few regions in flight, so that memory stays flat
+            running.add(pool.submit(_precompute_one, part))
+            if len(running) >= 2 * workers:
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                done.update(f.result() for f in finished)
+        done.update(f.result() for f in wait(running).done)
     return {r: done[r] for r in chosen}
 
 
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(job: dict[str, Any]) -> None:
-    _WORKER.update(job)
+def _init_worker(settings: dict[str, Any]) -> None:
+    _WORKER.update(settings)
 
 
-def _precompute_one(region: str) -> tuple[str, Path]:
+def _precompute_one(part: tuple[str, _Prepared]) -> tuple[str, Path]:
+    region, prep = part
     w = _WORKER
-    b = _compute(w["prep"], region, w["min_n"], w["facts"]).render(w["langs"])
+    b = _compute(prep, region, w["min_n"], w["facts"]).render(w["langs"])
     return region, b.save(cache_file(w["cache_dir"], region))
