@@ -1,6 +1,10 @@
 """Data-quality summaries of canonical survey data: sample sizes, missingness, weights.
 
-Plain descriptive tables for the data-quality notebook; no inference here.
+Plain descriptive tables for the data-quality notebook; no inference here. Every count meant
+for publication follows the small-cell rule of :mod:`shuangjian_eval.privacy`: a count from 1
+to ``min_cell - 1`` shows as ``"<min_cell"``, and where such a count sits in a column with a
+published total, a further cell is hidden (:func:`privacy.complementary_suppression`) so that
+the total gives nothing away.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import codebook as _codebook
+from . import privacy
 from .formatting import format_count
 from .narrative import escape_markdown
 
@@ -56,24 +61,34 @@ def load_region(path: str, region: str = ALL_REGIONS, columns: Sequence[str] | N
     return df
 
 
-def describe_source(df: pd.DataFrame, region: str = ALL_REGIONS, lang: str = "zh") -> Text:
-    """One paragraph on what the data cover, and whether they are synthetic."""
+def describe_source(
+    df: pd.DataFrame, region: str = ALL_REGIONS, lang: str = "zh", min_cell: int = privacy.MIN_N
+) -> Text:
+    """One paragraph on what the data cover, and whether they are synthetic.
+
+    The number of respondents is the sum of the waves' totals that :func:`sample_size_table`
+    and :func:`weight_summary` publish; when a wave has fewer than ``min_cell`` respondents
+    (suppressed there), the number is left out, else it would give the small wave back by
+    subtraction.
+    """
     waves = sorted(int(w) for w in df["wave"].dropna().unique())
     span = f"{waves[0]}–{waves[-1]}" if waves else "-"
     n, schools = len(df), df["school_id"].nunique()
     counties = df["county"].nunique()
+    per_wave = df.groupby("wave", observed=True).size()
+    show_n = not ((per_wave > 0) & (per_wave < min_cell)).any()
     synthetic = "synth" in df.attrs
     if lang == "zh":
         where = "全部地区" if region == ALL_REGIONS else escape_markdown(region)
         text = (
             f"**范围**:{where},{counties} 个区县、{schools:,} 所学校,"
-            f"{len(waves)} 轮调查({span}),共 {n:,} 名受访者。"
+            f"{len(waves)} 轮调查({span})" + (f",共 {n:,} 名受访者。" if show_n else "。")
         )
     else:
         where = "all regions" if region == ALL_REGIONS else escape_markdown(region)
         text = (
             f"**Coverage**: {where}, {counties} counties, {schools:,} schools, "
-            f"{len(waves)} waves ({span}), {n:,} respondents."
+            f"{len(waves)} waves ({span})" + (f", {n:,} respondents." if show_n else ".")
         )
     if synthetic:
         text += " " + _SYNTH_NOTICE[lang]
@@ -99,10 +114,16 @@ def sample_sizes(df: pd.DataFrame, by: Sequence[str] = ("wave",)) -> pd.DataFram
 def sample_size_table(
     df: pd.DataFrame, rows: str = "stage", min_cell: int = 10, lang: str = "zh"
 ) -> pd.DataFrame:
-    """Respondents by ``rows`` and wave, as text for publication.
+    """Respondents by ``rows`` and wave, with each wave's total, as text for publication.
 
-    Counts below ``min_cell`` are suppressed (shown as ``<min_cell``) so that no small group
-    can be singled out.
+    Counts from 1 to ``min_cell - 1`` are suppressed (shown as ``"<min_cell"``) so that no
+    small group can be singled out. Each wave's column adds up to its published total, so where
+    a column holds suppressed counts, further cells of it are hidden as well (complementary
+    suppression, :func:`privacy.complementary_suppression`, shown as ``"互补隐藏"`` /
+    ``"suppressed (complementary)"``) until neither the total nor the other cells give a
+    suppressed count back; zeros are shown. When even that is not enough (a small count beside
+    zeros and a single other cell), the column's total is hidden too. A total that is itself
+    below ``min_cell`` shows as ``"<min_cell"``, and then its column needs no further hiding.
     """
     cb = _codebook.load()
     counts = df.groupby([rows, "wave"], observed=True).size().unstack("wave", fill_value=0)
@@ -111,12 +132,22 @@ def sample_size_table(
     else:
         labels = [str(c) for c in counts.index]
     counts.index = pd.Index(labels, dtype=object)
-    counts.loc["合计" if lang == "zh" else "Total"] = counts.sum()
+    totals = counts.sum()
+    cells = counts.stack().rename("n").reset_index()  # one row per (row label, wave)
+    cells.columns = ["row", "wave", "n"]
+    small_total = (totals > 0) & (totals < min_cell)
+    groups = cells["wave"].where(~cells["wave"].map(small_total).astype(bool))
+    sup = privacy.complementary_suppression(cells["n"], groups, min_n=min_cell)
+    mark = privacy.COMPLEMENTARY_MARK[lang]
 
     def fmt(v: int) -> str:
         return f"<{min_cell}" if 0 < v < min_cell else f"{v:,}"
 
-    table = counts.map(fmt)
+    text = [mark if c else fmt(int(v)) for v, c in zip(cells["n"], sup.complementary, strict=True)]
+    table = pd.Series(text, index=pd.MultiIndex.from_frame(cells[["row", "wave"]]))
+    table = table.unstack("wave").reindex(index=counts.index, columns=counts.columns)
+    total_text = [mark if w in sup.totals_hidden else fmt(int(t)) for w, t in totals.items()]
+    table.loc["合计" if lang == "zh" else "Total"] = total_text
     table.columns = [str(c) for c in table.columns]
     table.index.name = cb.label(rows, lang)
     return table.reset_index()
@@ -140,13 +171,14 @@ def missingness(
     miss = df[cols].isna()
     if by is None:
         table = miss.mean().to_frame("missing_share")
-        if min_cell is not None and len(df) < min_cell:
+        if min_cell is not None and privacy.is_small(len(df), min_n=min_cell):
             table[:] = np.nan
     else:
         grouped = miss.groupby(df[by], observed=True)
         table = grouped.mean().T
         if min_cell is not None:
-            table.loc[:, (grouped.size() < min_cell).to_numpy()] = np.nan
+            sizes = grouped.size().to_frame("n")
+            table.loc[:, privacy.small_cells(sizes, min_n=min_cell).to_numpy()] = np.nan
         table.columns = [str(c) for c in table.columns]
     table.index = pd.Index([cb.label(c, lang) for c in table.index])
     table.columns.name = "变量" if lang == "zh" else "variable"
@@ -201,7 +233,7 @@ def weight_summary(
     out["effective_n"] = out["n"] / out["kish_deff"]
     out = out[list(_WEIGHT_COLUMNS)].reset_index()
     if min_cell is not None:
-        small = (out["n"] < min_cell).to_numpy()
+        small = privacy.small_cells(out, min_n=min_cell, n_psu=None).to_numpy()
         stats = [c for c in _WEIGHT_COLUMNS if c != "n"]
         out[stats] = out[stats].astype(float)
         out.loc[small, stats] = np.nan

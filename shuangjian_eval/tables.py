@@ -4,8 +4,11 @@ A report table has one row per estimate and text cells only: domain and variable
 the codebook, the unit, the estimate with its confidence interval in brackets
 (``"23.4 [18.1, 28.7]"``), whether it differs from zero in words, the number of respondents,
 and a note. Cells from fewer than ``min_n`` respondents (or fewer than ``min_psu`` sampled
-schools, where the result says) are suppressed and marked; statistics that could not be
-computed show their reason. :func:`to_html` renders a table with every piece of text escaped.
+schools, where the result says) are suppressed and marked, and so are effects whose smallest
+supporting cell (``n_min_cell``, ``n_psu_min_cell``: a treated x period cell, say) is that
+small; the rule and its defaults (10 and 2) are those of :mod:`shuangjian_eval.privacy`.
+Statistics that could not be computed show their reason. :func:`to_html` renders a table with
+every piece of text escaped.
 
 >>> import pandas as pd
 >>> from shuangjian_eval.results import EstimateResult
@@ -27,6 +30,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from . import formatting as fmt
+from . import privacy
 
 __all__ = ["LEVEL_METHODS", "report_table", "scorecard_table", "to_html", "to_styler"]
 
@@ -39,7 +43,7 @@ _CHANGE_METHODS = frozenset({"mean_diff", "did", "before_after", "event_study", 
 _NOT_DOMAINS = frozenset(
     "term variable category denominator estimate std_error statistic p_value ci_lower ci_upper "
     "df n N deff valid reason mean_first mean_second q n_psu suppressed unit label_zh label_en "
-    "level".split()
+    "level n_min_cell n_psu_min_cell".split()
 )
 
 
@@ -69,7 +73,9 @@ def _digits_for(
     return fmt.default_digits(unit) if digits is None else int(digits)
 
 
-def _notes(lang: str, level: float, alpha: float, min_n: int, min_psu: int, sig: bool) -> list[str]:
+def _notes(
+    lang: str, level: float, alpha: float, min_n: int, min_psu: int, sig: bool, cells: bool = False
+) -> list[str]:
     pct = f"{level * 100:g}"
     notes = []
     if lang == "zh":
@@ -81,6 +87,11 @@ def _notes(lang: str, level: float, alpha: float, min_n: int, min_psu: int, sig:
         notes.append(
             f"受访者少于{min_n}人(或抽样单位少于{min_psu}个)的估计标为“样本不足”,不予公布。"
         )
+        if cells:
+            notes.append(
+                f"效应估计所依据的最小单元(如处理组某一时期)受访者少于{min_n}人或抽样单位少于"
+                f"{min_psu}个的,同样标为“样本不足”。"
+            )
     else:
         notes.append(
             f"Brackets hold the {pct}% confidence interval; shares are in percent and changes in "
@@ -95,6 +106,11 @@ def _notes(lang: str, level: float, alpha: float, min_n: int, min_psu: int, sig:
             f"Estimates from fewer than {min_n} respondents (or fewer than {min_psu} PSUs) are "
             "suppressed and not published."
         )
+        if cells:
+            notes.append(
+                "So are effects whose smallest supporting cell (a treated group in one period, "
+                f"say) has fewer than {min_n} respondents or fewer than {min_psu} PSUs."
+            )
     return notes
 
 
@@ -102,8 +118,8 @@ def report_table(
     result: Any,
     *,
     lang: str = "zh",
-    min_n: int = 10,
-    min_psu: int = 2,
+    min_n: int = privacy.MIN_N,
+    min_psu: int = privacy.MIN_PSU,
     digits: int | Mapping[str, int] | None = None,
     significance: bool | None = None,
     unit: str | None = None,
@@ -114,14 +130,18 @@ def report_table(
     ----------
     result : EstimateResult or pandas.DataFrame
         Tidy result (``term, estimate, std_error, statistic, p_value, ci_lower, ci_upper``
-        and any of ``variable``, ``category``, domain columns, ``n``, ``n_psu``, ``valid``,
-        ``reason``, ``suppressed``, ``unit``).
+        and any of ``variable``, ``category``, domain columns, ``n``, ``n_psu``,
+        ``n_min_cell``, ``n_psu_min_cell``, ``valid``, ``reason``, ``suppressed``, ``unit``).
     lang : {"zh", "en"}
     min_n : int
         Estimates from fewer respondents (``n``) are suppressed: "样本不足" /
         "suppressed: too few respondents", and the count is shown as ``"<min_n"``.
     min_psu : int
         Estimates from fewer PSUs (``n_psu``, where the result has it) are suppressed.
+        Effects whose smallest supporting cell has fewer than ``min_n`` respondents
+        (``n_min_cell``) or ``min_psu`` PSUs (``n_psu_min_cell``), as the results of
+        ``sje.effects`` report them, are suppressed too: the note says "smallest cell"; the
+        count column keeps the (larger) number of respondents of the whole estimate.
     digits : int or dict, optional
         Decimals (after scaling shares to percent); a dict by variable; by default per unit
         (minutes 1, hours 2, yuan 0, percent 1).
@@ -161,6 +181,10 @@ def report_table(
     col_est = fmt.stat_label("estimate_ci", lang, level=f"{level * 100:g}")
     col_unit, col_n = fmt.stat_label("unit", lang), fmt.stat_label("n", lang)
     col_sig, col_note = fmt.stat_label("significance", lang), fmt.stat_label("note", lang)
+    small_n_rows = privacy.small_cells(frame, min_n=min_n, n_psu=None)
+    small_psu_rows = privacy.small_cells(frame, min_psu=min_psu, n=None)
+    cell_n_rows = privacy.small_cells(frame, min_n=min_n, n="n_min_cell", n_psu=None)
+    cell_psu_rows = privacy.small_cells(frame, min_psu=min_psu, n=None, n_psu="n_psu_min_cell")
     rows, suppressed_rows = [], []
     for pos, r in frame.iterrows():
         out: dict[str, str] = {}
@@ -187,10 +211,9 @@ def report_table(
         out[col_unit] = (info.change_axis if change else info.axis)[lang]
 
         n = r.get("n") if "n" in frame.columns else None
-        n_psu = r.get("n_psu") if "n_psu" in frame.columns else None
         valid = bool(r.get("valid", True)) if "valid" in frame.columns else True
-        small_n = n is not None and not pd.isna(n) and float(n) < min_n
-        small_psu = n_psu is not None and not pd.isna(n_psu) and float(n_psu) < min_psu
+        small_n, small_psu = bool(small_n_rows[pos]), bool(small_psu_rows[pos])
+        cell_n, cell_psu = bool(cell_n_rows[pos]), bool(cell_psu_rows[pos])
         reason = str(r.get("reason", "") or "") if "reason" in frame.columns else ""
         flagged = "suppressed" in frame.columns and _truthy(r["suppressed"])
         flagged |= reason.startswith("suppressed")  # how sje.targets marks its small cells
@@ -203,13 +226,20 @@ def report_table(
                 if reason
                 else ""
             )
-        elif small_n or small_psu or flagged:
-            key = "psu" if small_psu and not small_n else ("n" if small_n else "flag")
+        elif small_n or small_psu or cell_n or cell_psu or flagged:
+            by_n, by_psu = small_n or (cell_n and not small_psu), small_psu or cell_psu
+            key = "psu" if by_psu and not by_n else ("n" if by_n else "flag")
             est_text = fmt.SUPPRESSED[key][lang].format(min_psu=min_psu)
             if small_n:
                 note = f"受访者少于{min_n}人" if lang == "zh" else f"fewer than {min_n} respondents"
             elif small_psu:
                 note = f"抽样单位少于{min_psu}个" if lang == "zh" else f"fewer than {min_psu} PSUs"
+            elif cell_n:
+                note = (f"最小单元受访者少于{min_n}人" if lang == "zh"
+                        else f"smallest cell has fewer than {min_n} respondents")  # fmt: skip
+            elif cell_psu:
+                note = (f"最小单元抽样单位少于{min_psu}个" if lang == "zh"
+                        else f"smallest cell has fewer than {min_psu} PSUs")  # fmt: skip
             suppressed_rows.append(pos)
         else:
             d = _digits_for(digits, variable, row_unit)
@@ -227,13 +257,16 @@ def report_table(
         out[col_note] = note
         rows.append(out)
     table = pd.DataFrame(rows)
-    table.attrs["notes"] = _notes(lang, level, alpha, min_n, min_psu, bool(significance))
+    cells = "n_min_cell" in frame.columns or "n_psu_min_cell" in frame.columns
+    table.attrs["notes"] = _notes(lang, level, alpha, min_n, min_psu, bool(significance), cells)
     table.attrs["suppressed"] = suppressed_rows
     table.attrs["lang"] = lang
     return table
 
 
-def scorecard_table(frame_or_object: Any, *, lang: str = "zh", min_n: int = 10) -> pd.DataFrame:
+def scorecard_table(
+    frame_or_object: Any, *, lang: str = "zh", min_n: int = privacy.MIN_N
+) -> pd.DataFrame:
     """The target scorecard as a report table: baseline, changes with intervals, verdicts.
 
     Parameters
@@ -279,7 +312,7 @@ def scorecard_table(frame_or_object: Any, *, lang: str = "zh", min_n: int = 10) 
         info = fmt.unit_info(unit)
         n = r.get("n") if "n" in frame.columns else None
         hidden = "suppressed" in frame.columns and _truthy(r["suppressed"])
-        hidden |= n is not None and not pd.isna(n) and float(n) < min_n
+        hidden |= privacy.is_small(n, min_n=min_n)
         out = {cols["indicator"]: str(r[f"label_{lang}"]),
                cols["unit"]: f"{info.axis[lang]} / {info.change_axis[lang]}" if info.axis[lang] != info.change_axis[lang] else info.axis[lang]}  # fmt: skip
         mark = fmt.SUPPRESSED["n"][lang]
@@ -293,13 +326,13 @@ def scorecard_table(frame_or_object: Any, *, lang: str = "zh", min_n: int = 10) 
                 lo, hi = r.get(f"{key}_ci_lower"), r.get(f"{key}_ci_upper")
                 out[cols[key]] = fmt.format_ci(r[key], lo, hi, unit=unit, sign=key != "baseline")
         if "n" in frame.columns:  # a suppressed row shows no count but "<min_n"
-            small = n is not None and not pd.isna(n) and 0 < float(n) < min_n
+            small = privacy.is_small(n, min_n=min_n) and float(n) > 0
             out[cols["n"]] = fmt.format_count(n, min_n=min_n) if small or not hidden else mark
         if hidden:
             suppressed_rows.append(pos)
         rows.append(out)
     table = pd.DataFrame(rows)
-    table.attrs["notes"] = _notes(lang, 0.95, 0.05, min_n, 2, False)
+    table.attrs["notes"] = _notes(lang, 0.95, 0.05, min_n, privacy.MIN_PSU, False)
     table.attrs["suppressed"] = suppressed_rows
     table.attrs["lang"] = lang
     return table
@@ -313,6 +346,7 @@ def _is_mark(value: Any) -> bool:
     text = str(value)
     marks = {m[lang].split("(")[0] for m in fmt.SUPPRESSED.values() for lang in fmt.LANGS}
     marks |= {fmt.STAT_LABELS["not_computed"][lang] for lang in fmt.LANGS}
+    marks |= set(privacy.COMPLEMENTARY_MARK.values())
     return any(text.startswith(m) for m in marks)
 
 

@@ -23,6 +23,13 @@ Small-sample conventions (those of R ``fixest`` / ``pyfixest``, defaults):
   variance is larger by ``(N - K_fixest) / (N - K_dummies)``.
 
 Sampling weights scale the estimating equations (WLS); ``N`` is always a count of rows.
+
+Smallest supporting cell: an effect rests on a few cells of the data (the treated group after
+the policy, ...), and however large ``N`` is, one of them may hold three respondents. Every
+effect table gives, per term, the respondents (``n_min_cell``) and the clusters
+(``n_psu_min_cell``: distinct values of ``cluster=``, the PSUs; NaN without it) of the smallest
+of its cells, counted on the rows used in the fit, so that a publication can suppress it
+(``sje.tables.report_table``). Each is a minimum over the cells on its own.
 """
 
 from __future__ import annotations
@@ -38,21 +45,27 @@ from scipy import stats
 from ..results import EstimateResult
 
 __all__ = [
+    "CELL_COLUMNS",
     "COV_TYPES",
     "Absorber",
     "Factor",
     "Fit",
     "RegressionResult",
     "WaldTest",
+    "add_cell_sizes",
     "check_columns",
     "check_options",
+    "covariate_cells",
     "factorize",
     "fit_wls",
+    "smallest_cell",
     "to_float",
     "wald_test",
 ]
 
 COV_TYPES: tuple[str, ...] = ("nonrobust", "HC1", "cluster")
+#: columns of the smallest supporting cell of each term: respondents, clusters (PSUs)
+CELL_COLUMNS: tuple[str, str] = ("n_min_cell", "n_psu_min_cell")
 EXACT_MAX_LEVELS = 5000
 _AP_TOL, _AP_MAXITER = 1e-12, 10_000
 
@@ -152,6 +165,51 @@ def factorize(df: pd.DataFrame, col: str) -> Factor:
             return Factor(col, remap[codes], present.size, pd.Index(present + lo))
     codes, uniques = pd.factorize(s, sort=True, use_na_sentinel=True)
     return Factor(col, codes.astype(np.intp), len(uniques), pd.Index(uniques))
+
+
+# ---------------------------------------------------------------------------- cell sizes
+def smallest_cell(
+    cells: Sequence[np.ndarray], clusters: np.ndarray | None = None
+) -> tuple[float, float]:
+    """Respondents and clusters of the smallest of ``cells`` (boolean masks over the rows).
+
+    Parameters
+    ----------
+    cells : sequence of numpy.ndarray of bool
+        The cells an estimate rests on, e.g. the four treated x period cells of a DID.
+    clusters : numpy.ndarray of int, optional
+        Cluster code of every row (non-negative); without it the clusters are NaN (unknown).
+
+    Returns
+    -------
+    (float, float)
+        The fewest rows of any cell, and the fewest distinct clusters of any cell (each a
+        minimum on its own); ``(nan, nan)`` without cells.
+    """
+    if not len(cells):
+        return np.nan, np.nan
+    n = float(min(int(np.count_nonzero(m)) for m in cells))
+    if clusters is None:
+        return n, np.nan
+    return n, float(min(np.unique(clusters[m]).size for m in cells))
+
+
+def covariate_cells(x: np.ndarray) -> list[np.ndarray]:
+    """Cells a covariate's coefficient rests on: its two values for a 0/1 (dummy) column, else
+    every row."""
+    finite = ~np.isnan(x)
+    if np.all((x[finite] == 0.0) | (x[finite] == 1.0)):
+        return [x == 1.0, x == 0.0]
+    return [finite]
+
+
+def add_cell_sizes(
+    table: pd.DataFrame, sizes: dict[str, tuple[float, float]], default: tuple[float, float]
+) -> None:
+    """Add :data:`CELL_COLUMNS` to a result table in place, by term (``default`` for others)."""
+    got = [sizes.get(str(t), default) for t in table["term"]]
+    table[CELL_COLUMNS[0]] = np.array([g[0] for g in got], dtype=float)
+    table[CELL_COLUMNS[1]] = np.array([g[1] for g in got], dtype=float)
 
 
 # ---------------------------------------------------------------------------- absorbing FE

@@ -21,13 +21,16 @@ from ._fe import (
     COV_TYPES,
     Factor,
     RegressionResult,
+    add_cell_sizes,
     as_names,
     check_binary,
     check_choice,
     check_columns,
     check_options,
+    covariate_cells,
     factorize,
     fit_wls,
+    smallest_cell,
     table_from_fit,
     to_float,
 )
@@ -129,9 +132,12 @@ def did(
         ``estimate``, ``std_error``, ``p_value``, ``conf_int`` and ``valid`` refer to the
         term ``"treated:post"``; ``to_frame()`` has every coefficient (``"(intercept)"``,
         ``"treated"``, ``"post"``, ``"treated:post"``, covariates by name) and ``vcov`` their
-        covariance. Without treated or untreated rows, pre or post rows, or when
-        ``treated:post`` is collinear with the fixed effects or covariates, the term comes back
-        invalid with the reason.
+        covariance. Each row also has ``n_min_cell`` and ``n_psu_min_cell``: the respondents
+        and clusters (``cluster=``; NaN without it) of the smallest of the four treated x post
+        cells for the design terms, of the two values of a 0/1 covariate, or of all rows for
+        any other covariate (rows used in the fit). Without treated or untreated rows, pre or
+        post rows, or when ``treated:post`` is collinear with the fixed effects or covariates,
+        the term comes back invalid with the reason.
 
     Raises
     ------
@@ -178,6 +184,13 @@ def did(
         [f"{prep['n_missing']} row(s) with missing values left out"] if prep["n_missing"] else []
     )
     n = d.size
+    clusters = prep["factors"][cluster].codes if cluster else None
+    design_cells = smallest_cell(
+        [(d == 1) & (p == 1), (d == 1) & (p == 0), (d == 0) & (p == 1), (d == 0) & (p == 0)],
+        clusters,
+    )
+    sizes = {t: design_cells for t in ("(intercept)", "treated", "post", FOCUS)}
+    sizes.update({c: smallest_cell(covariate_cells(a[c]), clusters) for c in covariates})
     reason = ""
     if n == 0:
         reason = "no complete rows"
@@ -192,7 +205,7 @@ def did(
     elif not ((d == 1) & (p == 1)).any():
         reason = "no treated rows in the post period"
     if reason:
-        return _invalid(reason, options, n, level, notes)
+        return _invalid(reason, options, n, level, notes, design_cells)
     cols = [d, p, d * p, *(a[c] for c in covariates)]
     names = ["treated", "post", FOCUS, *covariates]
     factors: dict[str, Factor] = prep["factors"]
@@ -212,10 +225,11 @@ def did(
     if FOCUS not in fit.names:
         return _invalid(
             "treated:post is collinear with the fixed effects or covariates", options, n, level,
-            notes,
+            notes, design_cells,
         )  # fmt: skip
     table = table_from_fit(fit)
     res = RegressionResult.from_estimates(table, method="did", options=options, nobs=n, level=level)
+    add_cell_sizes(res.table, sizes, design_cells)
     res.focus = FOCUS
     res.vcov = pd.DataFrame(fit.vcov, index=fit.names, columns=fit.names)
     res.notes = tuple(notes)
@@ -223,12 +237,16 @@ def did(
 
 
 def _invalid(
-    reason: str, options: dict[str, Any], n: int, level: float, notes: list[str]
+    reason: str,
+    options: dict[str, Any],
+    n: int,
+    level: float,
+    notes: list[str],
+    cells: tuple[float, float],
 ) -> RegressionResult:
     table = pd.DataFrame([invalid_row(FOCUS, reason, df=np.nan)])
     res = RegressionResult.from_estimates(table, method="did", options=options, nobs=n, level=level)
+    add_cell_sizes(res.table, {}, cells)
     res.focus = FOCUS
     res.notes = tuple(notes)
     return res
-
-

@@ -29,11 +29,13 @@ from ._fe import (
     Factor,
     RegressionResult,
     WaldTest,
+    add_cell_sizes,
     as_names,
     check_binary,
     check_columns,
     check_options,
     fit_wls,
+    smallest_cell,
     table_from_fit,
     wald_test,
 )
@@ -52,9 +54,13 @@ class EventStudyResult(RegressionResult):
     """Event-study coefficients, one row per period other than the reference.
 
     Table columns: ``term`` (``"treated:<time>=<p>"`` or ``"treated:event_time=<e>"``),
-    ``period``, ``pre`` (a lead, before the policy start), the usual estimate columns and
-    ``df``. ``pretrend_test`` is the joint test of the leads; ``placebo_test`` (with
-    ``placebo_date=``) that of the placebo effects. ``estimate`` etc. are Series by term.
+    ``period``, ``pre`` (a lead, before the policy start), the usual estimate columns, ``df``,
+    and ``n_min_cell`` / ``n_psu_min_cell``: respondents and clusters of the smallest cell the
+    coefficient rests on (treated and untreated rows in that period and in the reference
+    period; with ``event_time``, treated rows at that event time and at the reference, and the
+    untreated rows), counted on the rows used. ``pretrend_test`` is the joint test of the
+    leads; ``placebo_test`` (with ``placebo_date=``) that of the placebo effects. ``estimate``
+    etc. are Series by term.
     """
 
     pretrend_test: WaldTest | None = None
@@ -241,6 +247,18 @@ def event_study(
     res = EventStudyResult.from_estimates(
         table, method="event_study", options=options, nobs=n, level=level
     )
+    clusters = factors[cluster].codes if cluster else None
+    at_ref, treated_rows = per == float(ref), d == 1
+    sizes = {}
+    for name, p in zip(names, periods, strict=True):
+        at_p = per == p
+        cells = [treated_rows & at_p, treated_rows & at_ref]
+        if event_time is not None:  # untreated rows carry no event time
+            cells.append(~treated_rows)
+        else:
+            cells += [~treated_rows & at_p, ~treated_rows & at_ref]
+        sizes[name] = smallest_cell(cells, clusters)
+    add_cell_sizes(res.table, sizes, (np.nan, np.nan))
     kept = [t for t in names if t in fit.names]
     idx = [fit.names.index(t) for t in kept]
     res.vcov = pd.DataFrame(fit.vcov[np.ix_(idx, idx)], index=kept, columns=kept)
@@ -265,5 +283,3 @@ def _first_after(levels: np.ndarray, ref: float) -> float:
 
 def _fmt(p: float) -> str:
     return str(int(p)) if float(p).is_integer() else f"{p:g}"
-
-

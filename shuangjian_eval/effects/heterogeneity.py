@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from ..results import EstimateResult
+from ._fe import CELL_COLUMNS, add_cell_sizes
 
 __all__ = ["GroupedResult", "adjust_pvalues", "by_group", "weighted_quantile_groups"]
 
@@ -129,7 +130,8 @@ def by_group(
     GroupedResult
         One row per group (term ``"col=value"``, label columns for the group values and
         ``effect_term``), with each group's estimate, standard error and ``df``/``n`` where the
-        estimator gives them. A group where the estimator fails or returns an invalid row gets an
+        estimator gives them, and its ``n_min_cell``/``n_psu_min_cell`` (the smallest cell
+        the group's effect rests on) where the estimator's table has them. A group where the estimator fails or returns an invalid row gets an
         invalid row with the reason (an error in every group is raised instead: a bad option).
         ``equality_test`` holds the Wald test of equal effects and ``group_results`` each
         group's full result.
@@ -159,6 +161,7 @@ def by_group(
         raise ValueError(f"term must be a term name, got {term!r}")
     keep = df[group].notna().all(axis=1)
     rows, results, errors = [], {}, []
+    cell_sizes: dict[str, tuple[float, float]] = {}
     for key, sub in df.loc[keep].groupby(group, observed=True, sort=True):
         key = key if isinstance(key, tuple) else (key,)
         label = _label(group, key)
@@ -181,6 +184,8 @@ def by_group(
             rows.append({"term": label, **labels, "effect_term": term or "", "estimate": np.nan,
                          "std_error": np.nan, "n": res.nobs, "valid": False, "reason": why})  # fmt: skip
             continue
+        if all(c in row.index for c in CELL_COLUMNS):
+            cell_sizes[label] = (float(row[CELL_COLUMNS[0]]), float(row[CELL_COLUMNS[1]]))
         se = float(row["std_error"])
         ok = bool(row.get("valid", True)) and np.isfinite(row["estimate"]) and se > 0
         reason = str(row.get("reason", "") or "") if not ok else ""
@@ -207,6 +212,8 @@ def by_group(
     out = GroupedResult.from_estimates(
         table, method=f"by_group({options['estimator']})", options=options, nobs=int(keep.sum())
     )
+    if cell_sizes:
+        add_cell_sizes(out.table, cell_sizes, (np.nan, np.nan))
     out.group_results = results
     out.equality_test = _equality_test(
         out.table, _shared_clusters(df, group, kwargs.get("cluster"))

@@ -29,6 +29,7 @@ import pandas as pd
 from scipy.special import expit, log_expit
 
 from ..results import EstimateResult, invalid_row
+from ._fe import add_cell_sizes, covariate_cells, smallest_cell
 
 __all__ = ["OrdinalLogitResult", "ordinal_logit"]
 
@@ -102,6 +103,48 @@ def _design(df: pd.DataFrame, spec: Sequence[_Covariate]) -> np.ndarray:
     if not spec:
         return np.zeros((len(df), 0))
     return np.column_stack([c.encode(df[c.column]) for c in spec]).reshape(len(df), -1)
+
+
+def _cell_sizes(
+    spec: Sequence[_Covariate],
+    X: np.ndarray,
+    y: np.ndarray,
+    cut_names: Sequence[str],
+    clusters: np.ndarray | None,
+) -> dict[str, tuple[float, float]]:
+    """Smallest supporting cell of every term (rows and clusters used in the fit).
+
+    A 0/1 covariate rests on its two values; a dummy ``col[level]`` on that level and the
+    reference level; a numeric covariate on every row. Where a 0/1 covariate is the product of
+    two others (``treated_post = treated * post``: a difference in differences), all three rest
+    on the four cells of the two factors. A cut point ``j|k`` rests on the answers up to ``j``
+    and those above it.
+    """
+    sizes: dict[str, tuple[float, float]] = {}
+    names = [n for c in spec for n in c.names]
+    binary = [j for j in range(X.shape[1]) if np.all((X[:, j] == 0.0) | (X[:, j] == 1.0))]
+    pos = 0
+    for c in spec:
+        width = len(c.names)
+        block = X[:, pos : pos + width]
+        for j, name in enumerate(c.names):
+            if c.levels is None:
+                cells = covariate_cells(block[:, j])
+            else:
+                cells = [block[:, j] == 1.0, ~block.astype(bool).any(axis=1)]
+            sizes[name] = smallest_cell(cells, clusters)
+        pos += width
+    for c in binary:
+        for a in binary:
+            for b in binary:
+                if len({a, b, c}) == 3 and a < b and np.array_equal(X[:, c], X[:, a] * X[:, b]):
+                    xa, xb = X[:, a] == 1.0, X[:, b] == 1.0
+                    four = [xa & xb, xa & ~xb, ~xa & xb, ~xa & ~xb]
+                    for j in (a, b, c):
+                        sizes[names[j]] = smallest_cell(four, clusters)
+    for j, name in enumerate(cut_names):
+        sizes[name] = smallest_cell([y <= j, y > j], clusters)
+    return sizes
 
 
 # ------------------------------------------------------------------------------ likelihood
@@ -364,7 +407,12 @@ def ordinal_logit(
     -------
     OrdinalLogitResult
         Rows for the coefficients (``coef_type="coefficient"``) then the cut points
-        (``"threshold"``); normal-theory Wald inference. ``predict_proba(new_data)`` gives
+        (``"threshold"``); normal-theory Wald inference. ``n_min_cell`` and ``n_psu_min_cell``
+        give the respondents and clusters (NaN without ``cluster=``) of the smallest cell a
+        term rests on: the two values of a 0/1 covariate (the four cells of its factors for a
+        product of two 0/1 covariates, such as ``treated_post``), a level and the reference
+        level of a categorical one, all rows for a numeric one, the answers on either side of
+        a cut point. ``predict_proba(new_data)`` gives
         category probabilities and ``odds_ratios()`` the exponentiated coefficients. A model
         that cannot be estimated (one level only, collinear covariates, separation) comes back
         with every row invalid and the reason.
@@ -436,6 +484,10 @@ def ordinal_logit(
     n = int(keep.sum())
     result_kw = {"method": "ordinal_logit", "options": options, "nobs": n, "level": level}
     empty = [f"level[{_fmt_level(v)}]" for v in all_levels if v not in obs_levels]
+    clusters = pd.factorize(df.loc[keep, cluster])[0] if cluster is not None else None
+    sizes = _cell_sizes(spec, X, y, cut_names, clusters)
+    no_rows = (0.0, 0.0 if cluster is not None else np.nan)
+    sizes.update(dict.fromkeys(empty, no_rows))
 
     def failed(reason: str) -> OrdinalLogitResult:
         terms, types = names + cut_names, kinds
@@ -443,6 +495,7 @@ def ordinal_logit(
             terms, types = [*names, "thresholds"], [*kinds, "threshold"]
         rows = [invalid_row(t, reason, coef_type=k, n=n) for t, k in zip(terms, types, strict=True)]
         res = OrdinalLogitResult.from_estimates(pd.DataFrame(rows), **result_kw)
+        add_cell_sizes(res.table, sizes, (np.nan, np.nan))
         res.levels = tuple(obs_levels)
         res.covariate_spec = tuple(spec)
         return res
@@ -489,6 +542,7 @@ def ordinal_logit(
             ignore_index=True,
         )
     res = OrdinalLogitResult.from_estimates(table, **result_kw)
+    add_cell_sizes(res.table, sizes, (np.nan, np.nan))
     res.levels = tuple(obs_levels)
     res.vcov = pd.DataFrame(vcov, index=terms, columns=terms)
     ll = _loglik_parts(params, y, X, w, len(cut_names))[0]

@@ -31,7 +31,15 @@ import pandas as pd
 from scipy import stats
 
 from ..results import EstimateResult, invalid_row
-from ._fe import check_choice, check_columns, check_options, factorize, to_float
+from ._fe import (
+    CELL_COLUMNS,
+    check_choice,
+    check_columns,
+    check_options,
+    factorize,
+    smallest_cell,
+    to_float,
+)
 
 __all__ = ["AGGREGATIONS", "StaggeredResult", "staggered_did"]
 
@@ -45,9 +53,13 @@ class StaggeredResult(EstimateResult):
     """Group-time ATTs, one row per (cohort, period) cell, and their influence functions.
 
     Table columns: ``term`` (``"ATT(g,t)"``), ``group``, ``time``, ``base_period``,
-    ``event_time`` (t - g), ``post``, ``n_treated``, ``n_control`` and the estimate columns
-    (normal reference distribution, as R ``did``). ``pretrend_test`` is R's Wald pre-test of the
-    pre-treatment cells (chi2). :meth:`aggregate` gives ``did::aggte`` summaries.
+    ``event_time`` (t - g), ``post``, ``n_treated``, ``n_control``, ``n_min_cell`` and
+    ``n_psu_min_cell`` (rows, or units of a panel, and clusters of the smallest of the cell's
+    four cohort x period means, or of its two groups' differences in a panel; clusters are NaN
+    without ``cluster=``; NaN for the reference cell of a universal base period) and the
+    estimate columns (normal reference distribution, as R ``did``). ``pretrend_test`` is R's
+    Wald pre-test of the pre-treatment cells (chi2). :meth:`aggregate` gives ``did::aggte``
+    summaries.
     """
 
     pretrend_test: Any = None
@@ -78,6 +90,8 @@ class StaggeredResult(EstimateResult):
         EstimateResult
             First row ``"ATT"`` (the overall summary), then one row per group / event time /
             period with the label in column ``group`` / ``event_time`` / ``time``.
+            ``n_min_cell`` and ``n_psu_min_cell`` are the smallest of those of the ATT(g, t)
+            cells the row averages (the reference cell, 0 by construction, aside).
         """
         check_choice("type", type, AGGREGATIONS)
         lvl = self.level if level is None else level
@@ -88,6 +102,7 @@ class StaggeredResult(EstimateResult):
         sh = self._share
         pg_cell = sh["pg"][np.searchsorted(sh["groups"], grp)]
         rows: list[tuple[str, Any, np.ndarray | None, float]] = []
+        support: list[np.ndarray] = []  # the cells each row averages
 
         def combine(cells: np.ndarray, weights: np.ndarray, wif: bool) -> tuple[float, np.ndarray]:
             est = float(weights @ att[cells])
@@ -101,6 +116,7 @@ class StaggeredResult(EstimateResult):
             cells = np.flatnonzero(post)
             est, inf = combine(cells, pg_cell[cells] / pg_cell[cells].sum(), True)
             rows.append(("ATT", None, inf, est))
+            support.append(cells)
         else:
             if type == "group":
                 keys = sh["groups"]
@@ -129,8 +145,15 @@ class StaggeredResult(EstimateResult):
                 overall = float(ests[sel].mean())
                 inf = infs[:, sel].mean(axis=1)
             rows.append(("ATT", None, inf, overall))
-            for k, e, i in zip(keys, ests, infs.T, strict=True):
+            chosen = (
+                members
+                if type != "dynamic"
+                else [m for m, s in zip(members, sel, strict=True) if s]
+            )
+            support.append(np.concatenate(chosen) if chosen else np.zeros(0, int))
+            for k, e, i, m in zip(keys, ests, infs.T, members, strict=True):
                 rows.append((f"{label}={_fmt(k)}", k, i, float(e)))
+                support.append(m)
         records = []
         for term, key, inf, est in rows:
             rec: dict[str, Any] = {"term": term}
@@ -142,13 +165,18 @@ class StaggeredResult(EstimateResult):
                 continue
             rec.update(estimate=est, std_error=float(np.sqrt(inf @ inf)))
             records.append(rec)
-        return EstimateResult.from_estimates(
+        out = EstimateResult.from_estimates(
             pd.DataFrame(records),
             method=f"staggered_did.aggregate[{type}]",
             options={**self.options, "type": type},
             nobs=self.nobs,
             level=lvl,
         )
+        if all(c in t for c in CELL_COLUMNS):
+            for col in CELL_COLUMNS:
+                sizes = t[col].to_numpy(float)
+                out.table[col] = [_nanmin(sizes[m]) for m in support]
+        return out
 
     def _wif(self, groups: np.ndarray, pg: np.ndarray) -> np.ndarray:
         """Cluster sums of the influence of the estimated shares (R ``did:::wif``), / n."""
@@ -310,7 +338,8 @@ def _panel(y, tv, g, w, un, cl, keep, periods, notes) -> dict[str, Any]:  # type
     sel = np.flatnonzero(complete)
     c_codes, c = np.unique(cu[sel], return_inverse=True)
     return {"panel": True, "y": ymat.reshape(n_units, n_t)[sel], "g": gu[sel], "w": wu[sel],
-            "c": c, "n_clusters": c_codes.size, "nobs": int(sel.size * n_t)}  # fmt: skip
+            "c": c, "n_clusters": c_codes.size, "nobs": int(sel.size * n_t),
+            "clustered": cl is not None}  # fmt: skip
 
 
 def _cross_section(y, tv, g, w, cl, keep, periods) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -322,13 +351,15 @@ def _cross_section(y, tv, g, w, cl, keep, periods) -> dict[str, Any]:  # type: i
     else:
         c, n_clusters = np.arange(n), n
     return {"panel": False, "y": y[keep], "t": np.searchsorted(periods, tv[keep]), "g": g[keep],
-            "w": w[keep], "c": c, "n_clusters": n_clusters, "nobs": n}  # fmt: skip
+            "w": w[keep], "c": c, "n_clusters": n_clusters, "nobs": n,
+            "clustered": cl is not None}  # fmt: skip
 
 
 def _cells(data, groups, periods, control, anticipation, base_period):  # type: ignore[no-untyped-def]
     """ATT(g, t) rows and the cluster sums of their influence functions."""
     rows, infs = [], []
     n_t = periods.size
+    clusters = data["c"] if data["clustered"] else None
     first = 1 if base_period == "varying" else 0
     gg, w, c, nc = data["g"], data["w"], data["c"], data["n_clusters"]
     for grp in groups:
@@ -342,8 +373,9 @@ def _cells(data, groups, periods, control, anticipation, base_period):  # type: 
                      "time": periods[tc], "base_period": periods[base],
                      "event_time": periods[tc] - grp, "post": post}  # fmt: skip
             if base == tc:
-                rows.append({**label, "n_treated": 0, "n_control": 0, "estimate": 0.0,
-                             "std_error": 0.0, "reason": ""})  # fmt: skip
+                rows.append({**label, "n_treated": 0, "n_control": 0, "n_min_cell": np.nan,
+                             "n_psu_min_cell": np.nan, "estimate": 0.0, "std_error": 0.0,
+                             "reason": ""})  # fmt: skip
                 infs.append(np.zeros(nc))
                 continue
             treat = gg == grp
@@ -359,10 +391,12 @@ def _cells(data, groups, periods, control, anticipation, base_period):  # type: 
                 parts = [(treat & at_t, yv, 1.0), (treat & at_b, yv, -1.0),
                          (ctrl & at_t, yv, -1.0), (ctrl & at_b, yv, 1.0)]  # fmt: skip
             n_tr, n_co = int(parts[0][0].sum()), int(parts[-1][0].sum())
+            n_min, psu_min = smallest_cell([m for m, _, _ in parts], clusters)
+            sizes = {"n_min_cell": n_min, "n_psu_min_cell": psu_min}
             if any(not m.any() for m, _, _ in parts):
                 why = "no treated rows" if not parts[0][0].any() else "no comparison rows"
                 rows.append(invalid_row(label["term"], why, **{k: v for k, v in label.items()
-                                        if k != "term"}, n_treated=n_tr, n_control=n_co))  # fmt: skip
+                                        if k != "term"}, n_treated=n_tr, n_control=n_co, **sizes))  # fmt: skip
                 infs.append(np.zeros(nc))
                 continue
             est, inf = 0.0, np.zeros(nc)
@@ -373,7 +407,7 @@ def _cells(data, groups, periods, control, anticipation, base_period):  # type: 
                 est += sign * mean
                 dev = np.where(mask, wm * (val - mean) / tot, 0.0)
                 inf += sign * np.bincount(c, weights=dev, minlength=nc)
-            rows.append({**label, "n_treated": n_tr, "n_control": n_co, "estimate": est,
+            rows.append({**label, "n_treated": n_tr, "n_control": n_co, **sizes, "estimate": est,
                          "std_error": float(np.sqrt(inf @ inf)), "reason": ""})  # fmt: skip
             infs.append(inf)
     for r in rows:
@@ -397,6 +431,12 @@ def _pretest(res: StaggeredResult) -> Any:
         return WaldTest(np.nan, (pre.size,), np.nan, terms, "chi2", "singular covariance matrix")
     stat = float(b @ np.linalg.solve(v, b))
     return WaldTest(stat, (pre.size,), float(stats.chi2.sf(stat, pre.size)), terms, "chi2")
+
+
+def _nanmin(values: np.ndarray) -> float:
+    """Smallest non-missing value (NaN when there is none)."""
+    values = values[~np.isnan(values)]
+    return float(values.min()) if values.size else np.nan
 
 
 def _fmt(v: float) -> str:
