@@ -478,12 +478,15 @@ def change_from_baseline(
 def did_table(df: pd.DataFrame, outcomes: Sequence[str], **options: Any) -> EstimateResult:
     """Difference-in-differences (``sje.did``, term ``treated:post``) of several outcomes, one
     row each, on the columns of :func:`comparison_groups`. ``options`` go to ``sje.did``; by
-    default sampling weights, school and wave fixed effects, standard errors by school."""
+    default sampling weights, school and wave fixed effects, standard errors by school.
+    ``n_min_cell`` and ``n_psu_min_cell``: respondents and schools of the smallest of the four
+    treated x period cells (a row resting on a small cell is suppressed in report tables)."""
     kw, rows = {**_DESIGN, **options}, []
     for v in outcomes:
         r = _effects.did(df, outcome=v, treated="treated", post="post", **kw)
         row = r.table.set_index("term").loc["treated:post"]
-        rows.append({"term": v, "variable": v, "n": r.nobs, "df": row["df"],
+        cells = {c: row[c] for c in ("n_min_cell", "n_psu_min_cell") if c in row}
+        rows.append({"term": v, "variable": v, "n": r.nobs, "df": row["df"], **cells,
                      **{c: row[c] for c in ("estimate", "std_error", "valid", "reason")}})  # fmt: skip
     return EstimateResult.from_estimates(pd.DataFrame(rows), method="did", options=kw, nobs=len(df))
 
@@ -675,7 +678,7 @@ def effect_table(result: Any, *, lang: str = "zh", min_n: int = 10) -> pd.DataFr
     name = _t(key, lang)
     t[name] = [("总体" if _zh(lang) else "Overall") if pd.isna(x) else str(int(x)) for x in when]
     t["variable"] = result.options.get("outcome", "")
-    sizes = [c for c in ("n", "n_psu") if c in t]  # for small-cell suppression
+    sizes = [c for c in ("n", "n_psu", "n_min_cell", "n_psu_min_cell") if c in t]  # suppression
     res = EstimateResult(t[["term", name, "variable", *(c for c in _STATS if c in t), *sizes]],
                          method="event_study", options={"by": [name]})  # fmt: skip
     out = table(res, spread=None, lang=lang, min_n=min_n)

@@ -57,6 +57,8 @@ EXECUTORS = ("local", "dask")
 BRIEFING_NOTEBOOK = "90_policy_report"
 ALL_REGIONS = "all"
 _REGION_LABEL = {"zh": "全部地区", "en": "All regions"}
+# region arguments with a meaning of their own: no county may be called so
+_REGION_KEYWORDS = {ALL_REGIONS: "one report on all the data", "each": "a report per county"}
 _DEPENDENCIES = (
     "numpy",
     "pandas",
@@ -272,6 +274,13 @@ def list_regions(data_path: str | Path, column: str = "county") -> list[str]:
 def _resolve_regions(data_path: Path, regions: str | Sequence[str]) -> list[str]:
     """Expand ``"all"`` (one report on all data), ``"each"`` (every county) and names."""
     available = list_regions(data_path)
+    clash = [r for r in available if r in _REGION_KEYWORDS]
+    if clash:
+        raise ParameterError(
+            f"{data_path} has a county named {clash[0]!r}, which is the keyword for "
+            f"{_REGION_KEYWORDS[clash[0]]}: rename that county in the data (or in the ingest "
+            "mapping) before running reports"
+        )
     if isinstance(regions, str):
         regions = [r.strip() for r in regions.split(",") if r.strip()]
     chosen: list[str] = []

@@ -204,3 +204,22 @@ def test_tables_and_sentences_for_readers(grouped):
     assert text.count("\n- ") == 1 and text.startswith("- 政策使")
     adjusted = analyses.adjusted_table(effects, lang="en")
     assert {"Holm p", "BH p"} <= set(adjusted.columns)
+
+
+def test_did_table_suppresses_an_effect_resting_on_a_small_cell(grouped):
+    """Known truth of the constructed data: keep only 4 treated respondents (one school) in the
+    post-policy waves; the DID's treated x post cell then has 4 respondents, and the published
+    table must show no number for it, while the full data's row is published."""
+    treated_post = grouped.index[(grouped["treated"] == 1) & (grouped["post"] == 1)]
+    one_school = grouped.loc[treated_post, "school_id"].iloc[0]
+    keep = treated_post[grouped.loc[treated_post, "school_id"] == one_school][:4]
+    small = grouped.drop(treated_post.difference(keep))
+    res = analyses.did_table(small, ["homework_min_weekday"])
+    assert res.table["n_min_cell"].iloc[0] == 4 and res.table["n_psu_min_cell"].iloc[0] == 1
+    shown = analyses.table(res, spread=None, lang="en").to_string()
+    assert "suppressed" in shown.lower() or "too few" in shown.lower()
+    estimate = f"{res.table['estimate'].iloc[0]:.1f}"
+    assert estimate not in shown
+    full = analyses.did_table(grouped, ["homework_min_weekday"])
+    full = analyses.table(full, spread=None, lang="en")
+    assert "suppressed" not in full.to_string().lower()

@@ -197,3 +197,20 @@ def test_scheduler_without_dask_executor_is_refused(survey, tmp_path):
             notebook_dir=NOTEBOOK_DIR,
             progress=False,
         )
+
+
+@pytest.mark.parametrize("name", ["all", "each"])
+def test_a_county_named_like_a_region_keyword_is_refused(survey, tmp_path, name):
+    """'all' and 'each' are region keywords: a county of that name would be ambiguous (is
+    --regions all one county or every one?), so the run stops before any notebook."""
+    df = pd.read_parquet(survey)
+    df["county"] = df["county"].astype(str).replace(pipeline.list_regions(survey)[0], name)
+    path = tmp_path / "clash.parquet"
+    df.to_parquet(path, index=False)
+    with pytest.raises(pipeline.ParameterError, match=f"county named '{name}'"):
+        pipeline.run_report(path, out=tmp_path / "out", notebooks=["00_data_quality"],
+                            notebook_dir=NOTEBOOK_DIR, progress=False)  # fmt: skip
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.html"))
+    if name == "all":
+        with pytest.raises(ValueError, match="county named 'all'"):
+            sje.briefing.compute(df, region="all")

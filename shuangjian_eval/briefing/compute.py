@@ -34,6 +34,11 @@ _HIST_STEP = 10.0  # minutes: the width of a histogram bin of homework time
 def _check_region(df: pd.DataFrame, region: str) -> None:
     if not isinstance(region, str) or not region:
         raise ValueError(f"region must be a county name or {ALL_REGIONS!r}, got {region!r}")
+    if "county" in df.columns and (df["county"] == ALL_REGIONS).any():
+        raise ValueError(
+            f"the data has a county named {ALL_REGIONS!r}, the name of every region together: "
+            "rename that county"
+        )
     if region == ALL_REGIONS:
         return
     if "county" not in df.columns:
