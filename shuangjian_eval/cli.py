@@ -46,7 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
 
     s = sub.add_parser("synth", help="generate a synthetic survey (canonical Parquet)")
-    s.add_argument("--out", required=True, type=Path, help="output .parquet file")
+    s.add_argument("--out", required=True, type=Path, help="output .parquet file or folder")
+    s.add_argument(
+        "--partition-by-wave",
+        action="store_true",
+        help="write a folder with one sub-folder per wave (wave=2019/...)",
+    )
     s.add_argument("--schools", type=int, default=120, help="number of schools (PSUs)")
     s.add_argument("--students", type=int, default=40, help="students sampled per school")
     s.add_argument("--counties", type=int, default=8, help="number of counties")
@@ -68,7 +73,13 @@ def _parser() -> argparse.ArgumentParser:
         i.add_argument("--sheet", help="xlsx sheet name")
         i.add_argument("--salt", help="salt for pseudonymous ids (or env SJE_ID_SALT)")
         if name == "ingest":
-            i.add_argument("--out", required=True, type=Path, help="output .parquet file")
+            i.add_argument("--out", required=True, type=Path, help="output .parquet file or folder")
+            i.add_argument(
+                "--partition-by-wave",
+                action="store_true",
+                help="write into a folder partitioned by wave; the waves of this file replace "
+                "theirs, other waves stay",
+            )
             i.add_argument("--rejects", type=Path, help="rejects CSV (default: beside --out)")
         else:
             i.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected")
@@ -138,10 +149,9 @@ def _cmd_synth(a: argparse.Namespace) -> int:
         seed=a.seed,
         pretrend=a.pretrend,
     )
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = a.out.with_name(f".{a.out.name}.tmp")
-    df.to_parquet(tmp, index=False)
-    tmp.replace(a.out)
+    from .io.store import write_canonical
+
+    write_canonical(df, a.out, partition_by_wave=a.partition_by_wave)
     print(
         f"wrote {a.out}: {len(df):,} respondents, {df['school_id'].nunique():,} schools, "
         f"{df['county'].nunique()} counties, waves {', '.join(map(str, a.waves))} "
@@ -164,10 +174,9 @@ def _cmd_ingest(a: argparse.Namespace, write: bool) -> int:
     result = io.load_survey(a.input, mapping=a.mapping, sheet=a.sheet, salt=a.salt)
     print(result.log.summary() if hasattr(result.log, "summary") else result.log)
     if write:
-        a.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = a.out.with_name(f".{a.out.name}.tmp")
-        result.data.to_parquet(tmp, index=False)
-        tmp.replace(a.out)
+        from .io.store import write_canonical
+
+        write_canonical(result.data, a.out, partition_by_wave=a.partition_by_wave)
         rejects = a.rejects or a.out.with_suffix(".rejects.csv")
         result.rejects.to_csv(rejects, index=False, encoding="utf-8-sig")
         print(

@@ -131,13 +131,12 @@ def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> None:
 # files
 
 
-def data_hash(path: str | Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's bytes (the input data's fingerprint in the manifest and footer)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+def data_hash(path: str | Path) -> str:
+    """SHA-256 of the data, a file or a folder partitioned by wave (the input data's
+    fingerprint in the manifest and footer; :func:`shuangjian_eval.io.store.fingerprint`)."""
+    from .io.store import fingerprint
+
+    return fingerprint(path)
 
 
 def region_slug(region: str) -> str:
@@ -259,10 +258,10 @@ class ReportRun:
 
 def list_regions(data_path: str | Path, column: str = "county") -> list[str]:
     """Regions present in a canonical Parquet file (reads one column only)."""
-    import pandas as pd
+    from .io.store import read_canonical
 
     try:
-        values = pd.read_parquet(data_path, columns=[column])[column]
+        values = read_canonical(data_path, columns=[column])[column]
     except Exception as exc:  # not Parquet, or no such column
         raise ParameterError(
             f"{data_path} is not a canonical Parquet file with a {column!r} column ({exc}); "

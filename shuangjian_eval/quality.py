@@ -43,17 +43,20 @@ class Text(str):
 
 
 def load_region(path: str, region: str = ALL_REGIONS, columns: Sequence[str] | None = None):
-    """Read canonical Parquet, only the rows of one county (or all) and the columns asked for.
+    """Read canonical Parquet (a file or a folder partitioned by wave), only the rows of one
+    county (or all) and the columns asked for.
 
     Raises
     ------
     ValueError
         When the region is not in the data; the message lists the regions that are.
     """
+    from .io.store import read_canonical
+
     filters = None if region == ALL_REGIONS else [("county", "==", region)]
-    df = pd.read_parquet(path, columns=None if columns is None else list(columns), filters=filters)
+    df = read_canonical(path, columns=columns, filters=filters)
     if region != ALL_REGIONS and df.empty:
-        regions = pd.read_parquet(path, columns=["county"])["county"].dropna().unique()
+        regions = read_canonical(path, columns=["county"])["county"].dropna().unique()
         raise ValueError(
             f"region {region!r} is not in {path}; valid regions: {ALL_REGIONS}, "
             + ", ".join(sorted(map(str, regions)))

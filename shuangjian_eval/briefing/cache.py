@@ -51,20 +51,31 @@ def load(path: str | os.PathLike[str]) -> Briefing:
     )
 
 
+# never used by a briefing: not read (at national scale the largest column, ~0.5 GB of text)
+_UNREAD = ("respondent_id",)
+
+
 def _read_data(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read canonical survey Parquet (every row: a region is a domain of the full design)."""
-    return pd.read_parquet(path)
+    """Read canonical survey Parquet: every row (a region is a domain of the full design),
+    every column but the respondent key."""
+    import pyarrow.parquet as pq
+
+    from ..io.store import PARTITION, data_files, read_canonical
+
+    files = data_files(path)
+    names = [*pq.read_schema(files[0]).names, *([PARTITION] if Path(path).is_dir() else [])]
+    return read_canonical(path, columns=[c for c in dict.fromkeys(names) if c not in _UNREAD])
 
 
 def _file_facts(path: str | os.PathLike[str]) -> dict[str, Any]:
-    from ..pipeline import data_hash
+    from ..io.store import fingerprint, stat_key
 
-    st = os.stat(path)
+    size, mtime = stat_key(path)
     return {
         "data_file": Path(path).name,
-        "data_sha256": data_hash(path),
-        "data_size": st.st_size,
-        "data_mtime_ns": st.st_mtime_ns,
+        "data_sha256": fingerprint(path),
+        "data_size": size,
+        "data_mtime_ns": mtime,
     }
 
 
@@ -105,12 +116,11 @@ def _check_same_data(b: Briefing, data_path: Any, cache_path: Any) -> None:
     m = b.meta
     if not data_path or not Path(data_path).exists() or not m.get("data_sha256"):
         return
-    st = os.stat(data_path)
-    if st.st_size == m.get("data_size") and st.st_mtime_ns == m.get("data_mtime_ns"):
-        return
-    from ..pipeline import data_hash
+    from ..io.store import fingerprint, stat_key
 
-    if data_hash(data_path) != m["data_sha256"]:
+    if stat_key(data_path) == (m.get("data_size"), m.get("data_mtime_ns")):
+        return
+    if fingerprint(data_path) != m["data_sha256"]:
         raise ValueError(
             f"cache {cache_path} was computed from other data than {data_path} "
             f"(SHA-256 {m['data_sha256'][:16]}...): precompute it again"
