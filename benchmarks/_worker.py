@@ -18,7 +18,8 @@ MODULES = {
     "b1": "b1_survey_means",
     "b2": "b2_did",
     "b3": "b3_ingest",
-    "b4": "b4_whole_analysis",
+    "b4": "b4_region_reports",
+    "b5": "b5_whole_analysis",
 }
 
 

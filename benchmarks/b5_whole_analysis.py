@@ -1,4 +1,4 @@
-"""B4: the whole national analysis in one process, for its peak memory.
+"""B5: the whole national analysis in one process, for its peak memory.
 
 Reads the columns that B1 and B2 need from every row of the national data (4 waves), then runs
 B1's 256 domain means, B2's DID and B2's event study once each, as a notebook would in one
