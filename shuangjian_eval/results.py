@@ -220,14 +220,17 @@ class EstimateResult:
             )
         _check_level(self.level)
         table = self.table.reset_index(drop=True)
-        reason = table["reason"] if "reason" in table else [""] * len(table)
-        fixed = {
-            "term": [str(t) for t in table["term"]],
-            "valid": table["valid"].to_numpy(bool) if "valid" in table else [True] * len(table),
-            "reason": ["" if pd.isna(r) else str(r) for r in reason],
-        }
-        columns = [*table.columns, *(c for c in ("valid", "reason") if c not in table)]
-        table = pd.DataFrame({c: fixed[c] if c in fixed else table[c].array for c in columns})
+        if _is_tidy(table):  # already what the rebuild below would make: keep it
+            table.attrs = {}  # as the rebuild, which starts a new frame
+        else:
+            reason = table["reason"] if "reason" in table else [""] * len(table)
+            fixed = {
+                "term": [str(t) for t in table["term"]],
+                "valid": table["valid"].to_numpy(bool) if "valid" in table else [True] * len(table),
+                "reason": ["" if pd.isna(r) else str(r) for r in reason],
+            }
+            columns = [*table.columns, *(c for c in ("valid", "reason") if c not in table)]
+            table = pd.DataFrame({c: fixed[c] if c in fixed else table[c].array for c in columns})
         if table["term"].duplicated().any():
             dup = table.loc[table["term"].duplicated(), "term"].iloc[0]
             raise ValueError(f"result terms must be unique; {dup!r} appears more than once")
@@ -253,9 +256,49 @@ class EstimateResult:
         valid = (
             table["valid"].to_numpy(dtype=bool) if "valid" in table else np.ones(len(table), bool)
         )
-        est = np.where(valid, table["estimate"].to_numpy(dtype=float), np.nan)
-        se = np.where(valid, table["std_error"].to_numpy(dtype=float), np.nan)
+        est = table["estimate"].to_numpy(dtype=float)
+        se = table["std_error"].to_numpy(dtype=float)
         df = table["df"].to_numpy(dtype=float) if "df" in table.columns else None
+        return cls._assemble(cols, valid, est, se, df, method, options, nobs, level, ci_transform)
+
+    @classmethod
+    def _from_columns(
+        cls,
+        cols: dict[str, Any],
+        *,
+        method: str,
+        options: Mapping[str, Any] | None = None,
+        nobs: int = 0,
+        level: float = 0.95,
+        ci_transform: str = "identity",
+    ) -> EstimateResult:
+        """As :meth:`from_estimates` of ``pd.DataFrame(cols)``, without building that frame
+        first: ``cols`` holds ``valid`` (bools), and ``estimate``, ``std_error`` and ``df`` as
+        float arrays."""
+        valid = np.asarray(cols["valid"], dtype=bool)
+        est = np.asarray(cols["estimate"], dtype=float)
+        se = np.asarray(cols["std_error"], dtype=float)
+        df = np.asarray(cols["df"], dtype=float)
+        return cls._assemble(
+            dict(cols), valid, est, se, df, method, options, nobs, level, ci_transform
+        )
+
+    @classmethod
+    def _assemble(
+        cls,
+        cols: dict[str, Any],
+        valid: np.ndarray,
+        estimate: np.ndarray,
+        std_error: np.ndarray,
+        df: np.ndarray | None,
+        method: str,
+        options: Mapping[str, Any] | None,
+        nobs: int,
+        level: float,
+        ci_transform: str,
+    ) -> EstimateResult:
+        est = np.where(valid, estimate, np.nan)
+        se = np.where(valid, std_error, np.nan)
         inf = wald_inference(est, se, level=level, df=df, transform=ci_transform)
         cols.update(estimate=est, std_error=se, **inf)
         tail = [c for c in ("df", "n", "N", "deff", "valid", "reason") if c in cols]
@@ -391,6 +434,25 @@ class EstimateResult:
             f"<caption>{caption}</caption>"
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
         )
+
+
+def _is_tidy(table: pd.DataFrame) -> bool:
+    """Whether ``table`` already has unique column labels, string terms and reasons without
+    missing values and a boolean ``valid`` column, as :class:`EstimateResult` stores them."""
+    columns = table.columns
+    if not ("valid" in columns and "reason" in columns and columns.is_unique):
+        return False
+    text = pd.Index(["x"]).dtype  # the dtype pandas gives a list of str
+    if not isinstance(text, pd.StringDtype) or columns.dtype != text:
+        return False
+    term, reason = table["term"].array, table["reason"].array
+    return (
+        table["valid"].dtype == np.bool_
+        and term.dtype == text
+        and reason.dtype == text
+        and not term.isna().any()
+        and not reason.isna().any()
+    )
 
 
 def _fmt_cell(value: Any) -> str:

@@ -35,3 +35,4 @@ class _Domains:
     hd_stratum: np.ndarray  # (n_hd,)
     hd_dom: np.ndarray  # (n_hd,)
     hd_m: np.ndarray  # (n_hd,) number of (PSU, domain) combinations in each
+    texts: list[str]  # one per domain: "col=value, ..." (the part of a term after " | ")

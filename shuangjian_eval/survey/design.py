@@ -16,7 +16,7 @@ Sampling weights are not frequency weights: ``n`` is always a count of rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,21 @@ _RESERVED = frozenset(
     "term variable category estimate std_error statistic p_value ci_lower ci_upper df n N deff "
     "valid reason mean_first mean_second q denominator".split()
 )
+
+_BLOCK_TAIL = ("estimate", "std_error", "df", "n", "N", "deff", "valid", "reason")
+
+
+def _stacked_extra(values: list[Any]) -> np.ndarray | list[Any] | None:
+    """One extra column over the blocks of a table: float arrays joined, or scalars of one
+    plain type (a list of them gets the column type the blocks' frames get); None otherwise."""
+    if all(isinstance(v, np.ndarray) and v.dtype == np.float64 for v in values):
+        return np.concatenate(values)
+    kinds = {type(v) for v in values}
+    if len(kinds) == 1 and kinds <= {bool, float, str}:
+        return values
+    if kinds == {int} and all(-(2**63) <= v < 2**63 for v in values):
+        return values
+    return None
 
 
 class SurveyDesign(QuantileMixin):
@@ -147,6 +162,7 @@ class SurveyDesign(QuantileMixin):
         self._census_h = f_h < 1e-7
         self._lonely_h = (n_h == 1) & ~self._census_h
         self._domain_cache: dict[tuple[str, ...], _Domains] = {}
+        self._value_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ design facts
     @property
@@ -231,16 +247,18 @@ class SurveyDesign(QuantileMixin):
             raise ValueError(f"by columns may not be named {sorted(clash)} (reserved)")
         n = self.nobs
         code = np.zeros(n, np.int64)
-        for col in by:  # mixed radix, compacted after each column: sorted, no overflow
+        for i, col in enumerate(by):  # mixed radix, compacted after each column: sorted
             c, uniq = pd.factorize(self.data[col], sort=True)
+            if i == 0:  # the codes of the first column are already compact
+                code = c.astype(np.int64)
+                continue
             ok = (code >= 0) & (c >= 0)
             combined = np.where(ok, code * len(uniq) + c, -1)
             code = np.full(n, -1, np.int64)
             code[ok] = pd.factorize(combined[ok], sort=True)[0]
         size = int(code.max()) + 1 if (code >= 0).any() else 0
-        first = pd.Series(code)
-        first = first[~first.duplicated() & (first >= 0)].sort_values()
-        labels = self.data[by].iloc[first.index.to_numpy()].reset_index(drop=True)
+        found, first = np.unique(code, return_index=True)  # first row of each domain
+        labels = self.data[by].iloc[first[found >= 0]].reset_index(drop=True)
         inside = code >= 0
         pd_id = np.empty(n, np.int64)
         pd_codes, pd_uniq = pd.factorize(self._g[inside] * max(size, 1) + code[inside])
@@ -251,6 +269,10 @@ class SurveyDesign(QuantileMixin):
         hd_codes, hd_uniq = pd.factorize(self._psu_stratum[pd_uniq // max(size, 1)] * size + pd_dom)
         hd_uniq = np.asarray(hd_uniq, np.int64)
         hd_m = np.bincount(hd_codes, minlength=len(hd_uniq)).astype(float)
+        texts = [
+            ", ".join(f"{c}={v}" for c, v in zip(by, row, strict=True))
+            for row in labels.itertuples(index=False, name=None)
+        ]
         self._domain_cache[key] = _Domains(
             by,
             labels,
@@ -264,8 +286,27 @@ class SurveyDesign(QuantileMixin):
             hd_uniq // max(size, 1),
             hd_uniq % max(size, 1),
             hd_m,
+            texts,
         )
         return self._domain_cache[key]
+
+    def _sides(self, col: str, first: Any, second: Any) -> np.ndarray:
+        """0 where ``col`` equals ``first``, 1 where it equals ``second``, else -1. Text and
+        number values of an object column are compared once per distinct value."""
+        values = self.data[col]
+        if values.dtype != object or not all(
+            isinstance(v, str | int | float) for v in (first, second)
+        ):
+            hits = [(values == v).to_numpy(bool) for v in (first, second)]
+        else:
+            if col not in self._value_cache:
+                self._value_cache[col] = pd.factorize(values.to_numpy(object))
+            codes, uniq = self._value_cache[col]
+            hits = []
+            for v in (first, second):
+                equal = np.array([u is v or bool(u == v) for u in uniq] + [False], dtype=bool)
+                hits.append(equal[codes])  # a missing value (code -1) takes the last entry
+        return np.select(hits, [0, 1], -1)
 
     # ------------------------------------------------------------------ variance core
     def _variance(
@@ -322,12 +363,22 @@ class SurveyDesign(QuantileMixin):
         influence value of row i is ``w_i (y_i - c_d x_i) / D_d`` with ``c_d`` the domain
         mean or ratio and ``D_d`` its denominator total (1 for totals, ``y_i`` uncentred).
         """
-        w, size, pid, bins = self._w, dom.size, dom.pd_id, dom.n_pd + 1
+        w, size, bins = self._w, dom.size, dom.n_pd + 1
         member = ~np.isnan(y) & dom.inside
         if x is not None:
             member &= ~np.isnan(x)
-        wm = np.where(member, w, 0.0)
-        y0 = np.where(member, y, 0.0)
+        # A row outside the estimate adds exact zeros to the sums below, so when such rows
+        # are the majority they are left out (the sums are the same, bit for bit, except in
+        # an empty domain, whose numbers are invalid and never shown).
+        if 2 * np.count_nonzero(member) < len(member):
+            rows = np.flatnonzero(member)
+            pid, code, count = dom.pd_id[rows], dom.code[rows], np.ones(len(rows))
+            wm, y0 = w[rows], y[rows]
+            x0 = 1.0 if x is None else x[rows]
+        else:
+            pid, code, count = dom.pd_id, dom.code, member
+            wm, y0 = np.where(member, w, 0.0), np.where(member, y, 0.0)
+            x0 = 1.0 if x is None else np.where(member, x, 0.0)
 
         def by_pd(values: np.ndarray) -> np.ndarray:
             return np.bincount(pid, weights=values, minlength=bins)[: dom.n_pd]
@@ -335,13 +386,12 @@ class SurveyDesign(QuantileMixin):
         def to_dom(values: np.ndarray) -> np.ndarray:
             return np.bincount(dom.pd_dom, weights=values, minlength=size)
 
-        n_pd, w_pd, wy_pd = by_pd(member), by_pd(wm), by_pd(wm * y0)
+        n_pd, w_pd, wy_pd = by_pd(count), by_pd(wm), by_pd(wm * y0)
         n, big_w, ty = to_dom(n_pd), to_dom(w_pd), to_dom(wy_pd)
-        x0 = 1.0 if x is None else np.where(member, x, 0.0)
         denom = big_w if x is None else to_dom(by_pd(wm * x0))
         with np.errstate(divide="ignore", invalid="ignore"):
             centre = ty / denom  # mean or ratio
-            fitted = np.append(centre, 0.0)[dom.code]
+            fitted = np.append(centre, 0.0)[code]
             resid = y0 - (fitted if x is None else fitted * x0)
             wr = wm * resid
             scale = np.ones(size) if kind == "total" else denom
@@ -399,49 +449,90 @@ class SurveyDesign(QuantileMixin):
         missing: np.ndarray,
         label: str,
         extra: dict[str, Any],
-    ) -> pd.DataFrame:
-        """One block of the result table: ``res`` for every domain."""
+    ) -> dict[str, Any]:
+        """One block of the result table: ``res`` for every domain (columns, put together by
+        :meth:`_finish`)."""
         size, reasons = dom.size, list(res["reasons"])
         if opts["na"] == "propagate":
             miss = np.bincount(dom.code, weights=missing, minlength=size + 1)[:size]
             for d in np.flatnonzero(miss > 0):
                 reasons[d] = f"{int(miss[d])} missing value(s) of {var!r} and na='propagate'"
-        terms = [label]
-        if dom.columns:
-            rows = dom.labels.itertuples(index=False, name=None)
-            terms = [
-                f"{label} | " + ", ".join(f"{c}={v}" for c, v in zip(dom.columns, row, strict=True))
-                for row in rows
-            ]
+        terms = [f"{label} | {text}" for text in dom.texts] if dom.columns else [label]
         df = opts["df"]
         dfs = res["df"].astype(float) if df == "design" else np.full(size, float(df or np.nan))
+        return {
+            "dom": dom,
+            "term": terms,
+            "variable": var,
+            "extra": extra,
+            "estimate": res["estimate"],
+            "std_error": np.sqrt(res["var"]),
+            "df": dfs,
+            "n": res["n"].astype(np.int64),
+            "N": res["N"],
+            "deff": res["deff"],
+            "valid": [not r for r in reasons],
+            "reason": reasons,
+        }
+
+    @staticmethod
+    def _block_frame(block: dict[str, Any]) -> pd.DataFrame:
+        dom = block["dom"]
         return pd.DataFrame(
             {
-                "term": terms,
+                "term": block["term"],
                 **{c: dom.labels[c].array for c in dom.columns},
-                "variable": var,
-                **extra,
-                "estimate": res["estimate"],
-                "std_error": np.sqrt(res["var"]),
-                "df": dfs,
-                "n": res["n"].astype(np.int64),
-                "N": res["N"],
-                "deff": res["deff"],
-                "valid": [not r for r in reasons],
-                "reason": reasons,
+                "variable": block["variable"],
+                **block["extra"],
+                **{c: block[c] for c in _BLOCK_TAIL},
             }
         )
 
+    @classmethod
+    def _table(cls, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+        """The columns of the blocks one under the other, as ``pd.concat`` of their frames
+        gives them: joined directly when every column's type is plain (the usual case)."""
+        dom, keys, size = blocks[0]["dom"], blocks[0]["extra"].keys(), blocks[0]["dom"].size
+        same = all(b["dom"] is dom and b["extra"].keys() == keys for b in blocks)
+        extras = [_stacked_extra([b["extra"][k] for b in blocks]) for k in keys] if same else [None]
+        if size == 0 or any(e is None for e in extras):
+            frame = pd.concat([cls._block_frame(b) for b in blocks], ignore_index=True)
+            return {c: frame[c].array for c in frame.columns}
+        cols: dict[str, Any] = {"term": [t for b in blocks for t in b["term"]]}
+        if dom.columns:
+            at = np.tile(np.arange(size), len(blocks))
+            cols.update({c: dom.labels[c].array.take(at) for c in dom.columns})
+        cols["variable"] = [b["variable"] for b in blocks for _ in range(size)]
+        for key, values in zip(keys, extras, strict=True):
+            cols[key] = (
+                values
+                if isinstance(values, np.ndarray)
+                else [v for v in values for _ in range(size)]
+            )
+        for c in _BLOCK_TAIL:
+            if c in ("valid", "reason"):
+                cols[c] = [v for b in blocks for v in b[c]]
+            else:
+                cols[c] = np.concatenate([b[c] for b in blocks])
+        return cols
+
     def _linear(
-        self, kind: str, variables: list[str], denominators: list[str | None], opts: dict[str, Any]
+        self,
+        kind: str,
+        variables: list[str],
+        denominators: list[str | None],
+        opts: dict[str, Any],
+        values: Mapping[str, np.ndarray] | None = None,
     ) -> EstimateResult:
-        self._check_columns([*variables, *[d for d in denominators if d]])
+        if values is None:
+            self._check_columns([*variables, *[d for d in denominators if d]])
+        column = self._float if values is None else values.__getitem__
         dom = self._domains(opts["by"])
         blocks, used = [], np.zeros(self.nobs, bool)
         for var in variables:
-            y = self._float(var)
+            y = column(var)
             for den in denominators:
-                x = None if den is None else self._float(den)
+                x = None if den is None else column(den)
                 res = self._ratio_pass(dom, y, x, kind, opts["deff"])
                 used |= res["member"]
                 missing = np.isnan(y) if x is None else np.isnan(y) | np.isnan(x)
@@ -449,16 +540,19 @@ class SurveyDesign(QuantileMixin):
                 blocks.append(self._rows(dom, opts, var, res, missing, label, extra))
         return self._finish(kind, opts, blocks, used)
 
-    @staticmethod
+    @classmethod
     def _finish(
+        cls,
         method: str,
         opts: dict[str, Any],
-        blocks: list[pd.DataFrame],
+        blocks: list[dict[str, Any]],
         used: np.ndarray,
         transform: str = "identity",
     ) -> EstimateResult:
-        return EstimateResult.from_estimates(
-            pd.concat(blocks, ignore_index=True),
+        if not blocks:
+            raise ValueError("No objects to concatenate")  # as pd.concat of no blocks
+        return EstimateResult._from_columns(
+            cls._table(blocks),
             method=method,
             options=opts,
             nobs=int(used.sum()),
@@ -529,6 +623,14 @@ class SurveyDesign(QuantileMixin):
         opts = self._options("total", unknown, by=by, level=level, df=df, deff=deff, na=na)
         return self._linear("total", _names(variables, "variables"), [None], opts)
 
+    def _totals(
+        self, values: Mapping[str, np.ndarray], *, level: float = 0.95, df: Any = None
+    ) -> EstimateResult:
+        """:meth:`total` (no domains) of float arrays, one value per row in the order of the
+        data, named by the keys of ``values``: the same table as if they were columns."""
+        opts = self._options("total", {}, by=None, level=level, df=df, deff="srswor", na="drop")
+        return self._linear("total", list(values), [None], opts, values)
+
     def ratio(
         self,
         numerator: Names,
@@ -577,7 +679,13 @@ class SurveyDesign(QuantileMixin):
             s = self.data[var]
             missing = s.isna().to_numpy()
             is_bool = pd.api.types.is_bool_dtype(s)
-            binary = is_bool or (pd.api.types.is_numeric_dtype(s) and s.dropna().isin([0, 1]).all())
+            if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf":  # the same test, in numpy
+                v = s.to_numpy()
+                binary = bool(np.all((v == 0) | (v == 1) | np.isnan(v)))
+            else:
+                binary = is_bool or (
+                    pd.api.types.is_numeric_dtype(s) and s.dropna().isin([0, 1]).all()
+                )
             if binary:
                 levels = [True if is_bool else 1]
             elif isinstance(s.dtype, pd.CategoricalDtype):
@@ -623,26 +731,31 @@ class SurveyDesign(QuantileMixin):
         if col in opts["by"]:
             raise ValueError(f"between column {col!r} may not also be a by column")
         dom = self._domains(opts["by"])
-        values = self.data[col]
-        side = np.select(
-            [(values == first).to_numpy(bool), (values == second).to_numpy(bool)], [0, 1], -1
-        )
+        side = self._sides(col, first, second)
         size, blocks, used = dom.size, [], np.zeros(self.nobs, bool)
         a, b = slice(0, 2 * size, 2), slice(1, 2 * size, 2)  # (domain, side) bins
         for var in variables:
             y = self._float(var)
             member = ~np.isnan(y) & dom.inside & (side >= 0)
             used |= member
-            k = np.where(member, dom.code * 2 + side, 2 * size)
-            wm, y0 = np.where(member, self._w, 0.0), np.where(member, y, 0.0)
+            # rows outside add exact zeros to every sum: left out when they are the majority
+            if 2 * np.count_nonzero(member) < len(member):
+                rows = np.flatnonzero(member)
+                on, pid, count = side[rows], dom.pd_id[rows], np.ones(len(rows))
+                k, wm, y0 = dom.code[rows] * 2 + on, self._w[rows], y[rows]
+            else:
+                on, pid, count = side, dom.pd_id, member
+                k = np.where(member, dom.code * 2 + side, 2 * size)
+                wm, y0 = np.where(member, self._w, 0.0), np.where(member, y, 0.0)
             big_w = np.bincount(k, weights=wm, minlength=2 * size + 1)
-            n_k = np.bincount(k, weights=member, minlength=2 * size + 1)
+            n_k = np.bincount(k, weights=count, minlength=2 * size + 1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 means = np.bincount(k, weights=wm * y0, minlength=2 * size + 1) / big_w
-                x = np.where(side == 1, 1.0, -1.0) * wm * (y0 - means[k]) / big_w[k]
+                x = np.where(on == 1, 1.0, -1.0) * wm * (y0 - means[k]) / big_w[k]
+            if count is member:
+                x = np.where(member, x, 0.0)
             sums = [
-                np.bincount(dom.pd_id, weights=v, minlength=dom.n_pd + 1)[: dom.n_pd]
-                for v in (np.where(member, x, 0.0), member)
+                np.bincount(pid, weights=v, minlength=dom.n_pd + 1)[: dom.n_pd] for v in (x, count)
             ]
             var_d, df_d, reasons = self._variance(dom, *sums)
             for d, s in zip(*np.nonzero(np.stack([n_k[a], n_k[b]], axis=1) == 0), strict=True):

@@ -18,7 +18,7 @@ from .. import policy as _policy
 from ..results import EstimateResult, critical_value
 from ..survey import SurveyDesign
 from ._common import _WINDOWS
-from .rules import VerdictRules
+from .rules import PERIODS, VerdictRules
 from .scorecard import _prepare, _Work
 
 __all__ = [
@@ -63,12 +63,13 @@ def _linear_z(
     (NaN outside every cell), for the design-based variance of a total of those values."""
     z, est = np.full(len(y), np.nan), 0.0
     for mask, coef in cells:
-        m = mask & ~np.isnan(y)
-        big_w = w[m].sum()
+        m = np.flatnonzero(mask & ~np.isnan(y))
+        w_m, y_m = w[m], y[m]
+        big_w = w_m.sum()
         if not big_w > 0:
             return np.nan, z
-        mean = float((w[m] * y[m]).sum() / big_w)
-        z[m] = np.nan_to_num(z[m]) + coef * (y[m] - mean) / big_w
+        mean = float((w_m * y_m).sum() / big_w)
+        z[m] = np.nan_to_num(z[m]) + coef * (y_m - mean) / big_w
         est += coef * mean
     return est, z
 
@@ -78,19 +79,20 @@ def _contrasts(work: _Work, items: list[dict[str, Any]], level: float) -> pd.Dat
 
     Each item has ``z`` (influence values) and ``estimate``; a ratio item has ``denominator``
     (its se is that of the numerator's contrast over ``|denominator|``)."""
-    names = [f"_z{i}" for i in range(len(items))]
-    zdata = work.data.assign(**{n: item["z"] for n, item in zip(names, items, strict=True)})
-    res = work.design(zdata).total(names, level=level, df="design").table
+    values = {f"_z{i}": np.asarray(item["z"], dtype=float) for i, item in enumerate(items)}
+    res = work.design()._totals(values, level=level, df="design").table
+    std_error, df = res["std_error"].to_numpy(float), res["df"].to_numpy(float)
+    valid_total, n = res["valid"].to_numpy(bool), res["n"].to_numpy(np.int64)
+    reason_total = res["reason"].tolist()
     out = []
     for i, item in enumerate(items):
-        r = res.iloc[i]
         scale = abs(item.get("denominator", 1.0))
-        se = float(r["std_error"]) / scale if scale > 0 else np.nan
-        valid = bool(r["valid"]) and np.isfinite(item["estimate"]) and np.isfinite(se)
-        reason = item.get("reason") or ("" if valid else (r["reason"] or "cannot be estimated"))
+        se = float(std_error[i]) / scale if scale > 0 else np.nan
+        valid = bool(valid_total[i]) and np.isfinite(item["estimate"]) and np.isfinite(se)
+        reason = item.get("reason") or ("" if valid else (reason_total[i] or "cannot be estimated"))
         out.append(
-            {**item["labels"], "estimate": item["estimate"], "std_error": se, "df": r["df"],
-             "n": int(r["n"]), "valid": valid and not item.get("reason"), "reason": reason}
+            {**item["labels"], "estimate": item["estimate"], "std_error": se, "df": df[i],
+             "n": int(n[i]), "valid": valid and not item.get("reason"), "reason": reason}
         )  # fmt: skip
     return pd.DataFrame(out)
 
@@ -148,36 +150,46 @@ def change_by_group(
     vr = VerdictRules.from_policy(pol, {} if min_n is None else {"min_n": int(min_n)})
     data = work.data
     group = data[by].astype(object).to_numpy()
-    groups = sorted({g for g in group if pd.notna(g)}, key=lambda g: (str(type(g)), g))
+    code, uniq = pd.factorize(group)  # missing groups: -1
+    order = sorted(range(len(uniq)), key=lambda i: (str(type(uniq[i])), uniq[i]))
+    groups = [uniq[i] for i in order]
     if reference is not None and reference not in groups:
         raise ValueError(f"reference {reference!r} is not a group of {by!r}: {groups}")
-    period = data["_period"].to_numpy(object)
+    in_group = {g: code == i for i, g in zip(order, groups, strict=True)}
+    # respondents and schools are counted per "<group>|<period>" text, as cells are published
+    text = pd.factorize(np.array([str(g) for g in uniq], dtype=object))[0]
+    n_period = len(PERIODS)
+    size = (int(text.max()) + 1 if len(text) else 0) * n_period
+    cell = np.where(
+        (code >= 0) & (work.period_code >= 0),
+        np.append(text, 0)[code] * n_period + work.period_code,
+        -1,
+    )
+    first_cell = {g: int(text[i]) * n_period for i, g in zip(order, groups, strict=True)}
+    at = {p: work.period_code == i for i, p in enumerate(PERIODS)}
     w = data[work.spec["weight"]].to_numpy(float)
+    small_cell = _SUPPRESSED.format(vr.min_n, vr.min_psu)
     items: list[dict[str, Any]] = []
     for var in variables:
         y = pd.to_numeric(data[var], errors="coerce").to_numpy(float, na_value=np.nan)
-        seen = ~np.isnan(y) & pd.notna(period) & pd.notna(group).astype(bool)
-        keys = pd.Series(group).astype(str).to_numpy(object) + "|" + period.astype(str)
-        counts = pd.Series(keys[seen]).value_counts()
-        psus = work.psu_counts(seen, keys)
+        seen = ~np.isnan(y) & (cell >= 0)
+        counts = np.bincount(cell[seen], minlength=size)
+        psus = work.psu_counts(seen, cell, size)
+        few = (counts < vr.min_n) | (psus < vr.min_psu)
+        base = {g: at["baseline"] & in_group[g] for g in groups}
+        base_mean = {g: _linear_z(y, w, [(base[g], 1.0)])[0] for g in groups}
         for window, p in _WINDOWS.items():
             zs, small = {}, {}
             for g in groups:
-                in_g = group == g
-                est, z = _linear_z(
-                    y, w, [((period == p) & in_g, 1.0), ((period == "baseline") & in_g, -1.0)]
-                )
-                base_mean = _linear_z(y, w, [((period == "baseline") & in_g, 1.0)])[0]
+                est, z = _linear_z(y, w, [(at[p] & in_group[g], 1.0), (base[g], -1.0)])
                 zs[g] = (est, z)
-                small[g] = any(
-                    counts.get(k, 0) < vr.min_n or psus.get(k, 0) < vr.min_psu
-                    for k in (f"{g}|baseline", f"{g}|{p}")
-                )
+                k = first_cell[g]
+                small[g] = bool(few[k + PERIODS.index("baseline")] or few[k + PERIODS.index(p)])
                 labels = {"term": f"{var}: change {window} | {by}={g}", "variable": var,
                           "window": window, "quantity": "change", by: g,
-                          "baseline": base_mean, "follow_up": est + base_mean}  # fmt: skip
+                          "baseline": base_mean[g], "follow_up": est + base_mean[g]}  # fmt: skip
                 items.append({"labels": labels, "z": z, "estimate": est,
-                              "reason": _SUPPRESSED.format(vr.min_n, vr.min_psu) if small[g] else ""})  # fmt: skip
+                              "reason": small_cell if small[g] else ""})  # fmt: skip
             for g in groups if reference is not None else []:
                 if g == reference:
                     continue
@@ -188,9 +200,7 @@ def change_by_group(
                 labels = {"term": f"{var}: gap change {window} | {by}={g} - {reference}",
                           "variable": var, "window": window, "quantity": "gap_change", by: g,
                           "baseline": np.nan, "follow_up": np.nan}  # fmt: skip
-                reason = (
-                    _SUPPRESSED.format(vr.min_n, vr.min_psu) if small[g] or small[reference] else ""
-                )
+                reason = small_cell if small[g] or small[reference] else ""
                 items.append({"labels": labels, "z": z, "estimate": e1 - e0, "reason": reason})
     table = _contrasts(work, items, level)
     return EstimateResult.from_estimates(
@@ -198,7 +208,7 @@ def change_by_group(
         method="change_by_group",
         options={"variables": variables, "by": by, "reference": reference, "region": work.region,
                  "level": level, "design": "before_after", **work.spec},
-        nobs=int(pd.notna(period).sum()),
+        nobs=int((work.period_code >= 0).sum()),
         level=level,
     )  # fmt: skip
 
@@ -273,22 +283,22 @@ def displacement(
     work = _prepare(df, pol, region, design, names)
     vr = VerdictRules.from_policy(pol, {} if min_n is None else {"min_n": int(min_n)})
     data = work.data
-    period = data["_period"].to_numpy(object)
+    period = work.period_code
     w = data[work.spec["weight"]].to_numpy(float)
     ys = {
         v: pd.to_numeric(data[v], errors="coerce").to_numpy(float, na_value=np.nan) for v in names
     }
     small = {}  # (variable, period) -> too few respondents or schools to publish
     for v in names:
-        seen = ~np.isnan(ys[v]) & pd.notna(period)
-        counts = pd.Series(period[seen]).value_counts()
-        psus = work.psu_counts(seen, period)
-        for p in ("baseline", *_WINDOWS.values()):
-            small[v, p] = counts.get(p, 0) < vr.min_n or psus.get(p, 0) < vr.min_psu
+        seen = ~np.isnan(ys[v]) & (period >= 0)
+        counts = np.bincount(period[seen], minlength=len(PERIODS))
+        psus = work.psu_counts(seen, period, len(PERIODS))
+        for i, p in enumerate(PERIODS):
+            small[v, p] = counts[i] < vr.min_n or psus[i] < vr.min_psu
     suppressed = _SUPPRESSED.format(vr.min_n, vr.min_psu)
     items = []
     for window, p in _WINDOWS.items():
-        cells = [(period == p, 1.0), (period == "baseline", -1.0)]
+        cells = [(period == PERIODS.index(p), 1.0), (period == PERIODS.index("baseline"), -1.0)]
         changes = {v: _linear_z(ys[v], w, cells) for v in names}
         for v in names:
             est, z = changes[v]
@@ -332,6 +342,6 @@ def displacement(
         table,
         method="displacement",
         options={"region": work.region, "level": level, "design": "before_after", **work.spec},
-        nobs=int(pd.notna(period).sum()),
+        nobs=int((period >= 0).sum()),
         level=level,
     )

@@ -64,6 +64,8 @@ class _Work:
     waves_present: set[int]
     baseline_used: list[int]
     region: str | None
+    period_code: np.ndarray  # index of ``data["_period"]`` in ``PERIODS``, -1 for None
+    _psu_code: np.ndarray | None = None
 
     def design(self, data: pd.DataFrame | None = None) -> SurveyDesign:
         s = self.spec
@@ -72,12 +74,21 @@ class _Work:
             lonely_psu=s["lonely_psu"],
         )  # fmt: skip
 
-    def psu_counts(self, member: np.ndarray, groups: np.ndarray) -> pd.Series:
-        """Number of distinct PSUs among ``member`` rows, per value of ``groups``."""
-        psu = self.spec["psu"]
-        ids = np.arange(len(self.data)) if psu is None else self.data[psu].to_numpy(object)
-        frame = pd.DataFrame({"g": groups[member], "psu": ids[member]})
-        return frame.groupby("g", sort=False)["psu"].nunique()
+    def psu_counts(self, member: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
+        """Number of distinct PSU labels among ``member`` rows, per group code ``0 .. size-1``
+        (rows with a negative code or a missing PSU label are not counted)."""
+        if self._psu_code is None:
+            psu = self.spec["psu"]
+            if psu is None:
+                self._psu_code = np.arange(len(self.data), dtype=np.int64)
+            else:
+                codes_, _ = pd.factorize(self.data[psu].to_numpy(object))
+                self._psu_code = codes_.astype(np.int64)
+        ids = self._psu_code
+        keep = member & (codes >= 0) & (ids >= 0)
+        width = max(int(ids.max()) + 1, 1) if len(ids) else 1
+        pairs = np.unique(codes[keep].astype(np.int64) * width + ids[keep])
+        return np.bincount(pairs // width, minlength=size)[:size]
 
 
 def _prepare(
@@ -123,14 +134,25 @@ def _prepare(
     inside = (grade >= lo) & (grade <= hi)
     if region is not None:
         inside &= (work["county"] == region).to_numpy(bool, na_value=False)
-    period = np.full(len(work), None, dtype=object)
-    period[np.isin(wave, pol.baseline_waves)] = "baseline"
-    period[wave == pol.one_year_wave] = "one_year"
-    period[wave == pol.three_year_wave] = "three_year"
-    period[~inside] = None
-    work["_period"] = period
+    code = np.full(len(work), -1, dtype=np.int64)
+    for i, at in enumerate(
+        (np.isin(wave, pol.baseline_waves), wave == pol.one_year_wave, wave == pol.three_year_wave)
+    ):
+        code[at] = i
+    code[~inside] = -1
+    work["_period"] = _period_text(code)
     present = {int(w) for w in np.unique(wave[np.isfinite(wave)])}
-    return _Work(work, spec, pol, present, [w for w in pol.baseline_waves if w in present], region)
+    baseline_used = [w for w in pol.baseline_waves if w in present]
+    return _Work(work, spec, pol, present, baseline_used, region, code)
+
+
+def _period_text(code: np.ndarray) -> Any:
+    """``PERIODS[code]`` per row, None where ``code`` is -1, as the column pandas makes of
+    such strings (built from the three labels rather than from a string per row)."""
+    labels = pd.Series(list(PERIODS)).array
+    if isinstance(labels.dtype, pd.StringDtype):
+        return labels.take(code, allow_fill=True)
+    return np.array([*PERIODS, None], dtype=object)[code]
 
 
 # ------------------------------------------------------------------------------ the scorecard
@@ -205,14 +227,50 @@ def scorecard(
     work = _prepare(df, pol, region, design, [i.variable for i in chosen])
     data = work.data
     stage = data["stage"].astype(object).to_numpy() if "stage" in data else None
+    codes = {"_period": work.period_code}  # period column -> its codes
     for ind in chosen:
         if ind.variable in data.columns:
             data[f"_y_{ind.id}"] = ind.values(data)
         if ind.stage is not None and f"_p_{ind.stage}" not in data:
             keep = stage == ind.stage if stage is not None else np.zeros(len(data), bool)
-            data[f"_p_{ind.stage}"] = np.where(keep, data["_period"].to_numpy(object), None)
+            codes[f"_p_{ind.stage}"] = np.where(keep, work.period_code, -1)
+            data[f"_p_{ind.stage}"] = _period_text(codes[f"_p_{ind.stage}"])
     sd = work.design()
-    rows = [_score_row(ind, work, sd, vr, lang) for ind in chosen]
+    # one design call per (kind, period column) and per (period column, window), for all
+    # indicators together; each variable is estimated on its own, as in a call of its own
+    pcols = [_period_column(ind) for ind in chosen]
+    wanted: dict[tuple[str, str], list[str]] = {}
+    for ind, pcol in zip(chosen, pcols, strict=True):
+        ycol = f"_y_{ind.id}"
+        if ycol in data.columns and (codes[pcol] >= 0).any() and data[ycol].notna().any():
+            wanted.setdefault((ind.kind, pcol), []).append(ycol)
+    levels: dict[tuple[str, str, str], Any] = {}
+    for (kind, pcol), ycols in wanted.items():
+        ycols = list(dict.fromkeys(ycols))
+        est = (sd.proportion if kind == "share" else sd.mean)(
+            ycols, by=pcol, level=vr.level, df="design"
+        ).table
+        for ycol, rows in _by_period(est, pcol, ycols).items():
+            levels[kind, pcol, ycol] = rows
+    cells = [
+        _cells(ind, work, vr, levels.get((ind.kind, pcol, f"_y_{ind.id}")), codes[pcol])
+        for ind, pcol in zip(chosen, pcols, strict=True)
+    ]
+    wanted = {}
+    for ind, pcol, cell in zip(chosen, pcols, cells, strict=True):
+        for p in _WINDOWS.values():
+            if cell["baseline"]["status"] == "ok" and cell[p]["status"] == "ok":
+                wanted.setdefault((pcol, p), []).append(f"_y_{ind.id}")
+    changes: dict[tuple[str, str, str], pd.Series] = {}
+    for (pcol, p), ycols in wanted.items():
+        ycols = list(dict.fromkeys(ycols))
+        diff = sd.mean_diff(ycols, between=(pcol, "baseline", p), level=vr.level, df="design")
+        for j, ycol in enumerate(ycols):
+            changes[pcol, p, ycol] = diff.table.iloc[j]
+    rows = [
+        _score_row(ind, work, vr, cell, changes, lang)
+        for ind, cell in zip(chosen, cells, strict=True)
+    ]
     table = pd.DataFrame(rows)
     table = table[[*CONTRACT_COLUMNS, *[c for c in table.columns if c not in CONTRACT_COLUMNS]]]
     counts = [f"{k}_{p}" for k in ("n", "psu") for p in PERIODS]
@@ -220,44 +278,63 @@ def scorecard(
     return Scorecard(table=table, verdict_rules=vr, lang=lang, region=work.region, policy=pol)
 
 
-def _score_row(
-    ind: Indicator, work: _Work, sd: SurveyDesign, vr: VerdictRules, lang: str
-) -> dict[str, Any]:
-    pol, data = work.policy, work.data
-    row: dict[str, Any] = {
-        "indicator": ind.id,
-        "label_zh": ind.label["zh"],
-        "label_en": ind.label["en"],
-        "unit": ind.unit,
-        "direction": ind.direction,
-    }
-    waves = {
+def _period_column(ind: Indicator) -> str:
+    return "_period" if ind.stage is None else f"_p_{ind.stage}"
+
+
+def _waves(work: _Work) -> dict[str, list[int]]:
+    pol = work.policy
+    return {
         "baseline": work.baseline_used,
         "one_year": [pol.one_year_wave] if pol.one_year_wave in work.waves_present else [],
         "three_year": [pol.three_year_wave] if pol.three_year_wave in work.waves_present else [],
     }
-    ycol, pcol = f"_y_{ind.id}", "_period" if ind.stage is None else f"_p_{ind.stage}"
-    cells: dict[str, dict[str, Any]] = {}
-    est = None
+
+
+def _by_period(est: pd.DataFrame, pcol: str, ycols: list[str]) -> dict[str, Any]:
+    """Each variable's rows of ``est``: a dict period -> row (a dict of the columns used),
+    or, if a period has several rows, the rows indexed by period."""
+    variable, period = est["variable"].to_numpy(object), est[pcol].to_numpy(object)
+    names = ("n", "valid", "reason", "estimate", "ci_lower", "ci_upper")
+    columns = {c: est[c].to_numpy() for c in names}
+    out: dict[str, Any] = {}
+    for ycol in ycols:
+        at = np.flatnonzero(variable == ycol)
+        if len(set(period[at])) == len(at):
+            out[ycol] = {period[i]: {c: columns[c][i] for c in names} for i in at}
+        else:
+            out[ycol] = est.iloc[at].set_index(pcol)
+    return out
+
+
+def _cells(
+    ind: Indicator,
+    work: _Work,
+    vr: VerdictRules,
+    est: dict[str, Any] | pd.DataFrame | None,
+    pcode: np.ndarray,
+) -> dict[str, dict[str, Any]]:
+    """The indicator's estimate, interval, counts and status in each period, from ``est``
+    (its level estimates by period, see :func:`_by_period`; None when there is nothing to
+    estimate)."""
+    data, waves = work.data, _waves(work)
+    ycol = f"_y_{ind.id}"
     measured = ycol in data.columns
-    if measured and pd.notna(data[pcol]).any() and data[ycol].notna().any():
-        est = (sd.proportion if ind.kind == "share" else sd.mean)(
-            ycol, by=pcol, level=vr.level, df="design"
-        ).table.set_index(pcol)
-        y, period = data[ycol].to_numpy(float), data[pcol].to_numpy(object)
-        member = ~np.isnan(y) & pd.notna(period)
-        psus = work.psu_counts(member, period)
+    if est is not None:
+        y = data[ycol].to_numpy(float)
+        psus = work.psu_counts(~np.isnan(y) & (pcode >= 0), pcode, len(PERIODS))
+    cells: dict[str, dict[str, Any]] = {}
     for p in PERIODS:
         cell = {"estimate": np.nan, "lo": np.nan, "hi": np.nan, "n": 0, "psu": 0}
         if not measured:
             cell["status"] = "not_measured"
         elif not waves[p]:
             cell["status"] = "wave_missing"
-        elif est is None or p not in est.index or est.loc[p, "n"] == 0:
+        elif est is None or not _has(est, p) or _at(est, p)["n"] == 0:
             cell["status"] = "no_data"
         else:
-            r = est.loc[p]
-            cell.update(n=int(r["n"]), psu=int(psus.get(p, 0)))
+            r = _at(est, p)
+            cell.update(n=int(r["n"]), psu=int(psus[PERIODS.index(p)]))
             if cell["n"] < vr.min_n or cell["psu"] < vr.min_psu:
                 cell["status"] = "suppressed"
             elif not bool(r["valid"]):
@@ -265,6 +342,33 @@ def _score_row(
             else:
                 cell.update(status="ok", estimate=r["estimate"], lo=r["ci_lower"], hi=r["ci_upper"])
         cells[p] = cell
+    return cells
+
+
+def _has(est: dict[str, Any] | pd.DataFrame, period: str) -> bool:
+    return period in (est if isinstance(est, dict) else est.index)
+
+
+def _at(est: dict[str, Any] | pd.DataFrame, period: str) -> Any:
+    return est[period] if isinstance(est, dict) else est.loc[period]
+
+
+def _score_row(
+    ind: Indicator,
+    work: _Work,
+    vr: VerdictRules,
+    cells: dict[str, dict[str, Any]],
+    changes: dict[tuple[str, str, str], pd.Series],
+    lang: str,
+) -> dict[str, Any]:
+    pol, waves = work.policy, _waves(work)
+    row: dict[str, Any] = {
+        "indicator": ind.id,
+        "label_zh": ind.label["zh"],
+        "label_en": ind.label["en"],
+        "unit": ind.unit,
+        "direction": ind.direction,
+    }
     base = cells["baseline"]
     row.update(
         baseline=base["estimate"], baseline_ci_lower=base["lo"], baseline_ci_upper=base["hi"]
@@ -286,8 +390,7 @@ def _score_row(
                 status = "no_data: baseline"
             reason = status
         else:
-            d = sd.mean_diff(ycol, between=(pcol, "baseline", p), level=vr.level, df="design")
-            r = d.table.iloc[0]
+            r = changes[_period_column(ind), p, f"_y_{ind.id}"]
             if not bool(r["valid"]) or not np.isfinite(r["ci_lower"]):
                 reason = f"invalid_estimate: {r['reason'] or 'no interval'}"
             else:
