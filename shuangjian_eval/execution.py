@@ -81,27 +81,6 @@ class WarmKernel:
             self.km, self.started = km, self.started + 1
         return self.km
 
-    def reset(self, timeout: float = 30.0) -> None:
-        """Clear the kernel for the next notebook; discard it when that fails."""
-        from jupyter_core.utils import run_sync
-
-        if self.km is None:
-            return
-        kc = self.km.client()
-        try:
-            kc.start_channels()
-            run_sync(kc.wait_for_ready)(timeout=timeout)
-            reply = run_sync(kc.execute_interactive)(
-                _RESET.format(cwd=self.cwd), store_history=False, timeout=timeout,
-                output_hook=lambda msg: None,
-            )  # fmt: skip
-            if reply["content"].get("status") != "ok":
-                raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue')}")
-        except Exception:
-            self.discard()
-        finally:
-            kc.stop_channels()
-
     def discard(self) -> None:
         """Stop the kernel now (after a failure, or when the worker ends)."""
         from jupyter_core.utils import run_sync
@@ -144,6 +123,22 @@ def _register_shutdown() -> None:
     atexit.register(_shutdown_all)
 
 
+def _reset_kernel(kc: Any, km: Any, code: str, timeout: float = 30.0) -> None:
+    """Clear the kernel for the next notebook; stop it when that fails (the next notebook
+    then starts a new one)."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        reply = run_sync(kc.execute_interactive)(
+            code, store_history=False, timeout=timeout, output_hook=lambda msg: None
+        )
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue')}")
+    except Exception:
+        with contextlib.suppress(Exception):
+            run_sync(km.shutdown_kernel)(now=True)
+
+
 @functools.cache
 def _register_engine() -> None:
     """A papermill engine that runs on a given kernel and closes its client afterwards."""
@@ -154,7 +149,7 @@ def _register_engine() -> None:
         @classmethod
         def execute_managed_notebook(
             cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
-            start_timeout=60, execution_timeout=None, km=None, **kwargs,
+            start_timeout=60, execution_timeout=None, km=None, reset=None, **kwargs,
         ):  # fmt: skip
             import logging
 
@@ -164,7 +159,10 @@ def _register_engine() -> None:
                 log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
             )  # fmt: skip
             try:
-                return client.execute()
+                nb = client.execute()
+                if reset is not None:  # on the client that ran it: no new channels to wait for
+                    _reset_kernel(client.kc, km, reset)
+                return nb
             finally:
                 if client.kc is not None and km is not None:  # the kernel stays, its client goes
                     client.kc.stop_channels()
@@ -201,12 +199,12 @@ def execute_notebook(
     warm = _warm_kernel(str(cwd))
     try:
         papermill.execute_notebook(
-            str(notebook), str(output), engine_name=_ENGINE, km=warm.manager(), **common
-        )
+            str(notebook), str(output), engine_name=_ENGINE, km=warm.manager(),
+            reset=_RESET.format(cwd=str(cwd)), **common,
+        )  # fmt: skip
     except BaseException:  # the kernel's state is unknown: the next notebook gets a new one
         warm.discard()
         raise
-    warm.reset()
 
 
 @functools.cache

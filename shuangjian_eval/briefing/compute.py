@@ -189,7 +189,7 @@ def _compute(prep: _Prepared, region: str, min_n: int, facts: dict[str, Any]) ->
         w: {v: int((table[f"verdict_{w}"] == v).sum()) for v in _VERDICT_ORDER}
         for w in ("1y", "3y")
     }
-    sub = df.loc[member]
+    sub = df[[c for c in ("wave", "school_id", "county") if c in df.columns]][member]
     by_wave = sub.groupby("wave", observed=True).size()
     meta: dict[str, Any] = {
         "region": region,
@@ -228,7 +228,7 @@ def _compute(prep: _Prepared, region: str, min_n: int, facts: dict[str, Any]) ->
 
 
 def _psu_counts(df: pd.DataFrame, rows: np.ndarray, keys: list[str]) -> pd.Series:
-    return df.loc[rows].groupby(keys, observed=True)["school_id"].nunique()
+    return df[[*keys, "school_id"]][rows].groupby(keys, observed=True)["school_id"].nunique()
 
 
 def _chart_frames(

@@ -1,0 +1,69 @@
+"""Executing notebooks on a warm kernel: what one notebook leaves must not reach the next.
+
+Expected values are the known effects of the notebook cells written here: a variable set and
+a directory changed by one run, a kernel killed or hung by another.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from shuangjian_eval import execution
+
+CODE = (
+    "import os, time\n"
+    "print('leak' in globals(), os.getcwd())\n"
+    "leak = 1\n"
+    "os.chdir('/')\n"
+    "if mode == 'die':\n    os._exit(1)\n"
+    "if mode == 'hang':\n    time.sleep(60)\n"
+)
+
+
+@pytest.fixture()
+def notebook(tmp_path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell("mode = 'ok'")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(CODE)]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _run(notebook: Path, mode: str) -> list[str]:
+    out = notebook.with_name(f"out-{mode}.ipynb")
+    execution.execute_notebook(notebook, out, {"mode": mode}, cwd=notebook.parent, timeout=5)
+    cells = json.loads(out.read_text())["cells"]
+    return [o.get("text", "") for o in cells[-1]["outputs"]]
+
+
+def test_a_reused_kernel_starts_each_notebook_clean(notebook):
+    warm = execution._warm_kernel(str(notebook.parent))
+    started = warm.started
+    for mode in ("a", "b", "c"):  # each run sets `leak` and leaves the folder: both undone
+        assert _run(notebook, mode) == [[f"False {notebook.parent}\n"]]
+    assert warm.started - started <= 1  # one kernel for the three notebooks
+
+
+def test_a_dead_or_hung_kernel_is_replaced(notebook):
+    warm = execution._warm_kernel(str(notebook.parent))
+    _run(notebook, "a")
+    started = warm.started
+    with pytest.raises(DeadKernelError):
+        _run(notebook, "die")
+    with pytest.raises(CellTimeoutError):
+        _run(notebook, "hang")
+    assert _run(notebook, "a") == [[f"False {notebook.parent}\n"]]
+    assert warm.started - started == 2  # after the death, and after the hang
+    warm.discard()
