@@ -178,8 +178,9 @@ def execute_notebook(
     cwd: str | os.PathLike[str],
     timeout: float | None = None,
     fresh: bool = False,
-) -> None:
-    """Execute ``notebook`` with ``parameters`` into ``output`` (papermill).
+) -> Any:
+    """Execute ``notebook`` with ``parameters`` into ``output`` (papermill); returns the
+    executed notebook node.
 
     ``timeout``: seconds a cell may run. ``fresh``: a new kernel for this notebook only.
     Raises what papermill raises (``PapermillExecutionError`` for an error in a cell,
@@ -193,12 +194,11 @@ def execute_notebook(
         execution_timeout=timeout, request_save_on_cell_execute=False,
     )  # fmt: skip
     if fresh:
-        papermill.execute_notebook(str(notebook), str(output), **common)
-        return
+        return papermill.execute_notebook(str(notebook), str(output), **common)
     _register_engine()
     warm = _warm_kernel(str(cwd))
     try:
-        papermill.execute_notebook(
+        return papermill.execute_notebook(
             str(notebook), str(output), engine_name=_ENGINE, km=warm.manager(),
             reset=_RESET.format(cwd=str(cwd)), **common,
         )  # fmt: skip
@@ -224,7 +224,7 @@ def _exporter(lang: str, thread: int) -> Any:
 
 
 def render_html(
-    notebook_path: str | Path,
+    notebook: str | Path | Any,
     html_path: str | Path,
     *,
     lang: str = "zh",
@@ -232,7 +232,8 @@ def render_html(
     subtitle: str = "",
     footer: dict[str, str] | None = None,
 ) -> Path:
-    """Render an executed notebook to a self-contained HTML page for readers without code.
+    """Render an executed notebook (a path, or the notebook node just executed) to a
+    self-contained HTML page for readers without code.
 
     Uses the package's own nbconvert template: no code cells, no prompts, no error
     tracebacks' code, nothing requested from another host (no require.js, MathJax or mermaid),
@@ -240,7 +241,7 @@ def render_html(
     """
     import nbformat
 
-    nb = nbformat.read(str(notebook_path), as_version=4)
+    nb = notebook if isinstance(notebook, dict) else nbformat.read(str(notebook), as_version=4)
     nb.metadata["sje"] = {"title": title, "subtitle": subtitle, "footer": footer or {}}
     exporter = _exporter("zh" if lang == "zh" else "en", threading.get_ident())
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})

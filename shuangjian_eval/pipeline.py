@@ -196,7 +196,7 @@ def _run_job(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = _running_path(out)
     try:
-        execute_notebook(
+        nb = execute_notebook(
             Path(notebook_dir) / f"{job.notebook}.ipynb",
             tmp,
             job.parameters,
@@ -206,7 +206,7 @@ def _run_job(
         )
         os.replace(tmp, out)
         title = f"{job.label} · {NOTEBOOKS[job.notebook][lang]}"
-        render_html(out, job.html, lang=lang, title=title, footer=footer)
+        render_html(nb, job.html, lang=lang, title=title, footer=footer)
         job.status = "ok"
     except Exception as exc:  # a failing notebook must not stop the others
         job.status = "failed"
