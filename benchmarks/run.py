@@ -94,7 +94,9 @@ class Runner:
     def measure(self, bench: str, tool: str, size: Size, repeats: int, **extra: Any) -> dict:
         """One measurement; returns its result dict (``error`` set on failure)."""
         assert self.data is not None
-        tag = f"{bench}-{tool}-{size or 'all'}"
+        tag = f"{bench}-{tool}-{size or 'all'}" + (
+            f"-w{extra['workers']}" if "workers" in extra else ""
+        )
         spec = {
             "bench": bench.lower(),
             "tool": tool,

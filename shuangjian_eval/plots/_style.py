@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import warnings
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -36,8 +38,10 @@ __all__ = [
     "font_path",
     "house_style",
     "new_figure",
+    "raster_dpi",
     "register_font",
     "series_style",
+    "tight_layout_once",
 ]
 
 FONT_PACKAGE = "pylopdf_fonts_zh_cn"
@@ -143,11 +147,20 @@ STYLE: dict[str, Any] = {
 }
 
 
+#: The dpi at which the figures being built will be rasterised (set by :func:`raster_dpi`).
+_RASTER_DPI: ContextVar[float | None] = ContextVar("raster_dpi", default=None)
+#: rcParams added to :data:`STYLE` inside :func:`raster_dpi`: titles sit at the top of their
+#: Axes, where matplotlib would otherwise check at every draw whether something above the
+#: Axes pushes them up (see :func:`titles_unobstructed`).
+_RASTER_STYLE: dict[str, Any] = {"axes.titley": 1.0}
+
+
 @contextlib.contextmanager
 def house_style() -> Iterator[None]:
     """Context in which charts are built: the house rcParams and the bundled font first."""
     register_font()
-    with mpl.rc_context(STYLE):
+    dpi = _RASTER_DPI.get()
+    with mpl.rc_context(STYLE if dpi is None else {**STYLE, **_RASTER_STYLE, "figure.dpi": dpi}):
         yield
 
 
@@ -178,18 +191,112 @@ def series_style(i: int) -> SeriesStyle:
     )
 
 
+@contextlib.contextmanager
+def raster_dpi(dpi: float) -> Iterator[None]:
+    """Context in which the chart functions build figures that the caller will rasterise once
+    at ``dpi`` (as :meth:`shuangjian_eval.briefing.Briefing.render` does).
+
+    The figures are created at that dpi, outside pyplot, with an Agg canvas, so that laying
+    them out and drawing them use one renderer (and its cache of text metrics); a figure of
+    the same size built later in such a context (in the same thread) is the same Figure,
+    cleared, so the caller must be done with one figure before building the next. Axes titles
+    are set at the top of their Axes without being measured against what stands above it:
+    once drawn, a figure for which :func:`titles_unobstructed` is False must be built again
+    outside this context. What the figures show, and where, is otherwise the same.
+    """
+    token = _RASTER_DPI.set(float(dpi))
+    try:
+        yield
+    finally:
+        _RASTER_DPI.reset(token)
+
+
+def titles_unobstructed(fig: Figure) -> bool:
+    """Whether the titles of a drawn figure built inside :func:`raster_dpi` stand where
+    matplotlib would have placed them by measuring: no x tick labels or x-axis label on top
+    of an Axes, and no y-axis offset text (such as "1e6") over it."""
+    for ax in fig.axes:
+        xaxis, offset = ax.xaxis, ax.yaxis.get_offset_text()
+        if xaxis.get_label_position() == "top" and xaxis.label.get_text():
+            return False
+        if any(tick.label2.get_visible() for tick in xaxis.get_major_ticks()):
+            return False
+        if any(tick.label2.get_visible() for tick in xaxis.get_minor_ticks()):
+            return False
+        if offset.get_visible() and offset.get_text():
+            return False
+    return True
+
+
+_raster_figures = threading.local()
+
+
+def _reused_figure(figsize: tuple[float, float], dpi: float) -> Figure:
+    """An empty figure of this size and dpi with an Agg canvas: inside :func:`raster_dpi`,
+    the one built last time, cleared, so that its renderer's cache of text metrics (labels,
+    legends and notes recur from chart to chart) is kept."""
+    figures = getattr(_raster_figures, "by_size", None)
+    if figures is None:
+        figures = _raster_figures.by_size = {}
+    key = (float(figsize[0]), float(figsize[1]), dpi)
+    fig = figures.get(key)
+    if fig is None:
+        fig = figures[key] = Figure(figsize=figsize)
+        FigureCanvasAgg(fig)
+        return fig
+    for ax in fig.axes:  # removed without clearing them first, as fig.clear() would
+        fig.delaxes(ax)
+    fig.clear()  # also resets the subplot parameters to the rcParams
+    fig.set_layout_engine(None)
+    fig.set_facecolor(mpl.rcParams["figure.facecolor"])
+    fig.set_edgecolor(mpl.rcParams["figure.edgecolor"])
+    return fig
+
+
 def new_figure(figsize: tuple[float, float], **subplots: Any) -> tuple[Figure, Any]:
     """A figure and its axes, not left open in pyplot's registry (no file is written).
 
     The figure is created through pyplot (so a notebook's inline backend knows how to show a
     returned figure) and closed at once (so it is shown once, and batch runs do not accumulate
     open figures); closing leaves a canvas that cannot draw, so an Agg canvas is attached:
-    ``fig.canvas.draw()`` renders, and ``fig.savefig`` works as usual.
+    ``fig.canvas.draw()`` renders, and ``fig.savefig`` works as usual. Inside
+    :func:`raster_dpi` the figure is not meant to be shown, and pyplot is not involved.
     """
+    dpi = _RASTER_DPI.get()
+    if dpi is not None:
+        fig = _reused_figure(figsize, dpi)
+        return fig, fig.subplots(**subplots)
     fig, axes = plt.subplots(figsize=figsize, **subplots)
     plt.close(fig)
     FigureCanvasAgg(fig)
     return fig, axes
+
+
+def tight_layout_once(fig: Figure, ax: Axes, rect: tuple[float, float, float, float]) -> None:
+    """``fig.tight_layout(rect=rect)`` for a figure of one Axes, measured in one pass.
+
+    Matplotlib measures the decorations (tick labels, axis labels, title, legend) twice when
+    given a ``rect``, with the same result; this measures them once, with the renderer of the
+    figure's canvas, and places the Axes as it would (``pad`` 1.08 times the font size).
+    Falls back to ``fig.tight_layout`` when the decorations do not fit.
+    """
+    renderer = fig.canvas.get_renderer()
+    tight = ax.get_tightbbox(renderer, for_layout_only=True)
+    if tight is None:
+        fig.tight_layout(rect=rect)
+        return
+    tight = fig.transFigure.inverted().transform_bbox(tight)
+    box = ax.get_subplotspec().get_position(fig)
+    width, height = fig.get_size_inches()
+    pad = 1.08 * mpl.rcParams["font.size"] / 72
+    left = rect[0] + max(box.x0 - tight.x0, 0) + pad / width
+    right = rect[2] - max(tight.x1 - box.x1, 0) - pad / width
+    bottom = rect[1] + max(box.y0 - tight.y0, 0) + pad / height
+    top = rect[3] - max(tight.y1 - box.y1, 0) - pad / height
+    if left >= right or bottom >= top:
+        fig.tight_layout(rect=rect)
+        return
+    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top)
 
 
 def wrap_text(text: str, width_in: float, fontsize: float = 8.5) -> str:

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from .. import formatting as fmt
 from . import _data
-from ._style import add_note, house_style, new_figure, series_style
+from ._style import add_note, house_style, new_figure, series_style, tight_layout_once
 
 __all__ = ["estimates_by_wave", "event_study", "trend"]
 
@@ -60,7 +60,7 @@ def _finish(fig: Figure | None, ax: Axes, note: str | None) -> Figure | Axes:
         return ax
     lines = add_note(fig, note) if note else 0
     bottom = (0.15 + 0.16 * lines) / fig.get_figheight() if lines else 0.0
-    fig.tight_layout(rect=(0, bottom, 1, 1))
+    tight_layout_once(fig, ax, rect=(0, bottom, 1, 1))
     return fig
 
 
