@@ -105,6 +105,25 @@ def _frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
     return {"columns": [str(c) for c in frame.columns], "dtypes": dtypes, "data": data}
 
 
+class _LazyFrames(Mapping[str, pd.DataFrame]):
+    """Frames of a loaded briefing, decoded when first used: a report shows stored text and
+    charts and needs few of them (decoding all 20-odd cost more than showing the report)."""
+
+    def __init__(self, docs: Mapping[str, Any]) -> None:
+        self._docs, self._frames = dict(docs), {}
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        if key not in self._frames:
+            self._frames[key] = _frame_from_json(self._docs[key])
+        return self._frames[key]
+
+    def __iter__(self):
+        return iter(self._docs)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+
 def _frame_from_json(doc: Mapping[str, Any]) -> pd.DataFrame:
     frame = pd.DataFrame(doc["data"], columns=doc["columns"], dtype=object)
     for col, dtype in doc.get("dtypes", {}).items():

@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._common import _FORMAT, ALL_REGIONS, FORMAT_VERSION, _check_lang, _frame_from_json
+from ._common import (
+    _FORMAT,
+    ALL_REGIONS,
+    FORMAT_VERSION,
+    _check_lang,
+    _frame_from_json,
+    _LazyFrames,
+)
 from .compute import _check_region, _compute, _Prepared, _strata_rows, compute
 from .model import Briefing
 
@@ -40,11 +47,11 @@ def load(path: str | os.PathLike[str]) -> Briefing:
             f"{path} is a briefing of format version {doc.get('version')}; this version of "
             f"shuangjian_eval reads version {FORMAT_VERSION}: compute it again (precompute)"
         )
-    frames = {k: _frame_from_json(v) for k, v in doc["frames"].items()}
+    docs = dict(doc["frames"])
     return Briefing(
         meta=doc["meta"],
-        scorecard=frames.pop("scorecard"),
-        frames=frames,
+        scorecard=_frame_from_json(docs.pop("scorecard")),
+        frames=_LazyFrames(docs),
         text=doc["text"],
         verdict_rules=doc.get("verdict_rules", {}),
         images=doc.get("images", {}),

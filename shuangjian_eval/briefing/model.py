@@ -14,7 +14,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,7 +129,7 @@ class Briefing:
 
     meta: dict[str, Any]
     scorecard: pd.DataFrame
-    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    frames: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     text: dict[str, dict[str, Any]] = field(default_factory=dict)
     verdict_rules: dict[str, Any] = field(default_factory=dict)
     images: dict[str, dict[str, str]] = field(default_factory=dict)
