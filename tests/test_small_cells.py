@@ -239,3 +239,16 @@ def test_by_group_and_ordinal_report_their_smallest_cells():
     # answers 1: 2 + 3 x 4 = 14 of 41; answers 3: 1 + 3 x 4 = 13
     assert n_min[["1|2", "2|3"]].tolist() == [14, 13]
     assert o.table["n_psu_min_cell"].isna().all()  # no clusters given
+
+
+def test_charts_leave_out_effects_resting_on_a_small_cell():
+    """Hand-built rows: the estimates' own counts are large; the first rests on a cell of 4
+    respondents, the second on a cell of one school, the third (a reference period) has no
+    smallest cell. Only the third may be drawn."""
+    from shuangjian_eval.plots import _data
+
+    frame = pd.DataFrame({
+        "estimate": [1.0, 2.0, 0.0], "valid": [True, True, True], "n": [100, 100, 100],
+        "n_psu": [5, 5, 5], "n_min_cell": [4, 50, np.nan], "n_psu_min_cell": [3, 1, np.nan],
+    })  # fmt: skip
+    assert _data.usable_rows(frame, min_n=10).tolist() == [False, False, True]

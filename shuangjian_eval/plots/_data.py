@@ -65,16 +65,23 @@ def select_variable(frame: pd.DataFrame, variable: str | None) -> tuple[pd.DataF
 
 def usable_rows(frame: pd.DataFrame, min_n: int | None) -> pd.Series:
     """Rows fit to publish: valid, a finite estimate, at least ``min_n`` respondents, at least
-    2 PSUs (where ``n_psu`` is known), not flagged ``suppressed``."""
+    ``privacy.MIN_PSU`` PSUs (where ``n_psu`` is known), for an effect also in its smallest
+    supporting cell (``n_min_cell``, ``n_psu_min_cell``), not flagged ``suppressed``."""
+    from .. import privacy
+
     ok = pd.Series(True, index=frame.index)
     if "valid" in frame.columns:
         ok &= frame["valid"].fillna(False).astype(bool)
     ok &= np.isfinite(pd.to_numeric(frame["estimate"], errors="coerce").astype(float))
-    if min_n is not None and "n" in frame.columns:
-        n = pd.to_numeric(frame["n"], errors="coerce").astype(float)
-        ok &= n.fillna(0) >= min_n
-    if "n_psu" in frame.columns:  # fewer than 2 sampled schools: not publishable
-        ok &= pd.to_numeric(frame["n_psu"], errors="coerce").astype(float).fillna(0) >= 2
+    counts = frame.reindex(columns=["n", "n_psu"]).apply(pd.to_numeric, errors="coerce")
+    counts = counts.fillna(0)  # an unknown count of the estimate itself: not publishable
+    if min_n is None or "n" not in frame.columns:
+        counts["n"] = np.inf
+    if "n_psu" not in frame.columns:
+        counts["n_psu"] = np.inf
+    ok &= ~privacy.small_cells(counts, min_n=min_n or 0)
+    if min_n is not None:  # an unknown smallest cell (a reference period) is not small
+        ok &= ~privacy.small_cells(frame, min_n=min_n, n="n_min_cell", n_psu="n_psu_min_cell")
     if "suppressed" in frame.columns:
         ok &= ~frame["suppressed"].fillna(False).astype(bool)
     return ok
