@@ -63,6 +63,7 @@ class WarmKernel:
     def __init__(self, cwd: str) -> None:
         self.cwd = cwd
         self.km: Any = None
+        self.kc: Any = None
         self.started = 0  # kernels started: 1 per worker when every notebook succeeds
 
     # An asynchronous manager, as nbclient's own: with a blocking one, nbclient could not
@@ -81,11 +82,33 @@ class WarmKernel:
             self.km, self.started = km, self.started + 1
         return self.km
 
+    def client(self) -> tuple[Any, Any]:
+        """The manager and a connected client of a live kernel. The client stays with its
+        kernel: a new client waits 0.2 s for the kernel's output channel to fall quiet before
+        it is ready, a third of a region report's time."""
+        from jupyter_core.utils import run_sync
+
+        km = self.manager()
+        if self.kc is None:
+            kc = km.client()
+            kc.start_channels()
+            try:
+                run_sync(kc.wait_for_ready)(timeout=60)
+            except Exception:
+                kc.stop_channels()
+                self.discard()
+                raise
+            self.kc = kc
+        return km, self.kc
+
     def discard(self) -> None:
         """Stop the kernel now (after a failure, or when the worker ends)."""
         from jupyter_core.utils import run_sync
 
-        km, self.km = self.km, None
+        km, kc, self.km, self.kc = self.km, self.kc, None, None
+        if kc is not None:
+            with contextlib.suppress(Exception):
+                kc.stop_channels()
         if km is None:
             return
         with contextlib.suppress(Exception):  # already gone
@@ -141,7 +164,7 @@ def _reset_kernel(kc: Any, km: Any, code: str, timeout: float = 30.0) -> None:
 
 @functools.cache
 def _register_engine() -> None:
-    """A papermill engine that runs on a given kernel and closes its client afterwards."""
+    """A papermill engine that runs on a given kernel (and client, when given)."""
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
 
@@ -149,7 +172,7 @@ def _register_engine() -> None:
         @classmethod
         def execute_managed_notebook(
             cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
-            start_timeout=60, execution_timeout=None, km=None, reset=None, **kwargs,
+            start_timeout=60, execution_timeout=None, km=None, kc=None, reset=None, **kwargs,
         ):  # fmt: skip
             import logging
 
@@ -158,14 +181,16 @@ def _register_engine() -> None:
                 kernel_name=kernel_name, log=logging.getLogger("papermill"),
                 log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
             )  # fmt: skip
+            if kc is not None:  # a client of the warm kernel, connected and ready
+                client.kc = kc
             try:
                 nb = client.execute()
-                if reset is not None:  # on the client that ran it: no new channels to wait for
+                if reset is not None:
                     _reset_kernel(client.kc, km, reset)
                 return nb
             finally:
-                if client.kc is not None and km is not None:  # the kernel stays, its client goes
-                    client.kc.stop_channels()
+                if kc is None and client.kc is not None and km is not None:
+                    client.kc.stop_channels()  # the kernel stays, a client made here goes
 
     papermill_engines.register(_ENGINE, WarmKernelEngine)
 
@@ -197,9 +222,10 @@ def execute_notebook(
         return papermill.execute_notebook(str(notebook), str(output), **common)
     _register_engine()
     warm = _warm_kernel(str(cwd))
+    km, kc = warm.client()
     try:
         return papermill.execute_notebook(
-            str(notebook), str(output), engine_name=_ENGINE, km=warm.manager(),
+            str(notebook), str(output), engine_name=_ENGINE, km=km, kc=kc,
             reset=_RESET.format(cwd=str(cwd)), **common,
         )  # fmt: skip
     except BaseException:  # the kernel's state is unknown: the next notebook gets a new one
