@@ -33,7 +33,7 @@ from . import tables as _tables
 from .effects.heterogeneity import GroupedResult
 from .quality import Text as Markdown
 from .quality import describe_source
-from .results import EstimateResult, invalid_row
+from .results import TERM_COLUMNS, EstimateResult, invalid_row
 from .survey import SurveyDesign
 from .targets import income_quintile
 
@@ -62,16 +62,7 @@ DEFAULT_OUTCOMES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 _OUTCOME_GROUPS = ("homework", "sleep", "tutoring", "school", "parents")
 _DESIGN = {"weights": "weight", "absorb": ("school_id", "wave"), "cluster": "school_id"}
-_STATS = (
-    "estimate",
-    "std_error",
-    "statistic",
-    "p_value",
-    "ci_lower",
-    "ci_upper",
-    "valid",
-    "reason",
-)
+_STATS = (*TERM_COLUMNS[1:], "valid", "reason")  # a result's numbers, without its term
 # fmt: off
 # words for readers, (zh, en): labels of non-codebook columns and terms, then sentences
 _TEXT = {
