@@ -27,65 +27,19 @@ from IPython.display import display
 from shuangjian_eval import briefing
 
 b = briefing.load_or_compute(data_path, region=region, cache_path=cache_path, min_n=min_cell)
-b.heading("summary", lang)
+display(b.heading("summary", lang), b.headline(lang), b.key_findings(lang))
 
 # %%
-b.headline(lang)
+display(b.heading("scorecard", lang), b.scorecard_chart(lang), b.scorecard_table(lang))
+display(b.rules(lang))
 
 # %%
-b.key_findings(lang)
+display(b.heading("charts", lang))
+for key in b.chart_keys():
+    display(b.reading(key, lang), b.chart(key, lang))
 
 # %%
-b.heading("scorecard", lang)
+display(b.heading("equity", lang), b.equity(lang))
 
 # %%
-b.scorecard_chart(lang)
-
-# %%
-b.scorecard_table(lang)
-
-# %%
-b.rules(lang)
-
-# %%
-b.heading("charts", lang)
-
-# %%
-display(b.reading("homework_minutes", lang))
-b.chart("homework_minutes", lang)
-
-# %%
-display(b.reading("homework_standard", lang))
-b.chart("homework_standard", lang)
-
-# %%
-display(b.reading("tutoring_subject", lang))
-b.chart("tutoring_subject", lang)
-
-# %%
-display(b.reading("tutoring_spend", lang))
-b.chart("tutoring_spend", lang)
-
-# %%
-display(b.reading("sleep", lang))
-b.chart("sleep", lang)
-
-# %%
-display(b.reading("afterschool", lang))
-b.chart("afterschool", lang)
-
-# %%
-display(b.reading("anxiety", lang))
-b.chart("anxiety", lang)
-
-# %%
-b.heading("equity", lang)
-
-# %%
-b.equity(lang)
-
-# %%
-b.heading("methods", lang)
-
-# %%
-b.methods(lang)
+display(b.heading("methods", lang), b.methods(lang))
