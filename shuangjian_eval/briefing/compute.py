@@ -332,7 +332,7 @@ def _homework_histogram(prep: _Prepared, dom: np.ndarray, min_n: int, min_psu: i
         "grade": pd.to_numeric(df["grade"]).to_numpy()[rows].astype(int),
         var: binned[rows],
         "weight": w[rows],
-        "school_id": df["school_id"].astype(str).to_numpy()[rows],
+        "school_id": _codes(df["school_id"])[rows],
     })  # fmt: skip
     size = part.groupby(["wave", "stage"]).agg(n=("weight", "size"), psu=("school_id", "nunique"))
     ok = size[(size["n"] >= min_n) & (size["psu"] >= min_psu)].index
@@ -342,6 +342,17 @@ def _homework_histogram(prep: _Prepared, dom: np.ndarray, min_n: int, min_psu: i
     return out[columns].reset_index(drop=True)
 
 
+def _codes(labels: pd.Series) -> np.ndarray:
+    """A number per distinct label, NaN for a missing one (which ``nunique`` leaves out, as it
+    does the label): the codes of a categorical as they are, else from the labels."""
+    codes = (
+        labels.cat.codes.to_numpy()
+        if isinstance(labels.dtype, pd.CategoricalDtype)
+        else pd.factorize(labels)[0]
+    )
+    return np.where(codes >= 0, codes, np.nan)
+
+
 def _period_cells(
     prep: _Prepared, region: str, variables: Sequence[str]
 ) -> dict[str, dict[str, tuple[int, int]]]:
@@ -349,12 +360,13 @@ def _period_cells(
     compulsory grades."""
     df = prep.df
     rows = prep.in_region(region) & prep.compulsory & pd.notna(prep.period)
+    schools = _codes(df["school_id"])
     out: dict[str, dict[str, tuple[int, int]]] = {}
     for var in variables:
         if var not in df.columns:
             continue
         seen = rows & df[var].notna().to_numpy()
-        part = pd.DataFrame({"p": prep.period[seen], "s": df["school_id"].to_numpy()[seen]})
+        part = pd.DataFrame({"p": prep.period[seen], "s": schools[seen]})
         g = part.groupby("p")["s"].agg(["size", "nunique"])
         out[var] = {p: (int(r["size"]), int(r["nunique"])) for p, r in g.iterrows()}
     return out

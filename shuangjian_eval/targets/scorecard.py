@@ -82,7 +82,11 @@ class _Work:
             if psu is None:
                 self._psu_code = np.arange(len(self.data), dtype=np.int64)
             else:
-                codes_, _ = pd.factorize(self.data[psu].to_numpy(object))
+                labels = self.data[psu]
+                if isinstance(labels.dtype, pd.CategoricalDtype):  # its codes, as they are
+                    codes_ = labels.cat.codes.to_numpy()
+                else:
+                    codes_, _ = pd.factorize(labels.to_numpy(object))
                 self._psu_code = codes_.astype(np.int64)
         ids = self._psu_code
         keep = member & (codes >= 0) & (ids >= 0)
