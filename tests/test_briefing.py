@@ -262,6 +262,12 @@ def test_precompute_reads_the_data_once(monkeypatch, survey_file, survey, tmp_pa
         assert b.region == region
         assert set(b.images["zh"]) >= {"scorecard", *b.chart_keys()}  # charts rendered
         assert isinstance(b.chart("sleep", "zh"), briefing.Chart | briefing.Markdown)
+    # the sentences of the run's language only: another language is refused, not left blank
+    b = briefing.load(paths["all"])
+    assert set(b.text) == {"zh"}
+    assert b.key_findings("zh")
+    with pytest.raises(ValueError, match=r"holds the report's text in zh, not 'en'"):
+        b.key_findings("en")
 
 
 def test_precompute_checks_regions_before_writing(survey_file, tmp_path):

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ._common import (
     _FORMAT,
+    _LANGS,
     ALL_REGIONS,
     FORMAT_VERSION,
     _check_lang,
@@ -167,8 +168,10 @@ def precompute(
     min_n : int
         As :func:`compute` (the notebooks' ``min_cell`` must be the same).
     langs : sequence of {"zh", "en"}
-        Languages whose charts are rendered into the cache (the run's report language), so
-        that a report notebook only shows them; ``()`` leaves the drawing to the notebooks.
+        The languages of the reports to come (the run's): their sentences are written and
+        their charts rendered into the cache, so that a report notebook only shows them; a
+        briefing then refuses another language. ``()``: the sentences in every language, the
+        drawing left to the notebooks.
     workers : int
         Worker processes (each receives the data once); 1 computes here.
 
@@ -257,5 +260,7 @@ def _init_worker(settings: dict[str, Any]) -> None:
 def _precompute_one(part: tuple[str, _Prepared]) -> tuple[str, Path]:
     region, prep = part
     w = _WORKER
-    b = _compute(prep, region, w["min_n"], w["facts"]).render(w["langs"])
+    # the sentences in the run's language only; both when no language is given
+    b = _compute(prep, region, w["min_n"], w["facts"], w["langs"] or _LANGS)
+    b.render(w["langs"])
     return region, b.save(cache_file(w["cache_dir"], region))

@@ -170,7 +170,9 @@ def _strata_rows(df: pd.DataFrame, regions: Sequence[str]) -> dict[str, np.ndarr
     return out
 
 
-def _compute(prep: _Prepared, region: str, min_n: int, facts: dict[str, Any]) -> Briefing:
+def _compute(
+    prep: _Prepared, region: str, min_n: int, facts: dict[str, Any], langs: Sequence[str] = _LANGS
+) -> Briefing:
     from .. import __version__
     from .. import targets as _targets
 
@@ -217,7 +219,7 @@ def _compute(prep: _Prepared, region: str, min_n: int, facts: dict[str, Any]) ->
     frames = _chart_frames(prep, region, min_n, int(vr.min_psu))
     equity = _equity_results(prep, region, min_n, int(vr.min_psu))
     frames.update({k: r.to_frame() for k, r in equity.items()})
-    text = {lang: _texts(card, table, equity, meta, vr, lang) for lang in _LANGS}
+    text = {lang: _texts(card, table, equity, meta, vr, lang) for lang in langs}
     return Briefing(
         meta=meta,
         scorecard=table,

@@ -183,6 +183,19 @@ class Briefing:
             raise
         return path
 
+    def _text(self, lang: str) -> dict[str, Any]:
+        """The sentences in ``lang``; a briefing precomputed for a report run holds only the
+        run's language."""
+        _check_lang(lang)
+        if lang not in self.text:
+            held = ", ".join(sorted(self.text)) or "none"
+            raise ValueError(
+                f"this briefing of {self.region!r} holds the report's text in {held}, not "
+                f"{lang!r}: it was precomputed for a run in another language; compute it again "
+                f"(briefing.compute, or precompute with langs=({lang!r},))"
+            )
+        return self.text[lang]
+
     # ---- sections
     def heading(self, section: str, lang: str = "zh") -> Markdown:
         """The Markdown heading of a report section (:data:`SECTIONS`)."""
@@ -280,7 +293,7 @@ class Briefing:
     def key_findings(self, lang: str = "zh") -> Markdown:
         """The main findings in a few plain sentences (a Markdown list)."""
         _check_lang(lang)
-        return Markdown("\n".join(f"- {s}" for s in self.text[lang]["findings"]))
+        return Markdown("\n".join(f"- {s}" for s in self._text(lang)["findings"]))
 
     def scorecard_chart(self, lang: str = "zh") -> Chart | Markdown:
         """The scorecard as a chart (:func:`shuangjian_eval.plots.scorecard`), as :meth:`chart`."""
@@ -289,12 +302,12 @@ class Briefing:
     def scorecard_table(self, lang: str = "zh") -> HTML:
         """The scorecard as a table with verdict badges and its footnotes."""
         _check_lang(lang)
-        return HTML(self.text[lang]["scorecard_html"])
+        return HTML(self._text(lang)["scorecard_html"])
 
     def rules(self, lang: str = "zh") -> HTML:
         """The verdict rules in plain language (:func:`shuangjian_eval.targets.rules_text`)."""
         _check_lang(lang)
-        lines = [line for line in self.text[lang]["rules"].splitlines() if line.strip()]
+        lines = [line for line in self._text(lang)["rules"].splitlines() if line.strip()]
         head, body = lines[0], lines[1:]
         items = "".join(f'<p style="margin: .15rem 0;">{html.escape(x)}</p>' for x in body)
         return HTML(
@@ -310,7 +323,7 @@ class Briefing:
         """A chart's subheading and its one-sentence reading in plain language."""
         _check_lang(lang)
         spec = _chart_spec(key)
-        return Markdown(f"### {spec['title'][lang]}\n\n{self.text[lang]['readings'][key]}")
+        return Markdown(f"### {spec['title'][lang]}\n\n{self._text(lang)['readings'][key]}")
 
     def figure(self, key: str, lang: str = "zh"):
         """A matplotlib Figure drawn by :mod:`shuangjian_eval.plots` from the stored summaries:
@@ -395,7 +408,7 @@ class Briefing:
     def equity(self, lang: str = "zh") -> Markdown:
         """Hidden tutoring, income groups and urban/rural schools, in brief (a Markdown list)."""
         _check_lang(lang)
-        t = self.text[lang]["equity"]
+        t = self._text(lang)["equity"]
         names = {
             "hidden": ("隐形培训", "Hidden tutoring"),
             "income": ("不同收入家庭", "Income groups"),
@@ -457,7 +470,7 @@ class Briefing:
         """A short note on methods (:func:`shuangjian_eval.narrative.methods_note`) and the
         data's coverage."""
         _check_lang(lang)
-        return Markdown(self.text[lang]["methods"] + "\n\n" + self.coverage(lang))
+        return Markdown(self._text(lang)["methods"] + "\n\n" + self.coverage(lang))
 
 
 def _to_png(fig: Any, dpi: int) -> bytes:
