@@ -8,10 +8,12 @@ of many regions (:func:`cache_file`), in this process or in worker processes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ from ._common import (
     _frame_from_json,
     _LazyFrames,
 )
-from .compute import _check_region, _compute, _Prepared, _strata_rows, compute
+from .compute import _check_regions, _compute, _Prepared, _strata_rows, compute
 from .model import Briefing
 
 
@@ -195,53 +197,44 @@ def precompute(
         raise ValueError(f"min_n must be a positive integer, got {min_n!r}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    df = _read_data(data_path)
-    counties = (
-        sorted(str(c) for c in pd.unique(df["county"].dropna())) if "county" in df.columns else []
-    )
-    chosen: list[str] = []
-    for r in regions:
-        chosen.extend(counties if r == "each" else [r])
-    chosen = list(dict.fromkeys(chosen))
-    if not chosen:
-        raise ValueError("no regions given; valid regions: all, each, " + ", ".join(counties))
-    for r in chosen:
-        _check_region(df, r)
-    prep = _Prepared.of(df, policy or _policy.load())
-    del df
     settings = {
         "min_n": int(min_n),
         "facts": _file_facts(data_path),
         "cache_dir": str(cache_dir),
         "langs": tuple(langs),
     }
-    cut = [r for r in chosen if r != ALL_REGIONS and "stratum" in prep.df.columns]
-    rows = _strata_rows(prep.df, cut) if cut else {}
-
-    def parts():  # one region's rows at a time: a worker receives only what it needs
-        for r in chosen:
-            yield r, (prep.take(r, rows[r]) if r in rows else prep)
-
-    workers = min(workers, len(chosen))
-    if workers == 1:
-        _WORKER.update(settings)
-        try:
-            return dict(_precompute_one(part) for part in parts())
-        finally:
-            _WORKER.clear()
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    done: dict[str, Path] = {}
-    # spawn, not fork: the parent may hold threads (Arrow's), which fork does not copy safely
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=mp.get_context("spawn"),
-        initializer=_init_worker,
-        initargs=(settings,),
-    ) as pool:
+    if "each" not in regions:  # else the number of regions is known once the data are read
+        workers = min(workers, len(set(regions)) or 1)
+    with contextlib.ExitStack() as stack:
+        pool = _start_workers(workers, settings, stack) if workers > 1 else None
+        df = _read_data(data_path)  # while the workers start (their imports take seconds)
+        counties = (
+            sorted(str(c) for c in pd.unique(df["county"].dropna()))
+            if "county" in df.columns
+            else []
+        )
+        chosen: list[str] = []
+        for r in regions:
+            chosen.extend(counties if r == "each" else [r])
+        chosen = list(dict.fromkeys(chosen))
+        if not chosen:
+            raise ValueError("no regions given; valid regions: all, each, " + ", ".join(counties))
+        _check_regions(df, chosen)
+        prep = _Prepared.of(df, policy or _policy.load())
+        del df
+        cut = [r for r in chosen if r != ALL_REGIONS and "stratum" in prep.df.columns]
+        rows = _strata_rows(prep.df, cut) if cut else {}
+        # one region's rows at a time: a worker receives only what it needs
+        parts = ((r, prep.take(r, rows[r]) if r in rows else prep) for r in chosen)
+        if pool is None:
+            _WORKER.update(settings)
+            try:
+                return dict(_precompute_one(part) for part in parts)
+            finally:
+                _WORKER.clear()
+        done: dict[str, Path] = {}
         running: set[Any] = set()
-        for part in parts():  # a few regions in flight, so that memory stays flat
+        for part in parts:  # a few regions in flight, so that memory stays flat
             running.add(pool.submit(_precompute_one, part))
             if len(running) >= 2 * workers:
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
@@ -250,10 +243,32 @@ def precompute(
     return {r: done[r] for r in chosen}
 
 
+def _start_workers(workers: int, settings: dict[str, Any], stack: contextlib.ExitStack) -> Any:
+    """A pool of ``workers`` processes, started now (each imports the estimation and drawing
+    stack as it starts) and shut down with ``stack``."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the parent may hold threads (Arrow's), which fork does not copy safely
+    pool = stack.enter_context(
+        ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=mp.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(settings,),
+        )
+    )
+    for _ in range(workers):  # a process is started for each task that finds none idle
+        pool.submit(int)
+    return pool
+
+
 _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(settings: dict[str, Any]) -> None:
+    from .. import plots, targets  # noqa: F401  (imported now, while the data are read)
+
     _WORKER.update(settings)
 
 

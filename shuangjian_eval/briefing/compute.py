@@ -32,23 +32,32 @@ _HIST_STEP = 10.0  # minutes: the width of a histogram bin of homework time
 
 
 def _check_region(df: pd.DataFrame, region: str) -> None:
-    if not isinstance(region, str) or not region:
-        raise ValueError(f"region must be a county name or {ALL_REGIONS!r}, got {region!r}")
-    if "county" in df.columns and (df["county"] == ALL_REGIONS).any():
+    _check_regions(df, [region])
+
+
+def _check_regions(df: pd.DataFrame, regions: Sequence[str]) -> None:
+    """Each region a county of the data or "all" (the data read once for all of them)."""
+    for region in regions:
+        if not isinstance(region, str) or not region:
+            raise ValueError(f"region must be a county name or {ALL_REGIONS!r}, got {region!r}")
+    if "county" not in df.columns:
+        named = [r for r in regions if r != ALL_REGIONS]
+        if named:
+            raise ValueError(f"region {named[0]!r} needs a 'county' column in the data")
+        return
+    counties = sorted(str(c) for c in pd.unique(df["county"].dropna()))
+    if ALL_REGIONS in counties:
         raise ValueError(
             f"the data has a county named {ALL_REGIONS!r}, the name of every region together: "
             "rename that county"
         )
-    if region == ALL_REGIONS:
-        return
-    if "county" not in df.columns:
-        raise ValueError(f"region {region!r} needs a 'county' column in the data")
-    counties = sorted(str(c) for c in pd.unique(df["county"].dropna()))
-    if region not in counties:
-        raise ValueError(
-            f"region {region!r} is not in the data; valid regions: {ALL_REGIONS}, "
-            + ", ".join(counties)
-        )
+    known = set(counties)
+    for region in regions:
+        if region != ALL_REGIONS and region not in known:
+            raise ValueError(
+                f"region {region!r} is not in the data; valid regions: {ALL_REGIONS}, "
+                + ", ".join(counties)
+            )
 
 
 def compute(
