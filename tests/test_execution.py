@@ -67,3 +67,49 @@ def test_a_dead_or_hung_kernel_is_replaced(notebook):
     assert _run(notebook, "a") == [[f"False {notebook.parent}\n"]]
     assert warm.started - started == 2  # after the death, and after the hang
     warm.discard()
+
+
+def test_pages_give_every_image_a_text_and_every_output_focus(tmp_path):
+    """What nbconvert's exporter adds in a pass over the page, the report's own does: every
+    image an alternative text (a chart's title when it has one, else a word in the page's
+    language) and every output ``tabindex="0"``."""
+    import base64
+    import re
+
+    from shuangjian_eval.briefing import Chart
+
+    png = base64.b64decode(  # a 1x1 white PNG
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4//8/AAX+Av4N70a4AAAAAElFTkSuQmCC"
+    )
+    nb = nbformat.v4.new_notebook()
+    titled = Chart(png, 120, title="作业时长 <和> 睡眠")
+    data, meta = titled._repr_png_()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "chart",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={"image/png": base64.b64encode(data).decode()},
+                    metadata={"image/png": meta},
+                ),
+                nbformat.v4.new_output(
+                    "display_data", data={"image/png": base64.b64encode(png).decode()}
+                ),
+                nbformat.v4.new_output("display_data", data={"text/markdown": "**说明**"}),
+            ],
+        )
+    ]
+    pages = {}
+    for lang in ("zh", "en"):
+        path = execution.render_html(nb, tmp_path / f"{lang}.html", lang=lang, title="t")
+        pages[lang] = path.read_text(encoding="utf-8")
+    alts = {lang: re.findall(r'<img\s[^>]*?alt="([^"]*)"', page) for lang, page in pages.items()}
+    assert alts == {
+        "zh": ["作业时长 &lt;和&gt; 睡眠", "图表"],
+        "en": ["作业时长 &lt;和&gt; 睡眠", "Chart"],
+    }
+    assert len(re.findall(r"<img\s", pages["zh"])) == 2
+    assert 'width="120"' in pages["zh"] or "width=120" in pages["zh"]
+    outputs = re.findall(r"<div [^>]*jp-OutputArea-output[^>]*>", pages["zh"])
+    assert len(outputs) == 3 and all('tabindex="0"' in d for d in outputs)

@@ -49,6 +49,11 @@ _SYNTH_NOTICE = {
     "en": "Note: this report uses synthetic demonstration data; it describes no real place, "
     "school or person.",
 }
+_SCORECARD_TITLE = {
+    "zh": "目标完成情况:各项指标相对政策前基线的变化及评价",
+    "en": "Progress against the targets: each indicator's change from the pre-policy baseline, "
+    "with its verdict",
+}
 _DPI = 150  # charts are drawn at 1.5 times the 100 dpi at which they are shown
 _PAD_INCHES = 0.1  # white margin around a chart's PNG
 _PNG_LEVEL = 3  # deflate level of the PNGs
@@ -83,8 +88,8 @@ class Chart:
     def __init__(self, png: bytes, width: int, title: str = "") -> None:
         self.png, self.width, self.title = png, int(width), title
 
-    def _repr_png_(self) -> tuple[bytes, dict[str, int]]:
-        return self.png, {"width": self.width}
+    def _repr_png_(self) -> tuple[bytes, dict[str, Any]]:
+        return self.png, {"width": self.width} | ({"alt": self.title} if self.title else {})
 
     def __repr__(self) -> str:
         return f"Chart({self.title!r}, width={self.width})"
@@ -402,7 +407,7 @@ class Briefing:
                 if lang == "zh"
                 else "*Too few respondents or no data in this region to draw this chart.*"
             )
-        title = "scorecard" if key == "scorecard" else CHARTS[key]["title"][lang]
+        title = _SCORECARD_TITLE[lang] if key == "scorecard" else CHARTS[key]["title"][lang]
         return Chart(png, round(_png_size(png)[0] * 100 / dpi), title)
 
     def equity(self, lang: str = "zh") -> Markdown:
