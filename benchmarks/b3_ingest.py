@@ -8,7 +8,7 @@ written by pandas with ``encoding="gbk"`` from the cached synthetic wave (``_com
 - ``ours``: what ``sje ingest path --out file.parquet`` does, in-process and timed in parts:
   ``sje.io.load_survey(path)`` (encoding detection, header mapping, answer labels to codes,
   every row checked against the codebook, derived variables), then
-  ``result.data.to_parquet(...)`` and the rejects CSV. Every row must be accepted.
+  ``io.store.write_canonical(result.data, ...)`` and the rejects CSV. Every row must be accepted.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def measure(tool: str, spec: dict[str, Any]) -> dict[str, Any]:
         return out
 
     from shuangjian_eval.io import load_survey
+    from shuangjian_eval.io.store import write_canonical
 
     out.update(load=[], write=[])
     with tempfile.TemporaryDirectory(dir=spec.get("tmp")) as tmp:
@@ -48,7 +49,7 @@ def measure(tool: str, spec: dict[str, Any]) -> dict[str, Any]:
             t0 = time.perf_counter()
             res = load_survey(path)
             t1 = time.perf_counter()
-            res.data.to_parquet(target, index=False)
+            write_canonical(res.data, target)  # as `sje ingest` writes it
             res.rejects.to_csv(
                 target.with_suffix(".rejects.csv"), index=False, encoding="utf-8-sig"
             )

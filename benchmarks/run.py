@@ -374,7 +374,7 @@ class Runner:
             self.verdict("B3", False, "a measurement failed")
             return
         self.say(
-            f"    ours = load_survey {fmt_s(median(ours['load']))} + to_parquet and rejects "
+            f"    ours = load_survey {fmt_s(median(ours['load']))} + write_canonical and rejects "
             f"{fmt_s(median(ours['write']))}; {ours['rows_in']:,} rows in, "
             f"{ours['rows']:,} accepted, {ours['rejected_rows']:,} rejected "
             f"(encoding detected: {ours['encoding']})"
