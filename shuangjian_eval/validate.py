@@ -15,6 +15,8 @@ wave, county, school or weight). Whole-file problems raise one :class:`IngestErr
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -302,9 +304,18 @@ def assemble(
     totals = totals_rows(first_columns, n_rows, rejects)
     by_name = {ci.variable: ci for ci in inputs}
     columns: dict[str, pd.Series] = {}
-    for ci in inputs:
+
+    def checked(ci: Any) -> tuple[pd.Series, bool, Rejects]:
+        found = Rejects()  # one per column, gathered below in column order
+        values, all_missing = check_column(ci, cb[ci.variable], n_rows, found, skip=totals)
+        return values, all_missing, found
+
+    # columns are checked side by side: the work is NumPy's and Arrow's, which let go of the GIL
+    with ThreadPoolExecutor(max_workers=min(len(inputs), os.cpu_count() or 1) or 1) as pool:
+        checked_columns = list(pool.map(checked, inputs))
+    for ci, (values, all_missing, found) in zip(inputs, checked_columns, strict=True):
         var = cb[ci.variable]
-        values, all_missing = check_column(ci, var, n_rows, rejects, skip=totals)
+        rejects.extend(found)
         if all_missing and n_rows:
             what = f"column {ci.raw_name!r} (mapped to {var.name})"
             if var.required:

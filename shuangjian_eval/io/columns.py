@@ -116,6 +116,10 @@ class Rejects:
                 (np.asarray(pos, np.int64), column, variable, values, rule, messages)
             )
 
+    def extend(self, other: Rejects) -> None:
+        """Add the rejects collected by ``other``, after these."""
+        self._parts.extend(other._parts)
+
     def rows(self) -> np.ndarray:
         if not self._parts:
             return np.array([], dtype=np.int64)
