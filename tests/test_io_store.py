@@ -94,3 +94,20 @@ def test_cli_synth_writes_a_partitioned_folder(tmp_path, capsys):
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == ["wave=2020", "wave=2022"]
     assert "wrote" in capsys.readouterr().out
+
+
+def test_statistics_are_written_for_the_filter_columns_only(stored):
+    """Row filters (region, wave) can skip row groups by their min/max; the measurements carry
+    none (their statistics served no reader)."""
+    import pyarrow.parquet as pq
+
+    file, folder = stored
+    for path in data_files(file) + data_files(folder):
+        row_group = pq.ParquetFile(path).metadata.row_group(0)
+        has = {
+            row_group.column(i).path_in_schema
+            for i in range(row_group.num_columns)
+            if row_group.column(i).is_stats_set
+        }
+        assert {"county", "school_id", "grade"} <= has
+        assert not has & {"homework_min_weekday", "weight", "household_income"}
