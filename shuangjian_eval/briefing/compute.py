@@ -355,12 +355,8 @@ def _homework_histogram(prep: _Prepared, dom: np.ndarray, min_n: int, min_psu: i
 
 def _codes(labels: pd.Series) -> np.ndarray:
     """A number per distinct label, NaN for a missing one (which ``nunique`` leaves out, as it
-    does the label): the codes of a categorical as they are, else from the labels."""
-    codes = (
-        labels.cat.codes.to_numpy()
-        if isinstance(labels.dtype, pd.CategoricalDtype)
-        else pd.factorize(labels)[0]
-    )
+    does the label); a categorical is factorized by its codes, no label becomes text."""
+    codes = pd.factorize(labels)[0]
     return np.where(codes >= 0, codes, np.nan)
 
 

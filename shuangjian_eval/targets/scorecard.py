@@ -82,11 +82,8 @@ class _Work:
             if psu is None:
                 self._psu_code = np.arange(len(self.data), dtype=np.int64)
             else:
-                labels = self.data[psu]
-                if isinstance(labels.dtype, pd.CategoricalDtype):  # its codes, as they are
-                    codes_ = labels.cat.codes.to_numpy()
-                else:
-                    codes_, _ = pd.factorize(labels.to_numpy(object))
+                # as stored: a categorical's codes are used, no label becomes text
+                codes_, _ = pd.factorize(self.data[psu])
                 self._psu_code = codes_.astype(np.int64)
         ids = self._psu_code
         keep = member & (codes >= 0) & (ids >= 0)
