@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
-$(DEMO): $(STAMP) shuangjian_eval/synth.py
+$(DEMO): $(STAMP) shuangjian_eval/inputs/synth.py
 	$(BIN)/sje synth --out $(DEMO) --schools 120 --students 40 --counties 8 --seed 0
 
 ## report: build the demo data, run the report notebooks for all data and each county, print the index

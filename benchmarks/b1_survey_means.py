@@ -66,7 +66,7 @@ def _first_strata(codes: np.ndarray, k: int = 20) -> np.ndarray:
 
 # ------------------------------------------------------------------------------ ours
 def _ours(files: list[str]) -> tuple[Any, Any, int, Any]:
-    from shuangjian_eval.survey import SurveyDesign
+    from shuangjian_eval.estimation.survey import SurveyDesign
 
     df = read_pandas(files, B1_COLUMNS)
 

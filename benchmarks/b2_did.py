@@ -93,7 +93,7 @@ def measure(tool: str, spec: dict[str, Any]) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------ ours
 def _ours(df: pd.DataFrame) -> dict[str, Any]:
-    from shuangjian_eval.effects import did, event_study
+    from shuangjian_eval.estimation.effects import did, event_study
 
     opts = {"weights": "weight", "absorb": ("school_id", "wave"), "cluster": "school_id"}
 

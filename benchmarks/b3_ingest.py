@@ -39,8 +39,8 @@ def measure(tool: str, spec: dict[str, Any]) -> dict[str, Any]:
             del df
         return out
 
-    from shuangjian_eval.io import load_survey
-    from shuangjian_eval.io.store import write_canonical
+    from shuangjian_eval.inputs.io import load_survey
+    from shuangjian_eval.inputs.io.store import write_canonical
 
     out.update(load=[], write=[])
     with tempfile.TemporaryDirectory(dir=spec.get("tmp")) as tmp:

@@ -4,7 +4,7 @@
 file of every wave, written once into the data cache, untimed): the briefings of all regions
 are computed once per run (``briefing.precompute``: the data read once, each region on the rows
 of its strata, in ``workers`` processes), then each region's notebook is run by papermill and
-rendered to HTML. Timed: the whole :func:`shuangjian_eval.pipeline.run_report` call, from
+rendered to HTML. Timed: the whole :func:`shuangjian_eval.run.pipeline.run_report` call, from
 reading the data to the index; reports per minute = reports written / that time.
 
 Tools: ``local`` (the default process pool) and ``dask`` (a ``LocalCluster`` of worker

@@ -18,8 +18,8 @@ PEERS: dict[str, str] = {}
 
 
 def measure(tool: str, spec: dict[str, Any]) -> dict[str, Any]:
-    from shuangjian_eval.effects import did, event_study
-    from shuangjian_eval.survey import SurveyDesign
+    from shuangjian_eval.estimation.effects import did, event_study
+    from shuangjian_eval.estimation.survey import SurveyDesign
 
     from .b2_did import Y, prepare_frame
 

@@ -34,9 +34,9 @@ import numpy as np
 import pandas as pd
 
 import shuangjian_eval as sje
-from shuangjian_eval.effects.did import did
-from shuangjian_eval.effects.event_study import event_study
-from shuangjian_eval.effects.staggered import staggered_did
+from shuangjian_eval.estimation.effects.did import did
+from shuangjian_eval.estimation.effects.event_study import event_study
+from shuangjian_eval.estimation.effects.staggered import staggered_did
 
 HW = "homework_min_weekday"
 WAVES = (2018, 2019, 2020, 2021, 2022, 2024)
@@ -48,7 +48,7 @@ def _truth(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _row(name: str, est: float, se: float, dfree: float, truth: float) -> dict[str, Any]:
-    from shuangjian_eval.results import critical_value
+    from shuangjian_eval.estimation.results import critical_value
 
     q = critical_value(0.95, dfree)
     return {"target": name, "estimate": est, "std_error": se, "truth": truth, "q": q,

@@ -15,31 +15,50 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-_SUBMODULES = (
-    "codebook", "policy", "io", "validate", "privacy", "synth", "examples", "quality",
-    "results", "survey", "effects", "targets", "narrative", "formatting", "tables", "plots",
-    "analyses", "briefing", "pipeline",
-)  # fmt: skip
+# public module name -> where it lives; the folders show the layers (inputs, estimation,
+# publication, run) and ``sje.<name>`` keeps the short names users write
+_SUBMODULES = {
+    "codebook": "inputs.codebook",
+    "policy": "inputs.policy",
+    "io": "inputs.io",
+    "validate": "inputs.validate",
+    "identifiers": "inputs.identifiers",
+    "synth": "inputs.synth",
+    "examples": "inputs.examples",
+    "results": "estimation.results",
+    "survey": "estimation.survey",
+    "effects": "estimation.effects",
+    "suppression": "publication.suppression",
+    "formatting": "publication.formatting",
+    "quality": "publication.quality",
+    "targets": "publication.targets",
+    "narrative": "publication.narrative",
+    "tables": "publication.tables",
+    "plots": "publication.plots",
+    "analyses": "publication.analyses",
+    "briefing": "publication.briefing",
+    "pipeline": "run.pipeline",
+}
 # public name -> module that defines it
 _NAMES = {
-    "load_survey": "io",
-    "IngestResult": "validate",
-    "IngestError": "validate",
-    "SurveyDesign": "survey",
-    "EstimateResult": "results",
-    "before_after": "effects",
-    "did": "effects",
-    "event_study": "effects",
-    "staggered_did": "effects",
-    "ordinal_logit": "effects",
-    "cronbach_alpha": "effects",
-    "mcdonald_omega": "effects",
-    "item_total": "effects",
-    "by_group": "effects",
-    "adjust_pvalues": "effects",
-    "minimum_detectable_effect": "effects",
-    "schools_needed": "effects",
-    "scorecard": "targets",
+    "load_survey": "inputs.io",
+    "IngestResult": "inputs.validate",
+    "IngestError": "inputs.validate",
+    "SurveyDesign": "estimation.survey",
+    "EstimateResult": "estimation.results",
+    "before_after": "estimation.effects",
+    "did": "estimation.effects",
+    "event_study": "estimation.effects",
+    "staggered_did": "estimation.effects",
+    "ordinal_logit": "estimation.effects",
+    "cronbach_alpha": "estimation.effects",
+    "mcdonald_omega": "estimation.effects",
+    "item_total": "estimation.effects",
+    "by_group": "estimation.effects",
+    "adjust_pvalues": "estimation.effects",
+    "minimum_detectable_effect": "estimation.effects",
+    "schools_needed": "estimation.effects",
+    "scorecard": "publication.targets",
 }
 
 __all__ = ["__version__", *_SUBMODULES, *_NAMES]
@@ -47,7 +66,7 @@ __all__ = ["__version__", *_SUBMODULES, *_NAMES]
 
 def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
+        return importlib.import_module(f".{_SUBMODULES[name]}", __name__)
     if name in _NAMES:
         return getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
     raise AttributeError(f"module 'shuangjian_eval' has no attribute {name!r}")

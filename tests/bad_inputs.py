@@ -1,7 +1,7 @@
 """Generators of bad input files for the ingest tests.
 
 Each function writes one file into ``folder`` and returns its path. The files start from the
-known content of the example data (``shuangjian_eval.examples``: the first rows of the canonical
+known content of the example data (``shuangjian_eval.inputs.examples``: the first rows of the canonical
 wave-2020 file, or the 问卷星 workbook) and change one thing, so each test can name the exact
 row, column and rule it expects. Row numbers: in a CSV the header is line 1, so data row ``i``
 (0-based) is line ``i + 2``; in a workbook the same holds for Excel row numbers.

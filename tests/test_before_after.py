@@ -11,7 +11,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 import shuangjian_eval as sje
-from shuangjian_eval.effects.before_after import before_after
+from shuangjian_eval.estimation.effects.before_after import before_after
 
 HW = "homework_min_weekday"
 

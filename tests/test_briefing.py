@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 import shuangjian_eval as sje
 from shuangjian_eval import briefing
-from shuangjian_eval.briefing.compute import _Prepared
+from shuangjian_eval.publication.briefing.compute import _Prepared
 
 SECTION_HEADINGS_ZH = ["一、结论摘要", "二、目标完成情况", "三、主要指标的变化",
                        "四、隐形培训与公平", "五、方法与数据说明"]  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 import shuangjian_eval as sje
-from shuangjian_eval import cli
+from shuangjian_eval.run import cli
 
 
 def test_synth_writes_canonical_parquet_with_its_truth(tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""Tests of ``did`` and ``event_study`` (shuangjian_eval.effects).
+"""Tests of ``did`` and ``event_study`` (shuangjian_eval.estimation.effects).
 
 Every expected value names its source: Wooldridge's textbook examples, R ``lm`` + ``sandwich``
 output saved in ``tests/data/effects`` (``fe_cluster_reference.R`` made it), statsmodels OLS
@@ -15,9 +15,9 @@ import pytest
 import statsmodels.formula.api as smf
 
 import shuangjian_eval as sje
-from shuangjian_eval.effects import _fe
-from shuangjian_eval.effects.did import did
-from shuangjian_eval.effects.event_study import event_study
+from shuangjian_eval.estimation.effects import _fe
+from shuangjian_eval.estimation.effects.did import did
+from shuangjian_eval.estimation.effects.event_study import event_study
 
 DATA = Path(__file__).parent / "data" / "effects"
 HW = "homework_min_weekday"

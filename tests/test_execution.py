@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from shuangjian_eval import execution
+from shuangjian_eval.run import execution
 
 CODE = (
     "import os, time\n"
@@ -76,7 +76,7 @@ def test_pages_give_every_image_a_text_and_every_output_focus(tmp_path):
     import base64
     import re
 
-    from shuangjian_eval.briefing import Chart
+    from shuangjian_eval.publication.briefing import Chart
 
     png = base64.b64decode(  # a 1x1 white PNG
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4//8/AAX+Av4N70a4AAAAAElFTkSuQmCC"

@@ -1,4 +1,4 @@
-"""Tests for shuangjian_eval.effects.heterogeneity: by_group, adjust_pvalues, quantile groups.
+"""Tests for shuangjian_eval.estimation.effects.heterogeneity: by_group, adjust_pvalues, quantile groups.
 
 Sources of expected values:
 
@@ -21,10 +21,13 @@ import pytest
 from scipy import stats
 
 from shuangjian_eval import synth
-from shuangjian_eval.effects import adjust_pvalues, by_group, ordinal_logit
-from shuangjian_eval.effects.heterogeneity import _equality_test, weighted_quantile_groups
-from shuangjian_eval.results import EstimateResult
-from shuangjian_eval.survey import SurveyDesign
+from shuangjian_eval.estimation.effects import adjust_pvalues, by_group, ordinal_logit
+from shuangjian_eval.estimation.effects.heterogeneity import (
+    _equality_test,
+    weighted_quantile_groups,
+)
+from shuangjian_eval.estimation.results import EstimateResult
+from shuangjian_eval.estimation.survey import SurveyDesign
 
 STATS = Path(__file__).parent / "data" / "stats"
 

@@ -1,7 +1,7 @@
 """Readers and mapping profiles on the example files.
 
 Expected values: the known content of the synthetic example files in ``data/examples``
-(``shuangjian_eval.examples.example_truth``: the synthetic rows each file was written from, with
+(``shuangjian_eval.inputs.examples.example_truth``: the synthetic rows each file was written from, with
 the rounding and income banding the questionnaire imposes), the answer texts written into them,
 and the codebook's rules.
 """
@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bad_inputs
 
 from shuangjian_eval import codebook, examples
-from shuangjian_eval.io import IngestError, list_profiles, load_mapping, load_survey
-from shuangjian_eval.io.mapping import normalise_header
+from shuangjian_eval.inputs.io import IngestError, list_profiles, load_mapping, load_survey
+from shuangjian_eval.inputs.io.mapping import normalise_header
 
 EX = bad_inputs.EXAMPLES
 SALT = "test-salt"

@@ -13,14 +13,15 @@ import pandas as pd
 import pytest
 
 import shuangjian_eval as sje
-from shuangjian_eval import briefing, cli, pipeline
-from shuangjian_eval.io.store import (
+from shuangjian_eval import briefing, pipeline
+from shuangjian_eval.inputs.io.store import (
     data_files,
     fingerprint,
     read_canonical,
     stat_key,
     write_canonical,
 )
+from shuangjian_eval.run import cli
 
 
 @pytest.fixture(scope="module")

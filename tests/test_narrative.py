@@ -1,6 +1,6 @@
 """Findings as sentences: zh and en, never overstating.
 
-Expected wording follows the rules stated in the issue and in shuangjian_eval.narrative: a
+Expected wording follows the rules stated in the issue and in shuangjian_eval.publication.narrative: a
 change whose interval includes zero is "not distinguishable from no change" (差异不显著);
 causal words only for causal designs; suppressed cells are not described. Numbers in the
 expected sentences are the inputs of each test (hand-made scorecard rows and results), rounded
@@ -19,7 +19,7 @@ import pytest
 
 import shuangjian_eval as sje
 from shuangjian_eval import narrative, targets
-from shuangjian_eval.results import EstimateResult
+from shuangjian_eval.estimation.results import EstimateResult
 
 
 def _row(**over):

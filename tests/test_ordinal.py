@@ -1,4 +1,4 @@
-"""Tests for shuangjian_eval.effects.ordinal.ordinal_logit (proportional-odds logit).
+"""Tests for shuangjian_eval.estimation.effects.ordinal.ordinal_logit (proportional-odds logit).
 
 Sources of expected values (files in ``tests/data/stats``, provenance in its ``README.md``):
 
@@ -31,8 +31,8 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from shuangjian_eval.effects import ordinal_logit
-from shuangjian_eval.effects.ordinal import OrdinalLogitResult
+from shuangjian_eval.estimation.effects import ordinal_logit
+from shuangjian_eval.estimation.effects.ordinal import OrdinalLogitResult
 
 STATS = Path(__file__).parent / "data" / "stats"
 APPLY_LEVELS = ["unlikely", "somewhat likely", "very likely"]

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 import shuangjian_eval as sje
-from shuangjian_eval import cli, pipeline
+from shuangjian_eval import pipeline
+from shuangjian_eval.run import cli
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 

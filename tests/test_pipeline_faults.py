@@ -126,7 +126,7 @@ def test_sigterm_records_interrupted_jobs_and_leaves_no_partial_file(survey, tmp
     cmd = [
         sys.executable,
         "-m",
-        "shuangjian_eval.cli",
+        "shuangjian_eval.run.cli",
         "report",
         "--data",
         str(survey),

@@ -40,7 +40,7 @@ from matplotlib.patches import Rectangle, StepPatch
 
 import shuangjian_eval as sje
 from shuangjian_eval import formatting, plots
-from shuangjian_eval.results import EstimateResult
+from shuangjian_eval.estimation.results import EstimateResult
 
 CB = sje.codebook.load()
 POLICY = sje.policy.load()

@@ -1,4 +1,4 @@
-"""Tests for shuangjian_eval.effects.power: minimum detectable effects and schools needed.
+"""Tests for shuangjian_eval.estimation.effects.power: minimum detectable effects and schools needed.
 
 Sources of expected values:
 
@@ -29,7 +29,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from shuangjian_eval.effects import minimum_detectable_effect, schools_needed
+from shuangjian_eval.estimation.effects import minimum_detectable_effect, schools_needed
 
 STATS = Path(__file__).parent / "data" / "stats"
 

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bad_inputs
 from test_io import check_invariant
 
-from shuangjian_eval import examples, privacy
-from shuangjian_eval.io import load_survey
+from shuangjian_eval import examples, identifiers
+from shuangjian_eval.inputs.io import load_survey
 
 WJX = bad_inputs.EXAMPLES / "wenjuanxing-parent.xlsx"
 
@@ -98,7 +98,7 @@ def test_phone_numbers_as_respondent_id_are_pseudonymised(tmp_path):
     res = load_survey(bad_inputs.phone_as_respondent_id(tmp_path), salt="k")
     check_invariant(res)
     phones = pd.Series([f"137{k:08d}" for k in range(bad_inputs.N_ROWS)])
-    assert res.data["respondent_id"].tolist() == privacy.pseudonymise(phones, "k").tolist()
+    assert res.data["respondent_id"].tolist() == identifiers.pseudonymise(phones, "k").tolist()
     assert not any(p in all_text(res) for p in phones)
     assert any("replaced by pseudonyms" in w for w in res.log["warnings"])
 
@@ -108,12 +108,12 @@ def test_phone_numbers_as_respondent_id_are_pseudonymised(tmp_path):
 
 
 def test_pseudonym_is_hmac_sha256_of_the_normalised_value():
-    got = privacy.pseudonymise(pd.Series(["138 1234-5678", "13812345678", None]), "salt")
+    got = identifiers.pseudonymise(pd.Series(["138 1234-5678", "13812345678", None]), "salt")
     want = hmac.new(b"salt", b"13812345678", hashlib.sha256).hexdigest()[:16]
     assert got.tolist()[:2] == [want, want]
     assert pd.isna(got.iloc[2]) and got.dtype == "string"
     # a phone read from Stata as a float gets the same pseudonym
-    assert privacy.pseudonymise(pd.Series([13812345678.0]), "salt").iloc[0] == want
+    assert identifiers.pseudonymise(pd.Series([13812345678.0]), "salt").iloc[0] == want
 
 
 def test_same_salt_links_files_and_other_salt_does_not():
@@ -126,7 +126,7 @@ def test_same_salt_links_files_and_other_salt_does_not():
 
 
 def test_salt_from_environment(monkeypatch):
-    monkeypatch.setenv(privacy.SALT_ENV, "from-env")
+    monkeypatch.setenv(identifiers.SALT_ENV, "from-env")
     res = load_survey(WJX, mapping="wenjuanxing-parent")
     assert res.log["pseudonymised"]["salt_source"] == "SJE_ID_SALT"
     expected = examples.example_truth("wenjuanxing-parent.xlsx", salt="from-env")
@@ -134,7 +134,7 @@ def test_salt_from_environment(monkeypatch):
 
 
 def test_random_salt_is_logged(monkeypatch):
-    monkeypatch.delenv(privacy.SALT_ENV, raising=False)
+    monkeypatch.delenv(identifiers.SALT_ENV, raising=False)
     a = load_survey(WJX, mapping="wenjuanxing-parent")
     b = load_survey(WJX, mapping="wenjuanxing-parent")
     assert a.log["pseudonymised"]["salt_source"] == "random"
@@ -144,7 +144,7 @@ def test_random_salt_is_logged(monkeypatch):
 
 def test_resolve_salt_rejects_empty():
     with pytest.raises(ValueError, match="salt must not be empty"):
-        privacy.resolve_salt("")
+        identifiers.resolve_salt("")
 
 
 # ------------------------------------------------------------------------------------------
@@ -171,20 +171,20 @@ def test_resolve_salt_rejects_empty():
     ],
 )
 def test_identifier_headers(header, kind):
-    assert privacy.identifier_kind_of_header(header) == kind
+    assert identifiers.identifier_kind_of_header(header) == kind
 
 
 @pytest.mark.parametrize("header", ["school_name", "学校名称", "county", "grade", "来源", "备注"])
 def test_not_identifier_headers(header):
-    assert privacy.identifier_kind_of_header(header) is None
+    assert identifiers.identifier_kind_of_header(header) is None
 
 
 def test_resident_id_checksum():
     """GB 11643-1999 check digit: 11010519491231002X is the standard's worked example."""
-    assert privacy.resident_id_checksum_ok("11010519491231002X")
-    assert not privacy.resident_id_checksum_ok("110105194912310021")
+    assert identifiers.resident_id_checksum_ok("11010519491231002X")
+    assert not identifiers.resident_id_checksum_ok("110105194912310021")
     for value in examples.example_identifiers()["id_number"]:
-        assert privacy.resident_id_checksum_ok(value)
+        assert identifiers.resident_id_checksum_ok(value)
 
 
 def test_find_identifier_columns_by_values():
@@ -198,14 +198,14 @@ def test_find_identifier_columns_by_values():
             "e": [f"1{k:010d}" for k in range(n)],  # 11 digits, but not 1[3-9]...
         }
     )
-    found = privacy.find_identifier_columns(df)
+    found = identifiers.find_identifier_columns(df)
     assert set(found) == {"a", "b", "c"}
     assert found["b"].startswith("values: resident ID numbers")
 
 
 def test_mask_identifiers_in_text():
     text = pd.Series(["call 13912345678 or 11010519491231002X, a@b.cn", "12岁", None])
-    out = privacy.mask_identifiers(text)
+    out = identifiers.mask_identifiers(text)
     assert out.iloc[0] == "call *** or ***, ***" and out.iloc[1] == "12岁" and pd.isna(out.iloc[2])
 
 

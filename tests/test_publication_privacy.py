@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 
 import shuangjian_eval as sje
-from shuangjian_eval import briefing, pipeline, privacy
+from shuangjian_eval import briefing, identifiers, pipeline
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 TINY_COUNTY, TINY_WAVE, TINY_N = "样本县002", 2024, 5
@@ -109,7 +109,7 @@ def _pattern_hits(text: str) -> list[str]:
     """Mobile numbers, resident ID numbers (valid check digit) and e-mail addresses in text."""
     text = BASE64.sub(" ", text)
     hits = MOBILE.findall(text) + EMAIL.findall(text)
-    return hits + [m for m in RESIDENT_ID.findall(text) if privacy.resident_id_checksum_ok(m)]
+    return hits + [m for m in RESIDENT_ID.findall(text) if identifiers.resident_id_checksum_ok(m)]
 
 
 def test_the_scan_finds_what_it_looks_for():

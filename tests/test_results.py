@@ -1,4 +1,4 @@
-"""Tests for shuangjian_eval.results: the result object shared by all estimators.
+"""Tests for shuangjian_eval.estimation.results: the result object shared by all estimators.
 
 Expected values are computed from the normal and t distributions (scipy.stats), the
 textbook Wald interval estimate +- q * se, and its logit-scale version (the interval R's
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from shuangjian_eval.results import (
+from shuangjian_eval.estimation.results import (
     TERM_COLUMNS,
     EstimateResult,
     critical_value,

@@ -1,4 +1,4 @@
-"""Tests for shuangjian_eval.effects.scales: Cronbach's alpha, item-total correlations, omega.
+"""Tests for shuangjian_eval.estimation.effects.scales: Cronbach's alpha, item-total correlations, omega.
 
 Sources of expected values:
 
@@ -25,7 +25,7 @@ import pytest
 from scipy import stats
 
 from shuangjian_eval import synth
-from shuangjian_eval.effects import cronbach_alpha, item_total, mcdonald_omega
+from shuangjian_eval.estimation.effects import cronbach_alpha, item_total, mcdonald_omega
 
 STATS = Path(__file__).parent / "data" / "stats"
 ITEMS = ["A1", "A2", "A3", "A4", "A5"]

@@ -15,23 +15,23 @@ import pandas as pd
 import pytest
 
 import shuangjian_eval as sje
-from shuangjian_eval import privacy, quality, tables
-from shuangjian_eval.results import EstimateResult
+from shuangjian_eval import quality, suppression, tables
+from shuangjian_eval.estimation.results import EstimateResult
 
 EST = "估计值 [95%置信区间]"
-COMP = privacy.COMPLEMENTARY_MARK["zh"]
+COMP = suppression.COMPLEMENTARY_MARK["zh"]
 
 
 # ------------------------------------------------------------------------------ the rule
 def test_small_cells_mask_follows_n_and_n_psu():
     # typed-in counts: 9 respondents, 10, 80 in one school, a missing count, a missing column
     frame = pd.DataFrame({"n": [9, 10, 80, np.nan], "n_psu": [5, 5, 1, 5]})
-    assert privacy.small_cells(frame).tolist() == [True, False, True, False]
-    assert privacy.small_cells(frame, min_n=11).tolist() == [True, True, True, False]
-    assert privacy.small_cells(frame, n_psu=None).tolist() == [True, False, False, False]
-    assert not privacy.small_cells(frame.drop(columns=["n", "n_psu"])).any()
-    assert (privacy.MIN_N, privacy.MIN_PSU) == (10, 2)  # the hardening rule's defaults
-    assert privacy.is_small(9) and not privacy.is_small(10) and privacy.is_small(80, 1)
+    assert suppression.small_cells(frame).tolist() == [True, False, True, False]
+    assert suppression.small_cells(frame, min_n=11).tolist() == [True, True, True, False]
+    assert suppression.small_cells(frame, n_psu=None).tolist() == [True, False, False, False]
+    assert not suppression.small_cells(frame.drop(columns=["n", "n_psu"])).any()
+    assert (suppression.MIN_N, suppression.MIN_PSU) == (10, 2)  # the hardening rule's defaults
+    assert suppression.is_small(9) and not suppression.is_small(10) and suppression.is_small(80, 1)
 
 
 # ------------------------------------------------------------------------------ complementary
@@ -98,12 +98,12 @@ def test_a_suppressed_count_cannot_be_recovered_from_the_total(cells):
 def test_complementary_cell_is_the_smallest_that_protects():
     # 5 with 12 hidden would give 5 + 12 = 17, and 12 >= 10 leaves the small cell at most 7:
     # 40 is the smallest cell that leaves it anywhere from 1 to 9
-    s = privacy.complementary_suppression([5, 40, 12, 60], ["w"] * 4)
+    s = suppression.complementary_suppression([5, 40, 12, 60], ["w"] * 4)
     assert s.primary.tolist() == [True, False, False, False]
     assert s.complementary.tolist() == [False, True, False, False]
     assert s.totals_hidden == []
     # zeros are never hidden; cells outside any published total need no protection
-    s = privacy.complementary_suppression([5, 0, 30, 3, 50], ["a", "a", "a", None, None])
+    s = suppression.complementary_suppression([5, 0, 30, 3, 50], ["a", "a", "a", None, None])
     assert s.complementary.tolist() == [False, False, True, False, False]
 
 
@@ -245,7 +245,7 @@ def test_charts_leave_out_effects_resting_on_a_small_cell():
     """Hand-built rows: the estimates' own counts are large; the first rests on a cell of 4
     respondents, the second on a cell of one school, the third (a reference period) has no
     smallest cell. Only the third may be drawn."""
-    from shuangjian_eval.plots import _data
+    from shuangjian_eval.publication.plots import _data
 
     frame = pd.DataFrame({
         "estimate": [1.0, 2.0, 0.0], "valid": [True, True, True], "n": [100, 100, 100],

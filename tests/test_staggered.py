@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 
 import shuangjian_eval as sje
-from shuangjian_eval.effects.staggered import staggered_did
+from shuangjian_eval.estimation.effects.staggered import staggered_did
 
 DATA = Path(__file__).parent / "data" / "effects"
 

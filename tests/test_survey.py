@@ -1,4 +1,4 @@
-"""Tests for shuangjian_eval.survey.SurveyDesign.
+"""Tests for shuangjian_eval.estimation.survey.SurveyDesign.
 
 Sources of expected values:
 
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shuangjian_eval.survey import SurveyDesign
+from shuangjian_eval.estimation.survey import SurveyDesign
 
 DATA = Path(__file__).parent / "data"
 

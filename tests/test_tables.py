@@ -15,7 +15,7 @@ import pytest
 import shuangjian_eval as sje
 from shuangjian_eval import formatting as fmt
 from shuangjian_eval import tables
-from shuangjian_eval.results import EstimateResult
+from shuangjian_eval.estimation.results import EstimateResult
 
 CB = sje.codebook.load()
 EST = {"zh": "估计值 [95%置信区间]", "en": "Estimate [95% CI]"}

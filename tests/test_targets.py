@@ -19,7 +19,7 @@ import pytest
 
 import shuangjian_eval as sje
 from shuangjian_eval import targets
-from shuangjian_eval.targets import Indicator, VerdictRules, classify, window_verdict
+from shuangjian_eval.publication.targets import Indicator, VerdictRules, classify, window_verdict
 
 POL = sje.policy.load()
 RULES = VerdictRules.from_policy(POL)

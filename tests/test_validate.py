@@ -19,8 +19,8 @@ import bad_inputs
 from test_io import check_invariant
 
 from shuangjian_eval import codebook, examples, synth
-from shuangjian_eval.io import load_survey
-from shuangjian_eval.validate import (
+from shuangjian_eval.inputs.io import load_survey
+from shuangjian_eval.inputs.validate import (
     REJECT_COLUMNS,
     RULES,
     IngestError,

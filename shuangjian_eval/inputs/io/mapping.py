@@ -1,0 +1,418 @@
+"""Mapping profiles: raw columns and answer texts of an input format to the codebook.
+
+A profile is a YAML file (the bundled ones live in ``shuangjian_eval/mappings/``)::
+
+    name: wenjuanxing-parent
+    description: ...
+    format: xlsx                    # optional: the file format the profile is for
+    sheet: null                     # optional default sheet
+    header_rows: 1                  # 2 joins a two-row (merged) header as "top/bottom"
+    columns:                        # canonical name: raw header (or a list of alternatives)
+      grade: "3、您的孩子现在读几年级?"
+    values:                         # canonical name: {answer text or code: canonical value}
+      grade: {一年级: 1, 高三: 12}
+    missing: [不知道, 说不清, -1]    # more missing texts/codes, for every column
+    constants: {wave: 2022}         # variables the file does not have, one value for all rows
+    unweighted: true                # the file has no weights: weight = 1 for every row (logged)
+    respondent_id_from: 联系电话     # identifier column whose pseudonym becomes respondent_id
+    drop: [填写人姓名]               # columns always dropped (identifiers are also detected)
+    ignore: [序号, 所用时间]         # known columns not used (not reported as unmapped)
+    notes: {household_income: ...}  # free text: how answers were coded
+
+Raw headers are matched exactly, then tolerantly: the leading question number (``1、``,
+``Q1.``, ``第1题``) is stripped and full-width/half-width punctuation and spaces are ignored,
+so ``"3、您的孩子现在读几年级?"`` matches ``"3、您的孩子现在读几年级？"`` and ``"您的孩子现在读几年级"``.
+Stata/SPSS variable labels count as alternative headers. ``mapping=None`` means the input
+already uses canonical names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .. import codebook as _codebook
+from ..validate import IngestError, check_value
+
+__all__ = ["ColumnPlan", "Profile", "list_profiles", "load_mapping", "normalise_header", "plan"]
+
+_KEYS = {
+    "name",
+    "description",
+    "format",
+    "sheet",
+    "header_rows",
+    "columns",
+    "values",
+    "missing",
+    "constants",
+    "unweighted",
+    "respondent_id_from",
+    "drop",
+    "ignore",
+    "notes",
+}
+_QUESTION_NUMBER = re.compile(
+    r"^\s*(?:[Qq]\s*)?\d+(?:[._-]\d+)*\s*(?:[、.:)\]]|(?=[(\[]))\s*|^\s*第\s*\d+\s*题\s*[、.:]?\s*"
+)
+
+
+def normalise_header(text: Any) -> str:
+    """Header text for tolerant matching: NFKC, no question number, no punctuation or spaces.
+
+    Examples
+    --------
+    >>> normalise_header("3、您的孩子现在读几年级？")
+    '您的孩子现在读几年级'
+    >>> normalise_header("Q12. Weekday homework (min)")
+    'weekdayhomeworkmin'
+    """
+    t = unicodedata.normalize("NFKC", str(text)).strip()
+    t = _QUESTION_NUMBER.sub("", t, count=1)
+    return "".join(ch for ch in t if unicodedata.category(ch)[0] not in "PZSC").casefold()
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A parsed mapping profile (see the module docstring for the YAML keys)."""
+
+    name: str
+    columns: dict[str, tuple[str, ...]]
+    values: dict[str, dict[Any, Any]] = field(default_factory=dict)
+    missing: tuple[Any, ...] = ()
+    constants: dict[str, Any] = field(default_factory=dict)
+    unweighted: bool = False
+    respondent_id_from: str | None = None
+    drop: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    header_rows: int = 1
+    sheet: str | int | None = None
+    format: str | None = None
+    description: str = ""
+    notes: dict[str, str] = field(default_factory=dict)
+    path: str | None = None
+    canonical: bool = False
+
+
+def _profile_dir() -> Traversable:
+    return resources.files("shuangjian_eval.inputs").joinpath("mappings")
+
+
+def list_profiles() -> list[str]:
+    """Names of the bundled mapping profiles."""
+    return sorted(
+        p.name.removesuffix(".yaml") for p in _profile_dir().iterdir() if p.name.endswith(".yaml")
+    )
+
+
+def canonical_profile(codebook: _codebook.Codebook | None = None) -> Profile:
+    """The identity mapping: every observed codebook variable under its own name."""
+    cb = codebook or _codebook.load()
+    return Profile(
+        name="canonical", columns={v: (v,) for v in cb.observed}, canonical=True, missing=()
+    )
+
+
+def load_mapping(
+    mapping: str | Path | Mapping[str, Any] | Profile | None,
+    codebook: _codebook.Codebook | None = None,
+) -> Profile:
+    """Load and check a profile: a bundled name, a path to a YAML file, a dict, or None.
+
+    Raises
+    ------
+    IngestError
+        When the profile is unknown or invalid (unknown keys or variables, answer codes that
+        are not valid codebook values); the message names the profile and the entry.
+    """
+    cb = codebook or _codebook.load()
+    if mapping is None:
+        return canonical_profile(cb)
+    if isinstance(mapping, Profile):
+        return mapping
+    if isinstance(mapping, Mapping):
+        return _parse(dict(mapping), "<mapping dict>", cb)
+    text_path = str(mapping)
+    bundled = _profile_dir().joinpath(f"{text_path}.yaml")
+    if bundled.is_file():
+        return _parse(yaml.safe_load(bundled.read_text(encoding="utf-8")), text_path, cb)
+    path = Path(mapping)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return _parse(yaml.safe_load(path.read_text(encoding="utf-8")), str(path), cb)
+    raise IngestError(
+        text_path,
+        "is neither a bundled mapping profile nor a YAML file",
+        f"Bundled profiles: {', '.join(list_profiles())}; or pass the path of a .yaml file.",
+    )
+
+
+def _parse(raw: Any, where: str, cb: _codebook.Codebook) -> Profile:
+    def bad(problem: str) -> IngestError:
+        return IngestError(where, f"mapping profile: {problem}", "Fix the profile.")
+
+    if not isinstance(raw, dict):
+        raise bad("a profile is a YAML mapping of keys such as columns, values, constants")
+    unknown = set(raw) - _KEYS
+    if unknown:
+        raise bad(f"unknown keys {sorted(unknown)}; allowed: {sorted(_KEYS)}")
+
+    def variable(name: Any, section: str) -> str:
+        if name not in cb:
+            close = difflib.get_close_matches(str(name), cb.names, n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise bad(f"{section}: {name!r} is not a codebook variable{hint}")
+        if cb[name].derived:
+            raise bad(f"{section}: {name} is derived by the codebook and cannot be mapped")
+        return name
+
+    columns: dict[str, tuple[str, ...]] = {}
+    for name, alts in (raw.get("columns") or {}).items():
+        alts = (alts,) if isinstance(alts, str) else tuple(alts or ())
+        if not alts or not all(isinstance(a, str) for a in alts):
+            raise bad(f"columns: {name} needs a header text or a list of them")
+        columns[variable(name, "columns")] = alts
+    values: dict[str, dict[Any, Any]] = {}
+    for name, answers in (raw.get("values") or {}).items():
+        variable(name, "values")
+        if not isinstance(answers, dict):
+            raise bad(f"values: {name} needs a mapping of answer -> value")
+        checked = {}
+        for key, target in answers.items():
+            if isinstance(key, bool):
+                raise bad(f"values: {name}: quote the answer {key!r} (YAML reads yes/no as bool)")
+            try:
+                checked[key] = check_value(name, target, cb)
+            except ValueError as exc:
+                raise bad(f"values: {name}: answer {key!r} -> {target!r}: {exc}") from None
+        values[name] = checked
+    constants = {}
+    for name, value in (raw.get("constants") or {}).items():
+        try:
+            constants[variable(name, "constants")] = check_value(name, value, cb)
+        except ValueError as exc:
+            raise bad(f"constants: {exc}") from None
+    header_rows = raw.get("header_rows", 1)
+    if header_rows not in (1, 2):
+        raise bad(f"header_rows must be 1 or 2, not {header_rows!r}")
+    unweighted = raw.get("unweighted", False)
+    if not isinstance(unweighted, bool):
+        raise bad("unweighted must be true or false")
+    return Profile(
+        name=str(raw.get("name") or Path(where).stem),
+        columns=columns,
+        values=values,
+        missing=tuple(raw.get("missing") or ()),
+        constants=constants,
+        unweighted=unweighted,
+        respondent_id_from=raw.get("respondent_id_from"),
+        drop=tuple(raw.get("drop") or ()),
+        ignore=tuple(raw.get("ignore") or ()),
+        header_rows=header_rows,
+        sheet=raw.get("sheet"),
+        format=raw.get("format"),
+        description=str(raw.get("description") or ""),
+        notes=dict(raw.get("notes") or {}),
+        path=where,
+    )
+
+
+@dataclass
+class ColumnPlan:
+    """Which raw column (by position) feeds which canonical variable."""
+
+    columns: dict[str, int]
+    constants: dict[str, Any]
+    pseudonym_from: int | None = None
+    dropped: dict[int, str] = field(default_factory=dict)
+    unmapped: list[int] = field(default_factory=list)
+    recomputed: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _find(
+    alts: tuple[str, ...], headers: list[str], aliases: Mapping[int, list[str]], canonical: bool
+) -> list[int]:
+    """Raw columns matching any alternative: exactly or tolerantly (all of them, so that two
+    columns that both match are reported instead of one being picked silently)."""
+    if canonical:
+        keys = {a.casefold() for a in alts}
+        return [i for i, h in enumerate(headers) if h.strip().casefold() in keys]
+    keys = {normalise_header(a) for a in alts} - {""}
+    hits = [i for i, h in enumerate(headers) if h in alts or normalise_header(h) in keys]
+    if hits:
+        return hits
+    return [i for i, names in aliases.items() if any(normalise_header(a) in keys for a in names)]
+
+
+def plan(
+    headers: list[str],
+    profile: Profile,
+    *,
+    identifiers: Mapping[int, str],
+    aliases: Mapping[int, list[str]] | None = None,
+    constants: Mapping[str, Any] | None = None,
+    source: str,
+    codebook: _codebook.Codebook | None = None,
+) -> ColumnPlan:
+    """Match raw headers to canonical variables and decide what is dropped.
+
+    Parameters
+    ----------
+    headers : list of str
+        Raw headers in file order.
+    profile : Profile
+    identifiers : mapping
+        Raw column position -> reason, from :mod:`shuangjian_eval.privacy`.
+    aliases : mapping, optional
+        Raw column position -> other names (Stata/SPSS variable labels).
+    constants : mapping, optional
+        Constants given at the call, added to (and overriding) the profile's.
+    source : str
+        The file, for messages.
+
+    Raises
+    ------
+    IngestError
+        Missing required column (with close matches), two raw columns for one variable,
+        a constant that clashes with a column, a file without weights and no ``unweighted``.
+    """
+    cb = codebook or _codebook.load()
+    aliases = aliases or {}
+    found: dict[str, int] = {}
+    used: dict[int, str] = {}
+    for name, alts in profile.columns.items():
+        hits = _find(alts, headers, aliases, profile.canonical)
+        if len(hits) > 1:
+            listed = ", ".join(repr(headers[i]) for i in hits)
+            raise IngestError(
+                source,
+                f"duplicate column names after mapping: {listed} all map to {name}",
+                "Remove or rename the extra columns so that each variable comes from one column.",
+            )
+        if hits:
+            if hits[0] in used:
+                raise IngestError(
+                    source,
+                    f"column {headers[hits[0]]!r} maps to both {used[hits[0]]} and {name}",
+                    "Fix the mapping profile.",
+                )
+            found[name], used[hits[0]] = hits[0], name
+    consts = dict(profile.constants)
+    for name, value in (constants or {}).items():
+        if name not in cb or cb[name].derived:
+            raise IngestError(source, f"constant {name!r} is not an observed codebook variable")
+        try:
+            consts[name] = check_value(name, value, cb)
+        except ValueError as exc:
+            raise IngestError(source, f"constant {exc}", "Pass a valid value.") from None
+    result = ColumnPlan(columns=found, constants=consts)
+    for name in consts:
+        if name in found:
+            raise IngestError(
+                source,
+                f"duplicate column names after mapping: {name} comes from column "
+                f"{headers[found[name]]!r} and from the constant {consts[name]!r}",
+                "Drop the constant (the file has the column) or the column.",
+            )
+    if profile.respondent_id_from:
+        hits = _find((profile.respondent_id_from,), headers, aliases, False)
+        if "respondent_id" in found:
+            raise IngestError(
+                source,
+                "duplicate column names after mapping: respondent_id comes from column "
+                f"{headers[found['respondent_id']]!r} and from respondent_id_from",
+                "Keep one of them in the profile.",
+            )
+        if len(hits) == 1:
+            result.pseudonym_from = hits[0]
+            used[hits[0]] = "respondent_id"
+    _check_required(headers, profile, result, source, cb)
+    for i, reason in identifiers.items():
+        if i == result.pseudonym_from:
+            continue
+        if i in used:
+            var = used[i]
+            if var == "respondent_id":
+                continue  # pseudonymised on ingest (io decides, with a warning)
+            if reason.startswith("values:"):
+                raise IngestError(
+                    source,
+                    f"column {headers[i]!r}, mapped to {var}, holds direct identifiers ({reason})",
+                    "Check the mapping: identifiers must not be mapped to survey variables.",
+                )
+            continue  # header only: the profile author mapped it on purpose
+        result.dropped[i] = reason
+    drop = {normalise_header(d) for d in profile.drop}
+    for i, h in enumerate(headers):
+        if i in used or i in result.dropped:
+            continue
+        if h in profile.drop or normalise_header(h) in drop:
+            result.dropped[i] = "listed under drop in the profile"
+        elif h in cb and cb[h].derived:
+            result.recomputed.append(i)
+        elif h not in profile.ignore:
+            result.unmapped.append(i)
+    return result
+
+
+def _check_required(
+    headers: list[str],
+    profile: Profile,
+    result: ColumnPlan,
+    source: str,
+    cb: _codebook.Codebook,
+) -> None:
+    have = set(result.columns) | set(result.constants)
+    if result.pseudonym_from is not None:
+        have.add("respondent_id")
+    if "weight" not in have:
+        if profile.unweighted:
+            have.add("weight")
+        else:
+            raise IngestError(
+                source,
+                "the file has no sampling weights (no column maps to weight)",
+                "Map the weight column in the profile; if the survey really is unweighted, set "
+                "'unweighted: true' in the profile (every row then gets weight 1, and the log "
+                "says so).",
+            )
+    missing = [v for v in cb.required if v not in have]
+    if not missing:
+        return
+    norm_headers = {normalise_header(h): h for h in headers if h}
+    parts = []
+    for name in missing:
+        alts = profile.columns.get(name, (name,))
+        close: list[str] = []
+        for a in alts:
+            for key in difflib.get_close_matches(normalise_header(a), list(norm_headers), 3, 0.5):
+                if norm_headers[key] not in close:
+                    close.append(norm_headers[key])
+        expect = " or ".join(repr(a) for a in alts)
+        near = f"; close matches in the file: {', '.join(map(repr, close))}" if close else ""
+        parts.append(f"{name} (expected a column {expect}{near})")
+    blank_headers = sum(1 for h in headers if not h.strip())
+    hint = (
+        " If the header spans two rows, set 'header_rows: 2' in the profile."
+        if blank_headers
+        else ""
+    )
+    action = (
+        "Rename the column to its canonical name, or load the file with a mapping profile."
+        if profile.canonical
+        else f"Rename the column in the file, or map it in the profile {profile.name!r}."
+    )
+    raise IngestError(
+        source,
+        "missing required column" + ("s " if len(parts) > 1 else " ") + "; ".join(parts),
+        action + hint,
+    )

@@ -1,0 +1,195 @@
+"""Every sentence of the report, written when the briefing is computed.
+
+:func:`_texts` gathers, in one language, the key findings (one sentence per verdict, naming the
+indicators), the reading of each key chart (levels before and after, and the change, from
+:func:`shuangjian_eval.narrative.describe_change`), the equity sentences (hidden tutoring,
+income groups, urban and rural schools), the verdict rules, the methods note and the scorecard
+as an HTML table with verdict badges. Computed with the data, so that a cached briefing is shown
+without the estimation stack; cells suppressed for size are never described.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from typing import Any
+
+import pandas as pd
+
+from .. import formatting as fmt
+from ._common import _VERDICT_ORDER, CHARTS, _badge, _md
+
+
+def _texts(card: Any, table: pd.DataFrame, equity: dict[str, Any], meta: dict[str, Any],
+           vr: Any, lang: str) -> dict[str, Any]:  # fmt: skip
+    """Every sentence of the report in one language (computed with the data, so a cached
+    briefing is shown without the estimation stack)."""
+    from ...inputs import policy as _policy
+    from .. import narrative, tables
+    from ..targets import rules_text
+
+    pol = card.policy or _policy.load()
+    window = meta["window"]
+    rows = {r["indicator"]: r for _, r in table.iterrows()}
+    readings = {}
+    for key, spec in CHARTS.items():
+        row = rows.get(spec["indicator"])
+        if row is None or window is None:
+            readings[key] = (
+                "数据中没有可比较的调查轮次。"
+                if lang == "zh"
+                else "The data have no survey to compare."
+            )
+            continue
+        sentence = narrative.describe_change(row, lang, window=window, level=vr.level, policy=pol)
+        readings[key] = _levels(row, window, meta, lang) + sentence
+    return {
+        "findings": _findings(table, meta, lang),
+        "readings": readings,
+        "equity": _equity_sentences(equity, window, lang, min_n=meta["min_n"]),
+        "rules": rules_text(lang, vr, pol),
+        "methods": narrative.methods_note(lang, policy=pol, rules=vr),
+        "scorecard_html": _scorecard_html(
+            tables.scorecard_table(table, lang=lang, min_n=meta["min_n"]), table, lang
+        ),  # fmt: skip
+    }
+
+
+def _levels(row: pd.Series, window: str, meta: dict[str, Any], lang: str) -> str:
+    """ "Before the policy X; in <wave> Y. " from a scorecard row, when both are published."""
+    period = "one_year" if window == "1y" else "three_year"
+    base, now = row["baseline"], row[period]
+    if bool(row.get("suppressed", False)) or pd.isna(base) or pd.isna(now):
+        return ""
+    unit = row["unit"]
+    wave = meta["one_year_wave" if window == "1y" else "three_year_wave"]
+    a, b = fmt.format_value(base, unit, lang), fmt.format_value(now, unit, lang)
+    if lang == "zh":
+        return f"政策前为 {a},{wave}年为 {b}。"
+    return f"Before the policy: {a}; in {wave}: {b}. "
+
+
+def _findings(table: pd.DataFrame, meta: dict[str, Any], lang: str) -> list[str]:
+    """One sentence per verdict at the latest target window, naming the indicators."""
+    zh = lang == "zh"
+    window = meta["window"]
+    if window is None:
+        return [
+            "数据中没有政策后的调查轮次,无法评估目标。"
+            if zh
+            else "The data have no survey after the policy; the targets cannot be assessed."
+        ]
+    wave = meta["one_year_wave" if window == "1y" else "three_year_wave"]
+    lead = {
+        "zh": {
+            "remarkable": "达到“3年内成效显著”目标",
+            "effective": "达到“有效减轻”标准" if window == "3y" else "达到“1年内有效减轻”目标",
+            "not_met": "未达到目标(可以确定)",
+            "inconclusive": "尚无定论(数据不能判断是否达到)",
+            "insufficient": "数据不足,无法判断",
+        },
+        "en": {
+            "remarkable": "met the 3-year target of remarkable results",
+            "effective": "met the standard of an effective reduction"
+            if window == "3y"
+            else "met the 1-year target of an effective reduction",
+            "not_met": "fell short of the target (the data rule it out)",
+            "inconclusive": "were inconclusive (the data cannot tell)",
+            "insufficient": "had insufficient data to judge",
+        },
+    }[lang]
+    out = []
+    for v in _VERDICT_ORDER:
+        names = [
+            _md(r[f"label_{lang}"]) for _, r in table.iterrows() if r[f"verdict_{window}"] == v
+        ]
+        if not names:
+            continue
+        if zh:
+            out.append(f"{wave}年,{len(names)} 项指标{lead[v]}:{'、'.join(names)}。")
+        else:
+            noun = "indicator" if len(names) == 1 else "indicators"
+            verb = lead[v].replace("were ", "was ") if len(names) == 1 else lead[v]
+            out.append(f"In {wave}, {len(names)} {noun} {verb}: {'; '.join(names)}.")
+    out.append(
+        "以上均为政策前后的比较,描述的是变化,不能单独证明变化由政策引起(见第五部分)。"
+        if zh
+        else "All of these compare before and after the policy: they describe change and do not "
+        "on their own show that the policy caused it (see section 5)."
+    )
+    return out
+
+
+#: What the equity section describes: result, then (variable, quantity, group) of each row.
+_EQUITY_ROWS: dict[str, tuple[str, str | None, list[tuple[str, str, Any]]]] = {
+    "hidden": ("displacement", None, [("tutoring_hidden", "change", None),
+                                      ("tutoring_hidden", "substitution_ratio", None)]),
+    "income": ("spend_by_income", "income_quintile",
+               [("tutoring_spend_year", "change", "Q1"), ("tutoring_spend_year", "change", "Q5"),
+                ("tutoring_spend_year", "gap_change", "Q5")]),
+    "urban": ("urban_rural", "urban", [("homework_min_weekday", "gap_change", True),
+                                       ("tutoring_subject", "gap_change", True)]),
+}  # fmt: skip
+_EQUITY_SMALL = {
+    "hidden": ("该地区受访者过少,不予报告。", "Too few respondents in this region to report."),
+    "income": ("各收入组受访者过少,不予分组报告。", "Too few respondents in the income groups to report."),
+    "urban": ("城镇或农村学校的受访者过少,不予分组报告。",
+              "Too few respondents in urban or rural schools to report."),
+}  # fmt: skip
+
+
+def _equity_sentences(
+    equity: dict[str, Any], window: str | None, lang: str, min_n: int
+) -> dict[str, list[str]]:
+    """Sentences on the rows of :data:`_EQUITY_ROWS` at ``window``: valid rows only; a group
+    whose rows are all suppressed gets one sentence saying so."""
+    from .. import narrative
+
+    if window is None:
+        return {}
+    out: dict[str, list[str]] = {}
+    for name, (key, by, wanted) in _EQUITY_ROWS.items():
+        result = equity[key]
+        t = result.table
+        sentences, small = [], False
+        for variable, quantity, group in wanted:
+            mask = (t["window"] == window) & (t["variable"] == variable)
+            mask &= t["quantity"] == quantity
+            if by is not None:
+                mask &= t[by] == group
+            rows = t[mask.to_numpy(bool)]
+            small |= rows["reason"].astype(str).str.startswith("suppressed").any()
+            rows = rows[rows["valid"].astype(bool)]
+            if not rows.empty:
+                part = dataclasses.replace(result, table=rows.reset_index(drop=True))
+                sentences.append(narrative.describe_change(part, lang, min_n=min_n))
+        if not sentences and small:
+            sentences = [_EQUITY_SMALL[name][0 if lang == "zh" else 1]]
+        out[name] = sentences
+    return out
+
+
+def _scorecard_html(display: pd.DataFrame, table: pd.DataFrame, lang: str) -> str:
+    """The scorecard table as HTML: every cell escaped, verdict cells as badges, numbers kept
+    on one line."""
+    verdict_cols = {fmt.stat_label("verdict_1y", lang): "verdict_1y",
+                    fmt.stat_label("verdict_3y", lang): "verdict_3y"}  # fmt: skip
+    hidden = set(display.attrs.get("suppressed", []))
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in display.columns)
+    body = []
+    for pos, rec in enumerate(display.itertuples(index=False, name=None)):
+        cells = [f"<td>{html.escape(str(rec[0]))}</td>"]
+        for col, value in zip(display.columns[1:], rec[1:], strict=True):
+            text = html.escape(str(value))
+            if col in verdict_cols and pos not in hidden and value:
+                text = _badge(str(table.iloc[pos][verdict_cols[col]]), lang)
+            css = ' class="sje-suppressed"' if pos in hidden else ""
+            cells.append(f'<td{css} style="white-space: nowrap;">{text}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    notes = "".join(
+        f'<p class="sje-note">{html.escape(n)}</p>' for n in display.attrs.get("notes", [])
+    )
+    return (
+        '<div class="sje-table"><table class="sje-report-table" style="font-size: .85rem;">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{notes}</div>"
+    )

@@ -1,0 +1,413 @@
+"""Numbers, units and labels for readers, in Chinese and English.
+
+Publication-layer helpers shared by :mod:`shuangjian_eval.plots` and
+:mod:`shuangjian_eval.tables`. Units are the codebook's unit strings (``"minutes per day"``,
+``"CNY per year"``, ``"share of income"`` ...) plus ``"share"`` for a proportion; a share is
+stored as a fraction (0.45) and shown as a percentage (45.0%), and a change in a share is
+shown in percentage points (百分点).
+
+>>> format_value(12345.6, unit="CNY per year", lang="zh")
+'12,346 元'
+>>> format_change(-0.123, unit="share", lang="zh")
+'-12.3 个百分点'
+>>> format_ci(23.41, 18.12, 28.66, unit="minutes per day")
+'23.4 [18.1, 28.7]'
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ..inputs import codebook as _codebook
+
+__all__ = [
+    "LANGS",
+    "MISSING",
+    "SIGNIFICANCE",
+    "STAT_LABELS",
+    "SUPPRESSED",
+    "UNITS",
+    "VERDICTS",
+    "Unit",
+    "axis_label",
+    "category_label",
+    "check_lang",
+    "default_digits",
+    "format_change",
+    "format_ci",
+    "format_count",
+    "format_number",
+    "format_value",
+    "is_share",
+    "stat_label",
+    "unit_info",
+    "variable_label",
+    "variable_unit",
+    "verdict_label",
+]
+
+LANGS: tuple[str, ...] = ("zh", "en")
+
+#: Shown for a number that is missing (NaN / None).
+MISSING = "–"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """How one unit is shown.
+
+    Attributes
+    ----------
+    value : dict
+        Suffix after a value, by language (``"元"``, ``"min"``); ``"%"`` for shares.
+    axis : dict
+        Unit in an axis or column label (``"分钟/天"``).
+    change : dict
+        Suffix after a change (``"个百分点"`` for shares, else as ``value``).
+    change_axis : dict
+        Unit in the label of an axis of changes (``"百分点"``).
+    digits : int
+        Default decimals (after scaling).
+    scale : float
+        Multiplier from stored to shown values (100 for shares).
+    thousands : bool
+        Whether to group thousands (not for years).
+    """
+
+    value: dict[str, str]
+    axis: dict[str, str]
+    change: dict[str, str]
+    change_axis: dict[str, str]
+    digits: int = 2
+    scale: float = 1.0
+    thousands: bool = True
+
+
+def _u(value_zh, value_en, axis_zh, axis_en, digits, **kw) -> Unit:
+    change = kw.pop("change", {"zh": value_zh, "en": value_en})
+    change_axis = kw.pop("change_axis", {"zh": axis_zh, "en": axis_en})
+    return Unit(
+        value={"zh": value_zh, "en": value_en},
+        axis={"zh": axis_zh, "en": axis_en},
+        change=change,
+        change_axis=change_axis,
+        digits=digits,
+        **kw,
+    )
+
+
+_SHARE = _u(
+    "%",
+    "%",
+    "%",
+    "%",
+    1,
+    scale=100.0,
+    change={"zh": "个百分点", "en": "percentage points"},
+    change_axis={"zh": "百分点", "en": "percentage points"},
+)
+
+#: Display rules by unit string (codebook units and ``"share"``).
+UNITS: dict[str, Unit] = {
+    "minutes per day": _u("分钟", "min", "分钟/天", "minutes a day", 1),
+    "hours per day": _u("小时", "h", "小时/天", "hours a day", 2),
+    "hours per week": _u("小时", "h", "小时/周", "hours a week", 1),
+    "CNY per year": _u("元", "CNY", "元/年", "CNY a year", 0),
+    "CNY": _u("元", "CNY", "元", "CNY", 0),
+    "scale score 1-5": _u("分", "points", "1–5分", "score 1–5", 2),
+    "year": _u("", "", "", "", 0, thousands=False),
+    "share": _SHARE,
+    "share of income": _SHARE,
+    "proportion": _SHARE,
+    "percent": _u("%", "%", "%", "%", 1, change={"zh": "个百分点", "en": "percentage points"}),
+}
+_PLAIN = _u("", "", "", "", 2)
+
+#: Labels of statistics and report furniture (the codebook holds variables only).
+STAT_LABELS: dict[str, dict[str, str]] = {
+    "estimate": {"zh": "估计值", "en": "Estimate"},
+    "estimate_ci": {"zh": "估计值 [{level}%置信区间]", "en": "Estimate [{level}% CI]"},
+    "ci": {"zh": "{level}%置信区间", "en": "{level}% confidence interval"},
+    "std_error": {"zh": "标准误", "en": "Standard error"},
+    "p_value": {"zh": "p值", "en": "p-value"},
+    "n": {"zh": "样本量", "en": "Respondents"},
+    "significance": {"zh": "显著性", "en": "Significance"},
+    "note": {"zh": "说明", "en": "Note"},
+    "unit": {"zh": "单位", "en": "Unit"},
+    "indicator": {"zh": "指标", "en": "Indicator"},
+    "term": {"zh": "项", "en": "Term"},
+    "category": {"zh": "类别", "en": "Category"},
+    "change": {"zh": "变化", "en": "Change"},
+    "change_from_baseline": {"zh": "相对基线的变化", "en": "Change from baseline"},
+    "baseline": {"zh": "基线", "en": "Baseline"},
+    "one_year": {"zh": "1年", "en": "1 year"},
+    "three_year": {"zh": "3年", "en": "3 years"},
+    "change_1y": {"zh": "1年变化", "en": "Change after 1 year"},
+    "change_3y": {"zh": "3年变化", "en": "Change after 3 years"},
+    "verdict_1y": {"zh": "1年评价", "en": "Verdict, 1 year"},
+    "verdict_3y": {"zh": "3年评价", "en": "Verdict, 3 years"},
+    "policy_date": {"zh": "《意见》印发", "en": "Policy issued"},
+    "reference": {"zh": "参照期", "en": "Reference period"},
+    "coefficient": {"zh": "相对参照期的差异", "en": "Difference from the reference period"},
+    "period": {"zh": "时期", "en": "Period"},
+    "before": {"zh": "政策前", "en": "Before the policy"},
+    "after": {"zh": "政策后", "en": "After the policy"},
+    "share_of_students": {"zh": "学生占比(%)", "en": "Share of students (%)"},
+    "above_limit": {"zh": "超过标准", "en": "Above the limit"},
+    "below_standard": {"zh": "未达标准", "en": "Below the standard"},
+    "standard": {"zh": "标准", "en": "Standard"},
+    "no_standard": {"zh": "无统一标准", "en": "No official standard"},
+    "not_computed": {"zh": "无法计算", "en": "not computed"},
+    "region": {"zh": "地区", "en": "Region"},
+    "all": {"zh": "全体", "en": "All"},
+}
+
+#: Verdicts of the 1-year / 3-year target scorecard (``"inconclusive"``: the interval holds
+#: values on both sides of the threshold, a fifth code of ``sje.targets``).
+VERDICTS: dict[str, dict[str, str]] = {
+    "remarkable": {"zh": "成效显著", "en": "Remarkable"},
+    "effective": {"zh": "有效减轻", "en": "Effective"},
+    "inconclusive": {"zh": "尚无定论", "en": "Inconclusive"},
+    "not_met": {"zh": "未达到", "en": "Not met"},
+    "insufficient": {"zh": "数据不足", "en": "Insufficient data"},
+}
+
+#: Words for a Wald test of ``estimate = 0``.
+SIGNIFICANCE: dict[bool, dict[str, str]] = {
+    True: {"zh": "与零差异显著", "en": "different from zero"},
+    False: {"zh": "与零无显著差异", "en": "not distinguishable from zero"},
+}
+
+#: Marks of a suppressed cell, by reason.
+SUPPRESSED: dict[str, dict[str, str]] = {
+    "n": {"zh": "样本不足", "en": "suppressed: too few respondents"},
+    "psu": {
+        "zh": "样本不足(抽样单位少于{min_psu}个)",
+        "en": "suppressed: fewer than {min_psu} PSUs",
+    },
+    "flag": {"zh": "样本不足", "en": "suppressed: too few respondents"},
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` when it is ``"zh"`` or ``"en"``; raise ValueError otherwise."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {list(LANGS)}, got {lang!r}")
+    return lang
+
+
+def stat_label(key: str, lang: str = "zh", **fields: Any) -> str:
+    """Display label of a statistic or report element, e.g. ``stat_label("n", "zh")``."""
+    check_lang(lang)
+    return STAT_LABELS[key][lang].format(**fields)
+
+
+def verdict_label(verdict: str, lang: str = "zh") -> str:
+    """Display label of a scorecard verdict (``"remarkable"`` -> ``"成效显著"``); an unknown
+    code is shown as it is."""
+    check_lang(lang)
+    return VERDICTS[verdict][lang] if verdict in VERDICTS else str(verdict)
+
+
+# ------------------------------------------------------------------------------ labels
+
+
+def variable_label(name: str, lang: str = "zh") -> str:
+    """Codebook label of a variable; the name itself when it is not in the codebook."""
+    check_lang(lang)
+    return _codebook.load().label(name, lang)
+
+
+def category_label(variable: str | None, code: Any, lang: str = "zh") -> str:
+    """Codebook label of a category (or bool) of ``variable``; years and others as text."""
+    check_lang(lang)
+    if code is None or (isinstance(code, float) and math.isnan(code)):
+        return MISSING
+    cb = _codebook.load()
+    if variable is not None and variable in cb:
+        label = cb[variable].category_label(code, lang)
+        if label != str(code):
+            return label
+    if isinstance(code, float) and code.is_integer():
+        return str(int(code))
+    return str(code)
+
+
+def variable_unit(name: str) -> str | None:
+    """Unit of a codebook variable: its codebook unit, ``"share"`` for a bool, else None."""
+    cb = _codebook.load()
+    if name not in cb:
+        return None
+    v = cb[name]
+    if v.dtype == "bool":
+        return "share"
+    return v.unit
+
+
+def unit_info(unit: str | None) -> Unit:
+    """Display rules of ``unit``; unknown units are shown as given after the number."""
+    if unit is None or (isinstance(unit, float) and math.isnan(unit)) or unit == "":
+        return _PLAIN
+    if unit in UNITS:
+        return UNITS[unit]
+    return _u(str(unit), str(unit), str(unit), str(unit), 2)
+
+
+def is_share(unit: str | None) -> bool:
+    """Whether values in ``unit`` are fractions shown as percentages."""
+    return unit_info(unit).scale == 100.0
+
+
+def default_digits(unit: str | None) -> int:
+    """Decimals shown by default for ``unit`` (after scaling to percent for shares)."""
+    return unit_info(unit).digits
+
+
+def axis_label(
+    label: str, unit: str | None = None, lang: str = "zh", *, change: bool = False
+) -> str:
+    """``label`` with its unit: ``"工作日书面作业时长(分钟/天)"`` / ``"Sleep (hours a day)"``.
+
+    ``label`` may be a codebook variable name (its label is used) or any text. With
+    ``change=True`` the unit of a change is used (百分点 for shares).
+    """
+    check_lang(lang)
+    text = variable_label(label, lang)
+    if unit is None and label in _codebook.load():
+        unit = variable_unit(label)
+    info = unit_info(unit)
+    suffix = (info.change_axis if change else info.axis)[lang]
+    if not suffix:
+        return text
+    return f"{text}({suffix})" if lang == "zh" else f"{text} ({suffix})"
+
+
+# ------------------------------------------------------------------------------ numbers
+
+
+def _missing(x: Any) -> bool:
+    try:
+        return x is None or math.isnan(float(x))
+    except (TypeError, ValueError):
+        return True
+
+
+def format_number(x: Any, digits: int = 1, *, sign: bool = False, thousands: bool = True) -> str:
+    """Round ``x`` to ``digits`` decimals, with thousands separators; ``"–"`` when missing.
+
+    A value that rounds to zero is shown without a sign ("0.0", not "-0.0"); ``sign=True``
+    puts "+" before positive values. Negative values carry an ASCII hyphen-minus, which every
+    font has.
+    """
+    if _missing(x):
+        return MISSING
+    value = float(x)
+    if math.isinf(value):
+        return ("-" if value < 0 else "+" if sign else "") + "∞"
+    sep = "," if thousands else ""
+    text = f"{abs(value):{sep}.{max(int(digits), 0)}f}"
+    is_zero = float(text.replace(",", "")) == 0.0
+    if is_zero:
+        return text
+    if value < 0:
+        return "-" + text
+    return ("+" + text) if sign else text
+
+
+def format_count(n: Any, *, min_n: int | None = None) -> str:
+    """A count with thousands separators; ``"<min_n"`` when below ``min_n`` (suppressed)."""
+    if _missing(n):
+        return MISSING
+    n = int(n)
+    if min_n is not None and 0 < n < min_n:
+        return f"<{min_n}"
+    return f"{n:,}"
+
+
+def _join(number: str, suffix: str, lang: str) -> str:
+    if not suffix:
+        return number
+    if suffix == "%":
+        return number + "%"
+    return f"{number} {suffix}"
+
+
+def format_value(
+    x: Any, unit: str | None = None, lang: str = "zh", digits: int | None = None
+) -> str:
+    """A value with its unit for the reader.
+
+    Parameters
+    ----------
+    x : float
+        Value in the stored unit (a share as a fraction).
+    unit : str, optional
+        Codebook unit (``"CNY per year"``, ``"minutes per day"``, ``"share"`` ...).
+    lang : {"zh", "en"}
+    digits : int, optional
+        Decimals after scaling; the unit's default when omitted.
+
+    Examples
+    --------
+    >>> format_value(12345.6, unit="CNY per year", lang="zh")
+    '12,346 元'
+    >>> format_value(0.4567, unit="share", lang="en")
+    '45.7%'
+    """
+    check_lang(lang)
+    info = unit_info(unit)
+    d = info.digits if digits is None else digits
+    if _missing(x):
+        return MISSING
+    number = format_number(float(x) * info.scale, d, thousands=info.thousands)
+    return _join(number, info.value[lang], lang)
+
+
+def format_change(
+    x: Any, unit: str | None = None, lang: str = "zh", digits: int | None = None
+) -> str:
+    """A signed change with its unit; a change in a share is in percentage points.
+
+    Examples
+    --------
+    >>> format_change(-0.123, unit="share", lang="zh")
+    '-12.3 个百分点'
+    >>> format_change(5.04, unit="minutes per day", lang="en")
+    '+5.0 min'
+    """
+    check_lang(lang)
+    info = unit_info(unit)
+    d = info.digits if digits is None else digits
+    if _missing(x):
+        return MISSING
+    number = format_number(float(x) * info.scale, d, sign=True, thousands=info.thousands)
+    return _join(number, info.change[lang], lang)
+
+
+def format_ci(
+    estimate: Any,
+    lower: Any,
+    upper: Any,
+    *,
+    unit: str | None = None,
+    digits: int | None = None,
+    sign: bool = False,
+) -> str:
+    """Estimate and interval as numbers: ``"23.4 [18.1, 28.7]"`` (shares in percent).
+
+    The unit is left to a column or axis label; a missing bound gives the estimate alone.
+    """
+    info = unit_info(unit)
+    d = info.digits if digits is None else digits
+
+    def num(v: Any, signed: bool) -> str:
+        if _missing(v):
+            return MISSING
+        return format_number(float(v) * info.scale, d, sign=signed, thousands=info.thousands)
+
+    head = num(estimate, sign)
+    if _missing(lower) or _missing(upper):
+        return head
+    return f"{head} [{num(lower, False)}, {num(upper, False)}]"

@@ -1,0 +1,1 @@
+"""Runs: papermill execution, the report pipeline and its executors, the command line."""

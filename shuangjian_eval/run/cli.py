@@ -1,0 +1,261 @@
+"""The ``sje`` command: synth, examples, ingest, validate, report, codebook.
+
+User mistakes (a bad file, an unknown parameter, a region not in the data) end with a one-line
+message on stderr and exit code 2, never a traceback; a report run with a failed notebook ends
+with exit code 1 after every other notebook has run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _waves(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(w) for w in text.split(",") if w.strip())
+    except ValueError:
+        msg = f"waves must be years separated by commas: {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def _param(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"parameter must look like NAME=VALUE: {text!r}")
+    name, value = text.split("=", 1)
+    return name.strip(), yaml.safe_load(value)
+
+
+def _notebook_names() -> list[str]:
+    from .pipeline import NOTEBOOKS
+
+    return list(NOTEBOOKS)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="sje", description="Evaluate the Double Reduction (双减) policy from survey data."
+    )
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command")
+
+    s = sub.add_parser("synth", help="generate a synthetic survey (canonical Parquet)")
+    s.add_argument("--out", required=True, type=Path, help="output .parquet file or folder")
+    s.add_argument(
+        "--partition-by-wave",
+        action="store_true",
+        help="write a folder with one sub-folder per wave (wave=2019/...)",
+    )
+    s.add_argument("--schools", type=int, default=120, help="number of schools (PSUs)")
+    s.add_argument("--students", type=int, default=40, help="students sampled per school")
+    s.add_argument("--counties", type=int, default=8, help="number of counties")
+    s.add_argument("--waves", type=_waves, default=(2019, 2020, 2021, 2022, 2024))
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--pretrend", type=float, default=0.0, help="inject a pre-policy trend")
+
+    e = sub.add_parser("examples", help="write example input files made from synthetic data")
+    e.add_argument("--out", type=Path, default=Path("data/examples"))
+    e.add_argument("--seed", type=int, default=0)
+
+    for name, text in (
+        ("ingest", "read, validate and write canonical Parquet and rejects"),
+        ("validate", "read and validate without writing"),
+    ):
+        i = sub.add_parser(name, help=text)
+        i.add_argument("input", type=Path, help="survey file: csv, xlsx, dta, sav or parquet")
+        i.add_argument("--mapping", help="mapping profile name or YAML path")
+        i.add_argument("--sheet", help="xlsx sheet name")
+        i.add_argument("--salt", help="salt for pseudonymous ids (or env SJE_ID_SALT)")
+        if name == "ingest":
+            i.add_argument("--out", required=True, type=Path, help="output .parquet file or folder")
+            i.add_argument(
+                "--partition-by-wave",
+                action="store_true",
+                help="write into a folder partitioned by wave; the waves of this file replace "
+                "theirs, other waves stay",
+            )
+            i.add_argument("--rejects", type=Path, help="rejects CSV (default: beside --out)")
+        else:
+            i.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected")
+
+    r = sub.add_parser("report", help="run report notebooks and render HTML")
+    r.add_argument("--data", required=True, type=Path, help="canonical survey Parquet")
+    r.add_argument("--out", type=Path, default=Path("reports"))
+    r.add_argument("--run-id", help="run folder name (default: a timestamp)")
+    r.add_argument(
+        "--regions",
+        default="all",
+        help="'all' (one report on all data), 'each' (every county), or a,b,c",
+    )
+    r.add_argument(
+        "--notebooks",
+        default="all",
+        help="'all' or comma-separated names: " + ", ".join(_notebook_names()),
+    )
+    r.add_argument("--notebook-dir", type=Path, default=Path("notebooks"))
+    r.add_argument("--workers", type=int, help="worker processes (default: cores)")
+    r.add_argument(
+        "--executor",
+        default="local",
+        choices=("local", "dask"),
+        help="local process pool, or a Dask cluster",
+    )
+    r.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786")
+    r.add_argument(
+        "--resume", metavar="RUN_ID", help="redo only what is missing or failed in an earlier run"
+    )
+    r.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="seconds a notebook cell may run before the notebook fails",
+    )
+    r.add_argument(
+        "--fresh-kernels",
+        action="store_true",
+        help="a new kernel for every notebook (default: each worker reuses its kernel, cleared)",
+    )
+    r.add_argument("--lang", default="zh", choices=("zh", "en"))
+    r.add_argument(
+        "-p",
+        "--param",
+        type=_param,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="notebook parameter (repeatable)",
+    )
+    r.add_argument("--no-progress", action="store_true")
+
+    c = sub.add_parser("codebook", help="print the codebook")
+    c.add_argument("--lang", default="en", choices=("zh", "en"))
+    return p
+
+
+def _cmd_synth(a: argparse.Namespace) -> int:
+    from ..inputs import synth
+
+    df = synth.generate(
+        n_schools=a.schools,
+        students_per_school=a.students,
+        n_counties=a.counties,
+        waves=a.waves,
+        seed=a.seed,
+        pretrend=a.pretrend,
+    )
+    from ..inputs.io.store import write_canonical
+
+    write_canonical(df, a.out, partition_by_wave=a.partition_by_wave)
+    print(
+        f"wrote {a.out}: {len(df):,} respondents, {df['school_id'].nunique():,} schools, "
+        f"{df['county'].nunique()} counties, waves {', '.join(map(str, a.waves))} "
+        "(synthetic data, no real people)"
+    )
+    return EXIT_OK
+
+
+def _cmd_examples(a: argparse.Namespace) -> int:
+    from ..inputs import examples
+
+    for path in examples.make_examples(a.out, seed=a.seed):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _cmd_ingest(a: argparse.Namespace, write: bool) -> int:
+    from ..inputs import io
+
+    result = io.load_survey(a.input, mapping=a.mapping, sheet=a.sheet, salt=a.salt)
+    print(result.log.summary() if hasattr(result.log, "summary") else result.log)
+    if write:
+        from ..inputs.io.store import write_canonical
+
+        write_canonical(result.data, a.out, partition_by_wave=a.partition_by_wave)
+        rejects = a.rejects or a.out.with_suffix(".rejects.csv")
+        result.rejects.to_csv(rejects, index=False, encoding="utf-8-sig")
+        print(
+            f"wrote {a.out} ({len(result.data):,} rows) and {rejects} "
+            f"({len(result.rejects):,} reasons)"
+        )
+        return EXIT_OK
+    return EXIT_FAILED if a.strict and len(result.rejects) else EXIT_OK
+
+
+def _cmd_report(a: argparse.Namespace) -> int:
+    from . import pipeline
+
+    if a.resume and a.run_id and a.resume != a.run_id:
+        raise ValueError("give either --resume RUN_ID or --run-id, not two different ids")
+    run = pipeline.run_report(
+        a.data,
+        out=a.out,
+        run_id=a.resume or a.run_id,
+        resume=bool(a.resume),
+        timeout=a.timeout,
+        fresh_kernels=a.fresh_kernels,
+        executor=a.executor,
+        scheduler=a.scheduler,
+        regions=a.regions,
+        notebooks=_notebook_names()
+        if a.notebooks == "all"
+        else [n.strip() for n in a.notebooks.split(",") if n.strip()],
+        notebook_dir=a.notebook_dir,
+        workers=a.workers,
+        lang=a.lang,
+        parameters=dict(a.param),
+        progress=not a.no_progress,
+    )
+    for job in run.failed:
+        print(f"FAILED {job.region} / {job.notebook}: {job.error}", file=sys.stderr)
+    print(f"{len(run.jobs) - len(run.failed)} of {len(run.jobs)} reports written")
+    print(f"index: {run.index}")
+    return EXIT_OK if run.ok else EXIT_FAILED
+
+
+def _cmd_codebook(a: argparse.Namespace) -> int:
+    from ..inputs import codebook
+
+    table = codebook.load().to_frame(lang=a.lang)
+    print(table.drop(columns=["description"]).to_string(index=False))
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``sje`` command; returns the exit code."""
+    parser = _parser()
+    a = parser.parse_args(argv)
+    if a.version:
+        from .. import __version__
+
+        print(__version__)
+        return EXIT_OK
+    if a.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    handlers = {
+        "synth": _cmd_synth,
+        "examples": _cmd_examples,
+        "ingest": lambda ns: _cmd_ingest(ns, write=True),
+        "validate": lambda ns: _cmd_ingest(ns, write=False),
+        "report": _cmd_report,
+        "codebook": _cmd_codebook,
+    }
+    try:
+        return handlers[a.command](a)
+    except KeyboardInterrupt as exc:
+        print(f"sje {a.command}: {exc or 'interrupted'}", file=sys.stderr)
+        return 130
+    except (ValueError, KeyError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"sje {a.command}: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
