@@ -30,7 +30,7 @@ waves: list = []  # waves to use; [] means every wave in the data
 baseline_waves: list = [2019, 2020]  # pre-policy waves pooled as the baseline
 comparison: str = "grade"  # "grade" (grades 1-9 vs senior) or "pilot" (pilot vs other cities)
 outcomes: list = []  # outcome variables; [] means the notebook's default set
-min_cell: int = 10  # estimates from fewer respondents are suppressed
+min_cell: int = None  # fewer respondents: suppressed; None: the rule of policy.yaml
 
 # %%
 import shuangjian_eval as sje
@@ -54,19 +54,19 @@ p
 # %%
 homework = analyses.estimates_by(design, ["homework_min_weekday", "homework_within_limit"])
 sje.plots.estimates_by_wave(
-    homework, group="stage", variable="homework_min_weekday", lang=lang, min_n=min_cell
+    homework, group="stage", variable="homework_min_weekday", lang=lang, min_cell=min_cell
 )
 
 # %%
 sje.plots.estimates_by_wave(
-    homework, group="stage", variable="homework_within_limit", lang=lang, min_n=min_cell
+    homework, group="stage", variable="homework_within_limit", lang=lang, min_cell=min_cell
 )
 
 # %% [markdown]
 # 方括号内为95%置信区间;份额以百分比表示。Brackets hold 95% confidence intervals; shares in percent.
 
 # %%
-sje.tables.to_styler(analyses.table(homework, lang=lang, min_n=min_cell))
+sje.tables.to_styler(analyses.table(homework, lang=lang, min_cell=min_cell))
 
 # %% [markdown]
 # ## 2. 作业时长分布与标准 · Homework against the standard
@@ -78,7 +78,7 @@ sje.tables.to_styler(analyses.table(homework, lang=lang, min_n=min_cell))
 # %%
 sje.plots.distribution_vs_standard(
     df, "homework_min_weekday", by="stage", waves=[p.reference_wave, p.last_wave], lang=lang,
-    min_n=min_cell,
+    min_cell=min_cell,
 )  # fmt: skip
 
 # %% [markdown]
@@ -91,16 +91,16 @@ sje.plots.distribution_vs_standard(
 
 # %%
 sleep = analyses.estimates_by(design, ["sleep_hours", "sleep_meets_standard"])
-sje.plots.trend(sleep, group="stage", variable="sleep_hours", lang=lang, min_n=min_cell)
+sje.plots.trend(sleep, group="stage", variable="sleep_hours", lang=lang, min_cell=min_cell)
 
 # %%
 sje.plots.distribution_vs_standard(
     df, "sleep_hours", by="stage", waves=[p.reference_wave, p.last_wave], lang=lang,
-    min_n=min_cell,
+    min_cell=min_cell,
 )  # fmt: skip
 
 # %%
-sje.tables.to_styler(analyses.table(sleep, lang=lang, min_n=min_cell))
+sje.tables.to_styler(analyses.table(sleep, lang=lang, min_cell=min_cell))
 
 # %% [markdown]
 # ## 4. 与政策前相比的变化 · Change from before the policy
@@ -115,7 +115,7 @@ sje.tables.to_styler(analyses.table(sleep, lang=lang, min_n=min_cell))
 change = analyses.change_from_baseline(
     df, p.outcomes, baseline_waves=p.baseline_waves, by=["stage"]
 )
-sje.tables.to_styler(analyses.table(change, lang=lang, min_n=min_cell))
+sje.tables.to_styler(analyses.table(change, lang=lang, min_cell=min_cell))
 
 # %%
-analyses.findings(change, lang=lang, min_n=min_cell, wave=p.last_wave)
+analyses.findings(change, lang=lang, min_cell=min_cell, wave=p.last_wave)

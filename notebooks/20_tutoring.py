@@ -32,7 +32,7 @@ waves: list = []  # waves to use; [] means every wave in the data
 baseline_waves: list = [2019, 2020]  # pre-policy waves pooled as the baseline
 comparison: str = "grade"  # "grade" (grades 1-9 vs senior) or "pilot" (pilot vs other cities)
 outcomes: list = []  # outcome variables; [] means the notebook's default set
-min_cell: int = 10  # estimates from fewer respondents are suppressed
+min_cell: int = None  # fewer respondents: suppressed; None: the rule of policy.yaml
 
 # %%
 import shuangjian_eval as sje
@@ -55,26 +55,26 @@ p
 # %%
 tutoring = analyses.estimates_by(design, p.outcomes)
 sje.plots.estimates_by_wave(
-    tutoring, group="stage", variable="tutoring_subject", lang=lang, min_n=min_cell
+    tutoring, group="stage", variable="tutoring_subject", lang=lang, min_cell=min_cell
 )
 
 # %%
 sje.plots.estimates_by_wave(
-    tutoring, group="stage", variable="tutoring_hidden", lang=lang, min_n=min_cell
+    tutoring, group="stage", variable="tutoring_hidden", lang=lang, min_cell=min_cell
 )
 
 # %% [markdown]
 # 方括号内为95%置信区间;份额以百分比表示。Brackets hold 95% confidence intervals; shares in percent.
 
 # %%
-sje.tables.to_styler(analyses.table(tutoring, lang=lang, min_n=min_cell))
+sje.tables.to_styler(analyses.table(tutoring, lang=lang, min_cell=min_cell))
 
 # %% [markdown]
 # ## 2. 培训支出占家庭收入的比例 · Spending as a share of income
 
 # %%
 spend = analyses.estimates_by(design, ["tutoring_spend_year", "tutoring_spend_share"])
-sje.plots.trend(spend, group="stage", variable="tutoring_spend_share", lang=lang, min_n=min_cell)
+sje.plots.trend(spend, group="stage", variable="tutoring_spend_share", lang=lang, min_cell=min_cell)
 
 # %% [markdown]
 # ## 3. 学科类培训减少后的去向 · Where subject tutoring went
@@ -88,11 +88,11 @@ sje.plots.trend(spend, group="stage", variable="tutoring_spend_share", lang=lang
 # %%
 moves = sje.targets.displacement(df, policy=p.policy)
 sje.tables.to_styler(
-    analyses.table(analyses.changes(moves), spread="wave", lang=lang, min_n=min_cell)
+    analyses.table(analyses.changes(moves), spread="wave", lang=lang, min_cell=min_cell)
 )
 
 # %%
-analyses.findings(moves, lang=lang, min_n=min_cell)
+analyses.findings(moves, lang=lang, min_cell=min_cell)
 
 # %% [markdown]
 # ## 4. 不同收入家庭的支出变化 · Spending change by household income
@@ -107,8 +107,8 @@ by_income = analyses.changes(sje.targets.spend_by_income(df, policy=p.policy))
 last = analyses.changes(by_income, wave=p.last_wave)
 title = "按家庭收入五等份的变化" if lang == "zh" else "Change by household income quintile"
 sje.plots.region_heatmap(
-    last, value="estimate", region="income_quintile", lang=lang, min_n=min_cell, title=title
+    last, value="estimate", region="income_quintile", lang=lang, min_cell=min_cell, title=title
 )
 
 # %%
-sje.tables.to_styler(analyses.table(by_income, spread="wave", lang=lang, min_n=min_cell))
+sje.tables.to_styler(analyses.table(by_income, spread="wave", lang=lang, min_cell=min_cell))

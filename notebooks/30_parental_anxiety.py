@@ -30,7 +30,7 @@ waves: list = []  # waves to use; [] means every wave in the data
 baseline_waves: list = [2019, 2020]  # pre-policy waves pooled as the baseline
 comparison: str = "grade"  # "grade" (grades 1-9 vs senior) or "pilot" (pilot vs other cities)
 outcomes: list = []  # outcome variables; [] means the notebook's default set
-min_cell: int = 10  # estimates from fewer respondents are suppressed
+min_cell: int = None  # fewer respondents: suppressed; None: the rule of policy.yaml
 
 # %%
 import shuangjian_eval as sje
@@ -68,11 +68,11 @@ sje.tables.to_styler(
 # %%
 anxiety = analyses.estimates_by(design, ["parent_anxiety"])
 sje.plots.estimates_by_wave(
-    anxiety, group="stage", variable="parent_anxiety", lang=lang, min_n=min_cell
+    anxiety, group="stage", variable="parent_anxiety", lang=lang, min_cell=min_cell
 )
 
 # %%
-sje.tables.to_styler(analyses.table(anxiety, lang=lang, min_n=min_cell))
+sje.tables.to_styler(analyses.table(anxiety, lang=lang, min_cell=min_cell))
 
 # %% [markdown]
 # ## 3. 政策前后焦虑回答的变化 · How answers moved across the policy
@@ -100,8 +100,8 @@ sje.tables.to_styler(analyses.odds_ratio_table(models, lang=lang))
 # %%
 satisfaction = analyses.estimates_by(design, ["policy_satisfaction", "afterschool_satisfaction"])
 sje.plots.estimates_by_wave(
-    satisfaction, group="stage", variable="afterschool_satisfaction", lang=lang, min_n=min_cell
+    satisfaction, group="stage", variable="afterschool_satisfaction", lang=lang, min_cell=min_cell
 )
 
 # %%
-sje.tables.to_styler(analyses.table(satisfaction, lang=lang, min_n=min_cell))
+sje.tables.to_styler(analyses.table(satisfaction, lang=lang, min_cell=min_cell))

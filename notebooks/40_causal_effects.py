@@ -32,7 +32,7 @@ waves: list = []  # waves to use; [] means every wave in the data
 baseline_waves: list = [2019, 2020]  # pre-policy waves pooled as the baseline
 comparison: str = "grade"  # "grade" (grades 1-9 vs senior) or "pilot" (pilot vs other cities)
 outcomes: list = []  # outcome variables; [] means the notebook's default set
-min_cell: int = 10  # estimates from fewer respondents are suppressed
+min_cell: int = None  # fewer respondents: suppressed; None: the rule of policy.yaml
 
 # %%
 import shuangjian_eval as sje
@@ -82,10 +82,10 @@ p
 
 # %%
 effects = analyses.did_table(df, p.outcomes)
-sje.tables.to_styler(analyses.table(effects, spread=None, lang=lang, min_n=min_cell))
+sje.tables.to_styler(analyses.table(effects, spread=None, lang=lang, min_cell=min_cell))
 
 # %%
-analyses.findings(effects, lang=lang, causal=True, min_n=min_cell)
+analyses.findings(effects, lang=lang, causal=True, min_cell=min_cell)
 
 # %% [markdown]
 # ## 3. 事件研究 · Event study
@@ -97,13 +97,13 @@ analyses.findings(effects, lang=lang, causal=True, min_n=min_cell)
 
 # %%
 event = analyses.event_study(df, outcome, ref=p.reference_wave)
-sje.plots.event_study(event, lang=lang, min_n=min_cell)
+sje.plots.event_study(event, lang=lang, min_cell=min_cell)
 
 # %%
 analyses.describe_test(event, lang=lang)
 
 # %%
-sje.tables.to_styler(analyses.effect_table(event, lang=lang, min_n=min_cell))
+sje.tables.to_styler(analyses.effect_table(event, lang=lang, min_cell=min_cell))
 
 # %% [markdown]
 # ## 4. 分批实施的双重差分 · Staggered adoption
@@ -127,7 +127,7 @@ sje.plots.event_study(
 )
 
 # %%
-sje.tables.to_styler(analyses.effect_table(dynamic, lang=lang, min_n=min_cell))
+sje.tables.to_styler(analyses.effect_table(dynamic, lang=lang, min_cell=min_cell))
 
 # %% [markdown]
 # ## 5. 安慰剂检验 · Placebo test
@@ -142,7 +142,7 @@ placebo = analyses.placebo(df, outcome)
 analyses.describe_test(placebo, lang=lang)
 
 # %%
-sje.tables.to_styler(analyses.effect_table(placebo, lang=lang, min_n=min_cell))
+sje.tables.to_styler(analyses.effect_table(placebo, lang=lang, min_cell=min_cell))
 
 # %% [markdown]
 # ## 6. 稳健性检验 · Robustness
@@ -155,6 +155,6 @@ sje.tables.to_styler(analyses.effect_table(placebo, lang=lang, min_n=min_cell))
 # %%
 sje.tables.to_styler(
     analyses.table(
-        analyses.robustness(df, outcome, lang=lang), spread=None, lang=lang, min_n=min_cell
+        analyses.robustness(df, outcome, lang=lang), spread=None, lang=lang, min_cell=min_cell
     )
 )

@@ -31,7 +31,7 @@ waves: list = []  # waves to use; [] means every wave in the data
 baseline_waves: list = [2019, 2020]  # pre-policy waves pooled as the baseline
 comparison: str = "grade"  # "grade" (grades 1-9 vs senior) or "pilot" (pilot vs other cities)
 outcomes: list = []  # outcome variables; [] means the notebook's default set
-min_cell: int = 10  # estimates from fewer respondents are suppressed
+min_cell: int = None  # fewer respondents: suppressed; None: the rule of policy.yaml
 
 # %%
 import shuangjian_eval as sje
@@ -63,11 +63,11 @@ p
 by_income = analyses.heterogeneity(df, p.outcomes, "income_quintile", comparison=p.comparison)
 title = "各收入组的政策效应" if lang == "zh" else "Effect of the policy by income quintile"
 sje.plots.region_heatmap(
-    by_income, value="estimate", region="income_quintile", lang=lang, min_n=min_cell, title=title
+    by_income, value="estimate", region="income_quintile", lang=lang, min_cell=min_cell, title=title
 )
 
 # %%
-sje.tables.to_styler(analyses.table(by_income, spread=None, lang=lang, min_n=min_cell))
+sje.tables.to_styler(analyses.table(by_income, spread=None, lang=lang, min_cell=min_cell))
 
 # %%
 sje.tables.to_styler(analyses.equality_table(by_income, lang=lang))
@@ -77,7 +77,7 @@ sje.tables.to_styler(analyses.equality_table(by_income, lang=lang))
 
 # %%
 by_urban = analyses.heterogeneity(df, p.outcomes, "urban", comparison=p.comparison)
-sje.tables.to_styler(analyses.table(by_urban, spread="urban", lang=lang, min_n=min_cell))
+sje.tables.to_styler(analyses.table(by_urban, spread="urban", lang=lang, min_cell=min_cell))
 
 # %%
 sje.tables.to_styler(analyses.equality_table(by_urban, lang=lang))
@@ -92,7 +92,7 @@ sje.tables.to_styler(analyses.equality_table(by_urban, lang=lang))
 
 # %%
 by_stage = analyses.heterogeneity(df, p.outcomes, "stage", comparison=p.comparison)
-sje.tables.to_styler(analyses.table(by_stage, spread="stage", lang=lang, min_n=min_cell))
+sje.tables.to_styler(analyses.table(by_stage, spread="stage", lang=lang, min_cell=min_cell))
 
 # %%
 sje.tables.to_styler(analyses.equality_table(by_stage, lang=lang))
@@ -107,7 +107,7 @@ sje.tables.to_styler(analyses.equality_table(by_stage, lang=lang))
 
 # %%
 by_pilot = analyses.heterogeneity(df, p.outcomes, "pilot_city", comparison=p.comparison)
-sje.tables.to_styler(analyses.table(by_pilot, spread="pilot_city", lang=lang, min_n=min_cell))
+sje.tables.to_styler(analyses.table(by_pilot, spread="pilot_city", lang=lang, min_cell=min_cell))
 
 # %%
 sje.tables.to_styler(analyses.equality_table(by_pilot, lang=lang))

@@ -19,14 +19,14 @@ data_path: str = "../data/demo/survey.parquet"  # canonical survey Parquet
 region: str = "all"  # a county in the data, or "all"
 lang: str = "zh"  # report language: "zh" or "en"
 cache_path: str = ""  # precomputed briefing from the report runner; "" computes here
-min_cell: int = 30  # estimates from fewer respondents are suppressed
+min_cell: int = None  # fewer respondents: suppressed; None: the scorecard rule of policy.yaml
 
 # %%
 from IPython.display import display
 
 from shuangjian_eval import briefing
 
-b = briefing.load_or_compute(data_path, region=region, cache_path=cache_path, min_n=min_cell)
+b = briefing.load_or_compute(data_path, region=region, cache_path=cache_path, min_cell=min_cell)
 display(b.heading("summary", lang), b.headline(lang), b.key_findings(lang))
 
 # %%

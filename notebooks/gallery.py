@@ -24,7 +24,7 @@
 lang: str = "zh"  # report language: "zh" or "en"
 n_schools: int = 60  # schools (PSUs) in the synthetic demo survey
 seed: int = 0  # seed of the synthetic demo survey
-min_cell: int = 10  # estimates from fewer respondents are suppressed
+min_cell: int = None  # fewer respondents: suppressed; None: the rule of policy.yaml
 
 # %%
 import shuangjian_eval as sje
@@ -39,17 +39,17 @@ by_stage = design.mean(["homework_min_weekday", "sleep_hours"], by=["wave", "sta
 
 # %%
 plots.estimates_by_wave(
-    by_stage, group="stage", variable="homework_min_weekday", lang=lang, min_n=min_cell
+    by_stage, group="stage", variable="homework_min_weekday", lang=lang, min_cell=min_cell
 )
 
 # %%
-tables.to_styler(tables.report_table(by_stage, lang=lang, min_n=min_cell))
+tables.to_styler(tables.report_table(by_stage, lang=lang, min_cell=min_cell))
 
 # %% [markdown]
 # ## 2. 变化趋势 · Trend
 
 # %%
-plots.trend(by_stage, group="stage", variable="sleep_hours", lang=lang, min_n=min_cell)
+plots.trend(by_stage, group="stage", variable="sleep_hours", lang=lang, min_cell=min_cell)
 
 # %% [markdown]
 # ## 3. 与国家标准比较 · Against the official standards
@@ -87,7 +87,7 @@ card = targets.scorecard(df, lang=lang)
 plots.scorecard(card, lang=lang)
 
 # %%
-tables.to_styler(tables.scorecard_table(card, lang=lang, min_n=min_cell))
+tables.to_styler(tables.scorecard_table(card, lang=lang, min_cell=min_cell))
 
 # %% [markdown]
 # ## 6. 各区县指标变化 · Change by county
@@ -103,4 +103,4 @@ indicators = [
     "parent_anxiety",
 ]
 by_county = design.mean_diff(indicators, between=("wave", 2019, 2024), by="county")
-plots.region_heatmap(by_county, value="estimate", region="county", lang=lang, min_n=min_cell)
+plots.region_heatmap(by_county, value="estimate", region="county", lang=lang, min_cell=min_cell)

@@ -68,7 +68,7 @@ def _badge_counts(headline: str, window: str) -> dict[str, int]:
 
 
 def test_headline_counts_are_the_scorecards(brief, survey, county):
-    card = sje.targets.scorecard(survey, region=county, min_n=30)  # the source of the verdicts
+    card = sje.targets.scorecard(survey, region=county, min_cell=30)  # the source of the verdicts
     labels = sje.targets.VERDICT_LABELS["zh"]
     headline = brief.headline("zh")
     for window in ("1y", "3y"):
@@ -130,7 +130,7 @@ def test_all_regions_and_charts(survey):
 
 
 def test_small_cells_are_neither_drawn_nor_described(survey, county):
-    b = briefing.compute(survey, region=county, min_n=100_000)  # every cell below min_n
+    b = briefing.compute(survey, region=county, min_cell=100_000)  # every cell below min_cell
     assert set(b.scorecard["verdict_1y"]) == {"insufficient"}
     for key in b.chart_keys():
         assert isinstance(b.chart(key, "zh"), briefing.Markdown)  # a note, no chart
@@ -223,8 +223,8 @@ def test_load_or_compute_with_a_cache_does_not_read_the_data(
     assert b.region == county
     with pytest.raises(ValueError, match="is for region"):
         briefing.load_or_compute(survey_file, region="all", cache_path=str(paths[county]))
-    with pytest.raises(ValueError, match="min_n=10"):
-        briefing.load_or_compute(survey_file, region=county, cache_path=paths[county], min_n=10)
+    with pytest.raises(ValueError, match="min_cell=10"):
+        briefing.load_or_compute(survey_file, region=county, cache_path=paths[county], min_cell=10)
 
 
 def test_a_cache_of_other_data_is_refused(survey, county, tmp_path):
@@ -300,7 +300,7 @@ def test_region_rows_cut_to_its_strata_give_the_full_design_numbers(survey):
     assert 0 < len(cut.df) < len(df)  # the other pair's strata are left out ...
     assert cut.df["county"].nunique() == 2  # ... the neighbour sharing its strata is kept
     b = briefing.compute(df, region=region)
-    card = sje.targets.scorecard(df, region=region, min_n=30).to_frame()
+    card = sje.targets.scorecard(df, region=region, min_cell=30).to_frame()
     numbers = ["baseline", "one_year", "change_1y", "change_1y_ci_lower", "change_1y_ci_upper",
                "change_3y_ci_lower", "change_3y_ci_upper", "n"]  # fmt: skip
     np.testing.assert_allclose(

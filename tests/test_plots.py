@@ -391,10 +391,10 @@ def test_estimates_from_too_few_respondents_are_not_drawn():
             "valid": [True, True, True],
         }
     )
-    ax = plots.estimates_by_wave(frame, ax=Figure().add_subplot(), min_n=10)
+    ax = plots.estimates_by_wave(frame, ax=Figure().add_subplot(), min_cell=10)
     assert list(ax.containers[0].lines[0].get_ydata()) == [50.0, 40.0]
     one_school = frame.assign(n=100, n_psu=[5, 5, 1])  # a cell from a single PSU
-    ax = plots.estimates_by_wave(one_school, ax=Figure().add_subplot(), min_n=10)
+    ax = plots.estimates_by_wave(one_school, ax=Figure().add_subplot(), min_cell=10)
     assert list(ax.containers[0].lines[0].get_ydata()) == [50.0, 52.0]
 
 

@@ -154,10 +154,13 @@ def test_cite_gives_title_and_date(pol):
 
 
 def test_verdict_defaults(pol):
-    # policy.yaml targets.verdict (issue: 10 % at 1 year, 25 % at 3 years, 30 respondents)
+    # policy.yaml targets.verdict (issue: 10 % at 1 year, 25 % at 3 years); the cell sizes are
+    # the scorecard's rule of policy.yaml suppression: (30 respondents, 2 schools)
     v = pol.verdict_rules
     assert (v["effective"], v["remarkable"], v["level"]) == (0.10, 0.25, 0.95)
-    assert (v["min_n"], v["min_psu"], v["met_rule"]) == (30, 2, "estimate")
+    assert v["met_rule"] == "estimate" and "min_cell" not in v
+    assert pol.suppression("scorecard") == {"min_cell": 30, "min_psu": 2}
+    assert pol.suppression() == {"min_cell": 10, "min_psu": 2}
 
 
 def test_an_older_policy_file_keeps_working(tmp_path, pol):

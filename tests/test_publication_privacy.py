@@ -8,8 +8,9 @@ synthetic survey, so its schools' design columns are looked up there). One count
 down to 5 respondents, fewer than any threshold of the reports.
 
 Expected values: the identifiers are those of ``sje.examples.example_identifiers()`` and the ids
-are those of the input file; the thresholds are the notebooks' defaults (``min_cell`` 10 in the
-analysis notebooks, 30 in the policy report, ``policy.yaml`` ``verdict.min_n``).
+are those of the input file; the thresholds are the notebooks' defaults, the rules of
+``policy.yaml`` ``suppression:`` (``min_cell`` 10 in the analysis notebooks, the ``scorecard``
+override of 30 in the policy report).
 """
 
 from __future__ import annotations

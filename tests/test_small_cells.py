@@ -27,10 +27,11 @@ def test_small_cells_mask_follows_n_and_n_psu():
     # typed-in counts: 9 respondents, 10, 80 in one school, a missing count, a missing column
     frame = pd.DataFrame({"n": [9, 10, 80, np.nan], "n_psu": [5, 5, 1, 5]})
     assert suppression.small_cells(frame).tolist() == [True, False, True, False]
-    assert suppression.small_cells(frame, min_n=11).tolist() == [True, True, True, False]
+    assert suppression.small_cells(frame, min_cell=11).tolist() == [True, True, True, False]
     assert suppression.small_cells(frame, n_psu=None).tolist() == [True, False, False, False]
     assert not suppression.small_cells(frame.drop(columns=["n", "n_psu"])).any()
-    assert (suppression.MIN_N, suppression.MIN_PSU) == (10, 2)  # the hardening rule's defaults
+    # the default rule of policy.yaml suppression: (10 respondents, 2 PSUs)
+    assert suppression.rule_for() == suppression.CellRule(min_cell=10, min_psu=2)
     assert suppression.is_small(9) and not suppression.is_small(10) and suppression.is_small(80, 1)
 
 
@@ -49,16 +50,16 @@ def _survey(counts: dict[int, list[int]]) -> pd.DataFrame:
     return df
 
 
-def _feasible(column: list[str], total: int, min_n: int = 10) -> list[set[int]]:
+def _feasible(column: list[str], total: int, min_cell: int = 10) -> list[set[int]]:
     """What a reader can work out of each cell of a published column with a published total:
     the values every hidden cell can take in some assignment that agrees with the total, the
     published cells and the marks ("<10": 1 to 9; complementary: at least 10)."""
     ranges = []
     for text in column:
-        if text == f"<{min_n}":
-            ranges.append(range(1, min_n))
+        if text == f"<{min_cell}":
+            ranges.append(range(1, min_cell))
         elif text == COMP:
-            ranges.append(range(min_n, total + 1))
+            ranges.append(range(min_cell, total + 1))
         else:
             ranges.append(range(int(text.replace(",", "")), int(text.replace(",", "")) + 1))
     seen: list[set[int]] = [set() for _ in column]
@@ -251,4 +252,4 @@ def test_charts_leave_out_effects_resting_on_a_small_cell():
         "estimate": [1.0, 2.0, 0.0], "valid": [True, True, True], "n": [100, 100, 100],
         "n_psu": [5, 5, 5], "n_min_cell": [4, 50, np.nan], "n_psu_min_cell": [3, 1, np.nan],
     })  # fmt: skip
-    assert _data.usable_rows(frame, min_n=10).tolist() == [False, False, True]
+    assert _data.usable_rows(frame, min_cell=10).tolist() == [False, False, True]

@@ -147,17 +147,17 @@ def test_small_cells_are_suppressed_and_marked():
         {"term": "b", "variable": "sleep_hours", "estimate": 9.2, "ci_lower": 9.0, "ci_upper": 9.4, "n": 10, "p_value": 0.0},
         {"term": "c", "variable": "sleep_hours", "estimate": 9.3, "ci_lower": 9.1, "ci_upper": 9.5, "n": 80, "n_psu": 1, "p_value": 0.0},
     ]  # fmt: skip
-    zh = tables.report_table(result(rows), lang="zh", min_n=10)
+    zh = tables.report_table(result(rows), lang="zh", min_cell=10)
     assert list(zh[EST["zh"]]) == ["样本不足", "+9.20 [9.00, 9.40]", "样本不足(抽样单位少于2个)"]
     assert list(zh["样本量"]) == ["<10", "10", "80"]  # the count of a small cell is not shown
     assert list(zh["显著性"]) == ["", "与零差异显著", ""]
     assert zh["说明"].iloc[0] == "受访者少于10人"
     assert zh.attrs["suppressed"] == [0, 2]
-    en = tables.report_table(result(rows), lang="en", min_n=10)
+    en = tables.report_table(result(rows), lang="en", min_cell=10)
     assert en[EST["en"]].iloc[0] == "suppressed: too few respondents"
     assert en[EST["en"]].iloc[2] == "suppressed: fewer than 2 PSUs"
     # a larger threshold suppresses the second row too
-    assert tables.report_table(result(rows), lang="zh", min_n=11)[EST["zh"]].iloc[1] == "样本不足"
+    assert tables.report_table(result(rows), lang="zh", min_cell=11)[EST["zh"]].iloc[1] == "样本不足"
 
 
 def test_invalid_statistics_show_their_reason():
@@ -243,7 +243,9 @@ def test_scorecard_table():
     assert t.iloc[1]["单位"] == "% / 百分点"
     assert t.iloc[1]["1年评价"] == "尚无定论" and t.iloc[1]["3年评价"] == "未达到"
     assert set(t.iloc[2].drop(["指标", "单位", "样本量"])) == {"样本不足"}
-    assert t.iloc[2]["样本量"] == "<10"
+    # 8 respondents: below the scorecard's rule of policy.yaml (suppression.overrides, 30)
+    assert t.iloc[2]["样本量"] == "<30"
+    assert tables.scorecard_table(scorecard_frame(), lang="zh", min_cell=10).iloc[2]["样本量"] == "<10"
     assert t.attrs["suppressed"] == [2]
     en = tables.scorecard_table(scorecard_frame(), lang="en")
     assert en.iloc[0]["Verdict, 3 years"] == "Remarkable"

@@ -249,14 +249,14 @@ def test_missing_wave_is_insufficient(default_df):
 
 
 def test_too_few_respondents_are_suppressed_and_insufficient(default_df):
-    card = targets.scorecard(default_df, indicators=QUICK, min_n=10**6)
+    card = targets.scorecard(default_df, indicators=QUICK, min_cell=10**6)
     frame = card.to_frame()
     assert frame["suppressed"].all()
     assert (frame[["verdict_1y", "verdict_3y"]] == "insufficient").all().all()
     assert (frame["reason_1y"] == "suppressed").all()
     numbers = [c for c in targets.CONTRACT_COLUMNS if c.startswith(("baseline", "one_", "three_"))]
     assert frame[numbers].isna().all().all()  # nothing of a suppressed cell is published
-    assert card.verdict_rules.min_n == 10**6
+    assert card.verdict_rules.min_cell == 10**6
 
 
 def test_too_few_schools_are_suppressed(default_df):
@@ -436,6 +436,6 @@ def test_substitution_ratio_needs_a_fall_in_subject_tutoring(null_df):
 
 
 def test_small_groups_are_suppressed_in_equity_results(default_df):
-    res = targets.urban_rural_gaps(default_df, variables=["tutoring_subject"], min_n=10**6)
+    res = targets.urban_rural_gaps(default_df, variables=["tutoring_subject"], min_cell=10**6)
     frame = res.to_frame()
     assert not frame["valid"].any() and frame["reason"].str.startswith("suppressed").all()

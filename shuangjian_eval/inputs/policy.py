@@ -1,7 +1,7 @@
 """The policy's dates, standards and targets, loaded from ``policy.yaml``.
 
-Every standard used by the package (homework limits, sleep hours, stage bands, target waves)
-is read from the YAML file, where each value sits beside the document it comes from.
+Every standard used by the package (homework limits, sleep hours, stage bands, target waves,
+the small-cell suppression rule) is read from the YAML file, where each value sits beside the document it comes from.
 """
 
 from __future__ import annotations
@@ -36,8 +36,6 @@ _VERDICT_FALLBACK = {
     "effective_points": 0.05,
     "remarkable_points": 0.10,
     "met_rule": "estimate",
-    "min_n": 30,
-    "min_psu": 2,
 }
 
 
@@ -167,6 +165,38 @@ class Policy:
         out.update({k: targets[v] for k, v in old.items() if v in targets})
         out.update({k: v for k, v in targets.get("verdict", {}).items() if k in out})
         return out
+
+    def suppression(self, use: str | None = None) -> dict[str, int]:
+        """The small-cell rule of ``suppression:``: ``{"min_cell": ..., "min_psu": ...}``.
+
+        Parameters
+        ----------
+        use : str, optional
+            A key of ``suppression.overrides`` (``"scorecard"``): the default rule with that
+            override applied. The default rule when omitted, or when the use has no override.
+
+        Raises
+        ------
+        KeyError
+            When the file has no ``suppression:`` block.
+        ValueError
+            When a threshold is not a whole number of at least 1.
+        """
+        try:
+            block = self.raw["suppression"]
+        except KeyError:
+            raise KeyError("policy file has no 'suppression:' block (min_cell, min_psu)") from None
+        over = dict(block.get("overrides", {}).get(use, {})) if use else {}
+        rule = {k: over.get(k, block[k]) for k in ("min_cell", "min_psu")}
+        for k, v in rule.items():
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"suppression {k} must be a whole number >= 1, got {v!r}")
+        return rule
+
+    @property
+    def suppression_uses(self) -> list[str]:
+        """Uses with their own small-cell rule (the keys of ``suppression.overrides``)."""
+        return list(self.raw.get("suppression", {}).get("overrides", {}))
 
     def source(self, key: str) -> dict[str, Any]:
         """The description of one source document.

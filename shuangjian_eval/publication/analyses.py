@@ -32,6 +32,7 @@ from ..inputs import codebook as _codebook
 from ..inputs import policy as _policy
 from . import formatting as fmt
 from . import narrative as _narrative
+from . import suppression
 from . import tables as _tables
 from .quality import Text as Markdown
 from .quality import describe_source
@@ -98,6 +99,7 @@ _TEXT = {
     "differ": ("各组效应差异显著", "effects differ between groups"),
     "no_difference": ("未发现各组效应不同", "no evidence that effects differ"),
     "not_tested": ("无法检验", "not tested"),
+    "not_published": ("不予公布", "not published"),
     "shared": ("各组共用部分学校,检验为近似", "groups share schools: approximate"),
 }
 _SPECS = [  # robustness: (zh, en, options of sje.did)
@@ -209,7 +211,7 @@ def check_parameters(
     comparison: str,
     outcomes: Sequence[str],
     lang: str,
-    min_cell: int,
+    min_cell: int | None = None,
     notebook: str | None = None,
     policy: _policy.Policy | None = None,
 ) -> Parameters:
@@ -221,7 +223,8 @@ def check_parameters(
         The loaded data (one region, or all).
     region, waves, baseline_waves, comparison, outcomes, lang, min_cell
         The notebook's parameters. ``waves=[]``: every wave in the data; ``outcomes=[]``: the
-        notebook's default set (:data:`DEFAULT_OUTCOMES`).
+        notebook's default set (:data:`DEFAULT_OUTCOMES`); ``min_cell=None``: the small-cell
+        rule of ``policy.yaml`` (``suppression.rule_for("tables")``).
     notebook : str, optional
         A key of :data:`DEFAULT_OUTCOMES`; ``"parental_anxiety"`` allows 1-5 rating items only.
     policy : Policy, optional
@@ -242,8 +245,7 @@ def check_parameters(
     pol = policy or _policy.load()
     if lang not in fmt.LANGS:
         _fail("lang", lang, fmt.LANGS, "is not a report language")
-    if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 1:
-        raise ValueError(f"min_cell must be a whole number of respondents >= 1, got {min_cell!r}")
+    min_cell = suppression.min_cell_for(min_cell, "tables", pol)
     if comparison not in COMPARISONS:
         _fail("comparison", comparison, COMPARISONS, "is not a comparison design")
     if notebook is not None and notebook not in DEFAULT_OUTCOMES:
@@ -356,7 +358,7 @@ def prepare(
     comparison: str,
     outcomes: Sequence[str],
     lang: str,
-    min_cell: int,
+    min_cell: int | None = None,
     notebook: str | None = None,
 ) -> tuple[Parameters, pd.DataFrame]:
     """Read a region, check the notebook's parameters against it, and add comparison groups.
@@ -560,12 +562,22 @@ def ordinal_model(
 
 
 def heterogeneity(
-    df: pd.DataFrame, outcomes: Sequence[str], by: str, *, comparison: str = "grade"
+    df: pd.DataFrame,
+    outcomes: Sequence[str],
+    by: str,
+    *,
+    comparison: str = "grade",
+    min_cell: int | None = None,
+    min_psu: int | None = None,
 ) -> GroupedResult:
     """The DID of each outcome within each group of ``by`` (``sje.by_group``), with the tests
     of equal effects in ``equality_test``. By ``stage`` the groups are the compulsory stages;
     in the grade comparison each is compared with all senior grades (a shared comparison
-    group: the equality test is then approximate)."""
+    group: the equality test is then approximate).
+
+    A test that uses a suppressed group (fewer than ``min_cell`` respondents or ``min_psu``
+    PSUs in the group's estimate or its smallest cell; None: ``suppression.rule_for()``) is
+    itself suppressed (:func:`suppressed_tests`): no statistic or p-value is kept."""
     work = df
     if by == "stage":
         stages = [s for s in _policy.load().stages if s != "senior"]
@@ -588,7 +600,40 @@ def heterogeneity(
         pd.concat(tables, ignore_index=True), method="did", options={"by": [by]}, nobs=len(df)
     )
     out.equality_test = pd.concat(tests, ignore_index=True)
+    out.equality_test = suppressed_tests(out, min_cell=min_cell, min_psu=min_psu)
     return out
+
+
+def suppressed_tests(
+    result: GroupedResult, *, min_cell: int | None = None, min_psu: int | None = None
+) -> pd.DataFrame:
+    """The ``equality_test`` of :func:`heterogeneity` under the derived-statistic rule.
+
+    A test of equal effects uses every group's estimate of its outcome; when one of them is
+    suppressed (``suppression.effect_cells`` of the outcome's rows of ``result.table``), the
+    test is not published either (``suppression.derived``): ``statistic``, ``df`` and
+    ``p_value`` become NaN, ``valid`` False, ``suppressed`` True and ``reason``
+    ``suppression.DERIVED_REASON["en"]``. Other tests are kept, with ``suppressed`` False.
+    """
+    tests = result.equality_test.copy()
+    groups = result.table
+    hidden = suppression.effect_cells(groups, min_cell=min_cell, min_psu=min_psu)
+    flags = []
+    for _, t in tests.iterrows():
+        rows = (groups["variable"] == t["variable"]).to_numpy(bool)
+        uses = suppression.derived(hidden[rows])
+        flags.append(not uses.publishable)
+        if "suppressed" in t and bool(t["suppressed"]):
+            flags[-1] = True
+    flags_arr = np.asarray(flags, bool)
+    tests["suppressed"] = flags_arr
+    if flags_arr.any():
+        for c in ("statistic", "df", "p_value"):
+            if c in tests:
+                tests[c] = tests[c].astype(float).where(~flags_arr, np.nan)
+        tests.loc[flags_arr, "valid"] = False
+        tests.loc[flags_arr, "reason"] = suppression.DERIVED_REASON["en"]
+    return tests
 
 
 # ------------------------------------------------------------------------------ tables
@@ -612,15 +657,16 @@ def changes(result: EstimateResult, *, wave: int | None = None) -> EstimateResul
 
 
 def table(
-    result: Any, *, spread: str | None = "stage", lang: str = "zh", min_n: int = 10
+    result: Any, *, spread: str | None = "stage", lang: str = "zh", min_cell: int | None = None
 ) -> pd.DataFrame:
-    """A report table (``sje.tables.report_table``) for readers.
+    """A report table (``sje.tables.report_table``) for readers (``min_cell`` None: the rule
+    of ``suppression.rule_for("tables")``).
 
     With ``spread``, the groups of that column go across: one row per indicator (with its
     unit) and other domain such as the wave, one column per group, cells the estimate with its
     interval or the suppression mark. Without, the long report table with significance.
     """
-    long = _tables.report_table(result, lang=lang, min_n=min_n, significance=spread is None)
+    long = _tables.report_table(result, lang=lang, min_cell=min_cell, significance=spread is None)
     if long.empty:
         return pd.DataFrame(
             {fmt.stat_label("note", lang): ["没有数据" if _zh(lang) else "no data"]}
@@ -658,7 +704,7 @@ def _drop_empty(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return frame.drop(columns=[note]) if empty else frame
 
 
-def effect_table(result: Any, *, lang: str = "zh", min_n: int = 10) -> pd.DataFrame:
+def effect_table(result: Any, *, lang: str = "zh", min_cell: int | None = None) -> pd.DataFrame:
     """A report table of event-study, placebo or aggregated staggered effects: one row per
     wave (or years since the policy took effect), without the reference period (0 by
     construction); the estimate with its interval and significance."""
@@ -672,7 +718,7 @@ def effect_table(result: Any, *, lang: str = "zh", min_n: int = 10) -> pd.DataFr
     sizes = [c for c in ("n", "n_psu", "n_min_cell", "n_psu_min_cell") if c in t]  # suppression
     res = EstimateResult(t[["term", name, "variable", *(c for c in _STATS if c in t), *sizes]],
                          method="event_study", options={"by": [name]})  # fmt: skip
-    out = table(res, spread=None, lang=lang, min_n=min_n)
+    out = table(res, spread=None, lang=lang, min_cell=min_cell)
     n = fmt.stat_label("n", lang)  # the smallest cell's count, not the coefficient's sample
     return out.drop(columns=[n]).__finalize__(out) if n in out else out
 
@@ -730,11 +776,29 @@ def odds_ratio_table(models: dict[str, Any], *, lang: str = "zh") -> pd.DataFram
     return out
 
 
-def equality_table(result: GroupedResult, *, lang: str = "zh") -> pd.DataFrame:
-    """The test of equal effects across groups (:func:`heterogeneity`), one row per outcome."""
+def equality_table(
+    result: GroupedResult,
+    *,
+    lang: str = "zh",
+    min_cell: int | None = None,
+    min_psu: int | None = None,
+) -> pd.DataFrame:
+    """The test of equal effects across groups (:func:`heterogeneity`), one row per outcome.
+
+    A test that uses a suppressed group (:func:`suppressed_tests`, with ``min_cell`` and
+    ``min_psu``; None: ``suppression.rule_for()``) shows no statistic, no p-value and no
+    conclusion: "不予公布" / "not published", and the note says that it uses a suppressed
+    group (``suppression.DERIVED_REASON``)."""
     zh, rows = _zh(lang), []
-    for _, t in result.equality_test.iterrows():
-        ok = bool(t["valid"])
+    for _, t in suppressed_tests(result, min_cell=min_cell, min_psu=min_psu).iterrows():
+        ok, hidden = bool(t["valid"]), bool(t["suppressed"])
+        if hidden:
+            rows.append({fmt.stat_label("indicator", lang): fmt.variable_label(t["variable"], lang),
+                         "卡方统计量(自由度)" if zh else "Chi-square (df)": fmt.MISSING,
+                         fmt.stat_label("p_value", lang): fmt.MISSING,
+                         "结论" if zh else "Conclusion": _t("not_published", lang),
+                         fmt.stat_label("note", lang): suppression.DERIVED_REASON[lang]})  # fmt: skip
+            continue
         words = _t(
             "not_tested" if not ok else "differ" if t["p_value"] < 0.05 else "no_difference", lang
         )
@@ -765,11 +829,14 @@ def adjusted_table(result: EstimateResult, *, lang: str = "zh") -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------ words
-def findings(result: EstimateResult, *, lang: str = "zh", causal: bool = False, min_n: int = 10,
-             wave: int | None = None) -> Markdown:  # fmt: skip
-    """The result's rows as sentences (``sje.narrative.describe_change``), one bullet each.
+def findings(result: EstimateResult, *, lang: str = "zh", causal: bool = False,
+             min_cell: int | None = None, wave: int | None = None) -> Markdown:  # fmt: skip
+    """The result's rows as sentences (``sje.narrative.describe_change``), one bullet each; a
+    row from fewer than ``min_cell`` respondents (None: ``suppression.rule_for("tables")``) is
+    not described.
     Rows of :func:`change_from_baseline` name their wave and the pooled baseline; ``wave``
     keeps one follow-up wave. ``causal=True`` words a causal design's effects as the policy's."""
+    min_cell = suppression.min_cell_for(min_cell)
     t = result.table
     t = t.loc[t["wave"] == wave] if wave is not None and "wave" in t else t
     t = t.loc[t["n"] > 0] if "n" in t else t  # nothing to say about a cell without data
@@ -781,7 +848,7 @@ def findings(result: EstimateResult, *, lang: str = "zh", causal: bool = False, 
         if base is not None:
             opts["between"] = ("wave", _join(base, lang), str(row["wave"].iloc[0]))
         one = dataclasses.replace(result, table=row, options=dict(opts))
-        bullets.append(_narrative.describe_change(one, lang=lang, causal=causal, min_n=min_n))
+        bullets.append(_narrative.describe_change(one, lang=lang, causal=causal, min_cell=min_cell))
     return Markdown("\n".join(f"- {b}" for b in bullets))
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..inputs import codebook as _codebook
+from . import suppression
 
 __all__ = [
     "LANGS",
@@ -316,13 +317,13 @@ def format_number(x: Any, digits: int = 1, *, sign: bool = False, thousands: boo
     return ("+" + text) if sign else text
 
 
-def format_count(n: Any, *, min_n: int | None = None) -> str:
-    """A count with thousands separators; ``"<min_n"`` when below ``min_n`` (suppressed)."""
+def format_count(n: Any, *, min_cell: int | None = None) -> str:
+    """A count with thousands separators; ``"<min_cell"`` when below ``min_cell`` (suppressed)."""
     if _missing(n):
         return MISSING
     n = int(n)
-    if min_n is not None and 0 < n < min_n:
-        return f"<{min_n}"
+    if min_cell is not None and n > 0 and suppression.is_small(n, min_cell=min_cell):
+        return f"<{min_cell}"
     return f"{n:,}"
 
 

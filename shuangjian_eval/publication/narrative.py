@@ -29,6 +29,7 @@ import pandas as pd
 from ..estimation.results import EstimateResult
 from ..inputs import codebook as _codebook
 from ..inputs import policy as _policy
+from . import suppression
 
 __all__ = [
     "CAUSAL_METHODS",
@@ -333,7 +334,7 @@ def _group_text(row: Mapping[str, Any], result: EstimateResult | None, lang: str
 
 
 def _result_sentence(row: Mapping[str, Any], result: EstimateResult | None, lang: str,
-                     causal: bool, min_n: int, named: bool = False) -> str:  # fmt: skip
+                     causal: bool, min_cell: int, named: bool = False) -> str:  # fmt: skip
     zh = lang == "zh"
     var = _variable_of(row, result)
     label = escape_markdown(_codebook.load().label(var, lang) if var else row.get("term", ""))
@@ -354,7 +355,8 @@ def _result_sentence(row: Mapping[str, Any], result: EstimateResult | None, lang
     reason = str(row.get("reason", "") or "")
     n = row.get("n", np.nan)
     small = reason.startswith("suppressed") or (
-        isinstance(n, int | float | np.integer | np.floating) and np.isfinite(n) and n < min_n
+        isinstance(n, int | float | np.integer | np.floating)
+        and suppression.is_small(n, min_cell=min_cell)
     )
     if small:
         if zh:
@@ -471,7 +473,7 @@ def describe_change(
     *,
     window: str | None = None,
     level: float | None = None,
-    min_n: int | None = None,
+    min_cell: int | None = None,
     policy: _policy.Policy | None = None,
 ) -> str:
     """One or a few sentences describing a change or an effect.
@@ -492,8 +494,9 @@ def describe_change(
     level : float, optional
         Confidence level named in the text for a scorecard row (0.95 by default; a result
         carries its own).
-    min_n : int, optional
-        A result row with fewer respondents is not described (``policy.yaml``: 30).
+    min_cell : int, optional
+        A result row with fewer respondents is not described; None: the scorecard's rule
+        (``suppression.rule_for("scorecard")``, from ``policy.yaml``).
     policy : Policy, optional
         For the target waves and defaults.
 
@@ -504,7 +507,7 @@ def describe_change(
     """
     _check_lang(lang)
     pol = policy or _policy.load()
-    min_n = int(min_n if min_n is not None else pol.verdict_rules["min_n"])
+    min_cell = suppression.min_cell_for(min_cell, "scorecard", pol)
     join = "" if lang == "zh" else " "
     if _is_scorecard_row(row_or_result):
         if causal:
@@ -543,7 +546,7 @@ def describe_change(
         use_causal = False
     named = len(rows) > 1
     return join.join(
-        _line(_result_sentence(r, result, lang, use_causal, min_n, named=named)) for r in rows
+        _line(_result_sentence(r, result, lang, use_causal, min_cell, named=named)) for r in rows
     )
 
 
@@ -639,7 +642,7 @@ def methods_note(
             f"括号中的区间为{lv}置信区间,表示抽样误差的范围。",
             f"政策前基线为{base}年调查的合并估计,1年和3年时点分别为{pol.one_year_wave}年和"
             f"{pol.three_year_wave}年调查;两个时点调查了同一批学校,其相关性已计入变化的置信区间。",
-            f"受访者少于{vr.min_n}人或学校少于{vr.min_psu}所的单元不予报告。",
+            f"受访者少于{vr.min_cell}人或学校少于{vr.min_psu}所的单元不予报告。",
             "前后比较描述的是变化,不能单独说明变化由政策引起:同期还有2020—2022年新冠疫情期间的停课和"
             "线上教学、各轮问卷措辞和题目的变化,以及“双减”之前已有的减负规定(包括2021年春季教育部关于"
             "作业和睡眠管理的通知)。因果结论需要有对照组的设计(如以高中学生或非试点城市为对照的"
@@ -657,7 +660,7 @@ def methods_note(
             f"The pre-policy baseline pools the {base} surveys; the 1-year and 3-year marks are "
             f"the {pol.one_year_wave} and {pol.three_year_wave} surveys. The same schools were "
             "surveyed at both times, and the intervals of the changes allow for that.",
-            f"Figures for fewer than {vr.min_n} respondents or {vr.min_psu} schools are not "
+            f"Figures for fewer than {vr.min_cell} respondents or {vr.min_psu} schools are not "
             "published.",
             "A before-after change is not on its own an effect of the policy: over the same "
             "years schools closed and taught online during COVID-19 (2020-2022), questionnaires "

@@ -1,8 +1,9 @@
 """Data-quality summaries of canonical survey data: sample sizes, missingness, weights.
 
 Plain descriptive tables for the data-quality notebook; no inference here. Every count meant
-for publication follows the small-cell rule of :mod:`shuangjian_eval.privacy`: a count from 1
-to ``min_cell - 1`` shows as ``"<min_cell"``, and where such a count sits in a column with a
+for publication follows the small-cell rule of :mod:`shuangjian_eval.suppression` (``min_cell``
+None: the default rule of ``policy.yaml``): a count from 1 to ``min_cell - 1`` shows as
+``"<min_cell"``, and where such a count sits in a column with a
 published total, a further cell is hidden (:func:`suppression.complementary_suppression`) so that
 the total gives nothing away.
 """
@@ -65,21 +66,23 @@ def load_region(path: str, region: str = ALL_REGIONS, columns: Sequence[str] | N
 
 
 def describe_source(
-    df: pd.DataFrame, region: str = ALL_REGIONS, lang: str = "zh", min_cell: int = suppression.MIN_N
+    df: pd.DataFrame, region: str = ALL_REGIONS, lang: str = "zh", min_cell: int | None = None
 ) -> Text:
     """One paragraph on what the data cover, and whether they are synthetic.
 
     The number of respondents is the sum of the waves' totals that :func:`sample_size_table`
     and :func:`weight_summary` publish; when a wave has fewer than ``min_cell`` respondents
     (suppressed there), the number is left out, else it would give the small wave back by
-    subtraction.
+    subtraction. ``min_cell`` None: the default rule (``suppression.rule_for()``).
     """
     waves = sorted(int(w) for w in df["wave"].dropna().unique())
     span = f"{waves[0]}–{waves[-1]}" if waves else "-"
     n, schools = len(df), df["school_id"].nunique()
     counties = df["county"].nunique()
     per_wave = df.groupby("wave", observed=True).size()
-    show_n = not ((per_wave > 0) & (per_wave < min_cell)).any()
+    show_n = not (
+        (per_wave > 0) & suppression.small_cells(per_wave.to_frame("n"), min_cell=min_cell)
+    ).any()
     synthetic = "synth" in df.attrs
     if lang == "zh":
         where = "全部地区" if region == ALL_REGIONS else escape_markdown(region)
@@ -115,7 +118,7 @@ def sample_sizes(df: pd.DataFrame, by: Sequence[str] = ("wave",)) -> pd.DataFram
 
 
 def sample_size_table(
-    df: pd.DataFrame, rows: str = "stage", min_cell: int = 10, lang: str = "zh"
+    df: pd.DataFrame, rows: str = "stage", min_cell: int | None = None, lang: str = "zh"
 ) -> pd.DataFrame:
     """Respondents by ``rows`` and wave, with each wave's total, as text for publication.
 
@@ -127,7 +130,9 @@ def sample_size_table(
     suppressed count back; zeros are shown. When even that is not enough (a small count beside
     zeros and a single other cell), the column's total is hidden too. A total that is itself
     below ``min_cell`` shows as ``"<min_cell"``, and then its column needs no further hiding.
+    ``min_cell`` None: the default rule (``suppression.rule_for()``).
     """
+    min_cell = suppression.rule_for().min_cell if min_cell is None else int(min_cell)
     cb = _codebook.load()
     counts = df.groupby([rows, "wave"], observed=True).size().unstack("wave", fill_value=0)
     if rows in cb and cb[rows].categories:
@@ -138,13 +143,13 @@ def sample_size_table(
     totals = counts.sum()
     cells = counts.stack().rename("n").reset_index()  # one row per (row label, wave)
     cells.columns = ["row", "wave", "n"]
-    small_total = (totals > 0) & (totals < min_cell)
+    small_total = (totals > 0) & suppression.small_cells(totals.to_frame("n"), min_cell=min_cell)
     groups = cells["wave"].where(~cells["wave"].map(small_total).astype(bool))
-    sup = suppression.complementary_suppression(cells["n"], groups, min_n=min_cell)
+    sup = suppression.complementary_suppression(cells["n"], groups, min_cell=min_cell)
     mark = suppression.COMPLEMENTARY_MARK[lang]
 
     def fmt(v: int) -> str:
-        return f"<{min_cell}" if 0 < v < min_cell else f"{v:,}"
+        return format_count(v, min_cell=min_cell)
 
     text = [mark if c else fmt(int(v)) for v, c in zip(cells["n"], sup.complementary, strict=True)]
     table = pd.Series(text, index=pd.MultiIndex.from_frame(cells[["row", "wave"]]))
@@ -166,22 +171,22 @@ def missingness(
     Derived variables are left out: their missingness follows from their sources (and, for
     ``homework_within_limit``, from senior grades, which the limit does not cover).
 
-    With ``min_cell``, the shares of a group with fewer respondents are suppressed (NaN; show
-    them with ``na_rep``, e.g. ``sje.formatting.SUPPRESSED["n"][lang]``).
+    The shares of a group with fewer than ``min_cell`` respondents are suppressed (NaN; show
+    them with ``na_rep``, e.g. ``sje.formatting.SUPPRESSED["n"][lang]``); None: the default
+    rule (``suppression.rule_for()``), 1: every group shown.
     """
     cb = _codebook.load()
     cols = [c for c in cb.observed if c in df.columns and c != by and not cb[c].required]
     miss = df[cols].isna()
     if by is None:
         table = miss.mean().to_frame("missing_share")
-        if min_cell is not None and suppression.is_small(len(df), min_n=min_cell):
+        if suppression.is_small(len(df), min_cell=min_cell):
             table[:] = np.nan
     else:
         grouped = miss.groupby(df[by], observed=True)
         table = grouped.mean().T
-        if min_cell is not None:
-            sizes = grouped.size().to_frame("n")
-            table.loc[:, suppression.small_cells(sizes, min_n=min_cell).to_numpy()] = np.nan
+        sizes = grouped.size().to_frame("n")
+        table.loc[:, suppression.small_cells(sizes, min_cell=min_cell).to_numpy()] = np.nan
         table.columns = [str(c) for c in table.columns]
     table.index = pd.Index([cb.label(c, lang) for c in table.index])
     table.columns.name = "变量" if lang == "zh" else "variable"
@@ -213,9 +218,10 @@ def weight_summary(
     sample size from weighting alone is ``n / deff_w``. With ``lang`` the columns carry
     display labels; without it, snake_case names.
 
-    With ``min_cell``, a group with fewer respondents is suppressed: its count shows as
+    A group with fewer than ``min_cell`` respondents is suppressed: its count shows as
     ``"<min_cell"`` (the ``n`` column becomes text) and its statistics are NaN (show them with
-    ``na_rep``, e.g. ``sje.formatting.SUPPRESSED["n"][lang]``).
+    ``na_rep``, e.g. ``sje.formatting.SUPPRESSED["n"][lang]``); None: the default rule
+    (``suppression.rule_for()``).
     """
     grouped = df.groupby(by, observed=True)[weight]
     w = df[weight].to_numpy(dtype=float)
@@ -235,12 +241,12 @@ def weight_summary(
     out["cv"] = np.sqrt(out["kish_deff"] - 1.0)
     out["effective_n"] = out["n"] / out["kish_deff"]
     out = out[list(_WEIGHT_COLUMNS)].reset_index()
-    if min_cell is not None:
-        small = suppression.small_cells(out, min_n=min_cell, n_psu=None).to_numpy()
-        stats = [c for c in _WEIGHT_COLUMNS if c != "n"]
-        out[stats] = out[stats].astype(float)
-        out.loc[small, stats] = np.nan
-        out["n"] = [format_count(n, min_n=min_cell) for n in out["n"]]
+    min_cell = suppression.rule_for().min_cell if min_cell is None else int(min_cell)
+    small = suppression.small_cells(out, min_cell=min_cell, n_psu=None).to_numpy()
+    stats = [c for c in _WEIGHT_COLUMNS if c != "n"]
+    out[stats] = out[stats].astype(float)
+    out.loc[small, stats] = np.nan
+    out["n"] = [format_count(n, min_cell=min_cell) for n in out["n"]]
     if lang is not None:
         cb = _codebook.load()
         i = 0 if lang == "zh" else 1

@@ -3,10 +3,11 @@
 A report table has one row per estimate and text cells only: domain and variable labels from
 the codebook, the unit, the estimate with its confidence interval in brackets
 (``"23.4 [18.1, 28.7]"``), whether it differs from zero in words, the number of respondents,
-and a note. Cells from fewer than ``min_n`` respondents (or fewer than ``min_psu`` sampled
+and a note. Cells from fewer than ``min_cell`` respondents (or fewer than ``min_psu`` sampled
 schools, where the result says) are suppressed and marked, and so are effects whose smallest
 supporting cell (``n_min_cell``, ``n_psu_min_cell``: a treated x period cell, say) is that
-small; the rule and its defaults (10 and 2) are those of :mod:`shuangjian_eval.privacy`.
+small; the rule and its defaults are those of :mod:`shuangjian_eval.suppression` (the
+``suppression:`` block of ``policy.yaml``).
 Statistics that could not be computed show their reason. :func:`to_html` renders a table with
 every piece of text escaped.
 
@@ -74,7 +75,13 @@ def _digits_for(
 
 
 def _notes(
-    lang: str, level: float, alpha: float, min_n: int, min_psu: int, sig: bool, cells: bool = False
+    lang: str,
+    level: float,
+    alpha: float,
+    min_cell: int,
+    min_psu: int,
+    sig: bool,
+    cells: bool = False,
 ) -> list[str]:
     pct = f"{level * 100:g}"
     notes = []
@@ -85,11 +92,11 @@ def _notes(
                 f"显著性:双侧检验估计值是否为零,p<{alpha:g}为“与零差异显著”,否则为“与零无显著差异”。"
             )
         notes.append(
-            f"受访者少于{min_n}人(或抽样单位少于{min_psu}个)的估计标为“样本不足”,不予公布。"
+            f"受访者少于{min_cell}人(或抽样单位少于{min_psu}个)的估计标为“样本不足”,不予公布。"
         )
         if cells:
             notes.append(
-                f"效应估计所依据的最小单元(如处理组某一时期)受访者少于{min_n}人或抽样单位少于"
+                f"效应估计所依据的最小单元(如处理组某一时期)受访者少于{min_cell}人或抽样单位少于"
                 f"{min_psu}个的,同样标为“样本不足”。"
             )
     else:
@@ -103,13 +110,13 @@ def _notes(
                 "'different from zero', otherwise 'not distinguishable from zero'."
             )
         notes.append(
-            f"Estimates from fewer than {min_n} respondents (or fewer than {min_psu} PSUs) are "
+            f"Estimates from fewer than {min_cell} respondents (or fewer than {min_psu} PSUs) are "
             "suppressed and not published."
         )
         if cells:
             notes.append(
                 "So are effects whose smallest supporting cell (a treated group in one period, "
-                f"say) has fewer than {min_n} respondents or fewer than {min_psu} PSUs."
+                f"say) has fewer than {min_cell} respondents or fewer than {min_psu} PSUs."
             )
     return notes
 
@@ -118,8 +125,8 @@ def report_table(
     result: Any,
     *,
     lang: str = "zh",
-    min_n: int = suppression.MIN_N,
-    min_psu: int = suppression.MIN_PSU,
+    min_cell: int | None = None,
+    min_psu: int | None = None,
     digits: int | Mapping[str, int] | None = None,
     significance: bool | None = None,
     unit: str | None = None,
@@ -133,12 +140,13 @@ def report_table(
         and any of ``variable``, ``category``, domain columns, ``n``, ``n_psu``,
         ``n_min_cell``, ``n_psu_min_cell``, ``valid``, ``reason``, ``suppressed``, ``unit``).
     lang : {"zh", "en"}
-    min_n : int
+    min_cell : int, optional
         Estimates from fewer respondents (``n``) are suppressed: "样本不足" /
-        "suppressed: too few respondents", and the count is shown as ``"<min_n"``.
-    min_psu : int
+        "suppressed: too few respondents", and the count is shown as ``"<min_cell"``.
+        None: the rule of ``suppression.rule_for("tables")``.
+    min_psu : int, optional
         Estimates from fewer PSUs (``n_psu``, where the result has it) are suppressed.
-        Effects whose smallest supporting cell has fewer than ``min_n`` respondents
+        Effects whose smallest supporting cell has fewer than ``min_cell`` respondents
         (``n_min_cell``) or ``min_psu`` PSUs (``n_psu_min_cell``), as the results of
         ``sje.effects`` report them, are suppressed too: the note says "smallest cell"; the
         count column keeps the (larger) number of respondents of the whole estimate.
@@ -181,9 +189,12 @@ def report_table(
     col_est = fmt.stat_label("estimate_ci", lang, level=f"{level * 100:g}")
     col_unit, col_n = fmt.stat_label("unit", lang), fmt.stat_label("n", lang)
     col_sig, col_note = fmt.stat_label("significance", lang), fmt.stat_label("note", lang)
-    small_n_rows = suppression.small_cells(frame, min_n=min_n, n_psu=None)
+    rule = suppression.rule_for()
+    min_cell = rule.min_cell if min_cell is None else int(min_cell)
+    min_psu = rule.min_psu if min_psu is None else int(min_psu)
+    small_n_rows = suppression.small_cells(frame, min_cell=min_cell, n_psu=None)
     small_psu_rows = suppression.small_cells(frame, min_psu=min_psu, n=None)
-    cell_n_rows = suppression.small_cells(frame, min_n=min_n, n="n_min_cell", n_psu=None)
+    cell_n_rows = suppression.small_cells(frame, min_cell=min_cell, n="n_min_cell", n_psu=None)
     cell_psu_rows = suppression.small_cells(frame, min_psu=min_psu, n=None, n_psu="n_psu_min_cell")
     rows, suppressed_rows = [], []
     for pos, r in frame.iterrows():
@@ -231,12 +242,16 @@ def report_table(
             key = "psu" if by_psu and not by_n else ("n" if by_n else "flag")
             est_text = fmt.SUPPRESSED[key][lang].format(min_psu=min_psu)
             if small_n:
-                note = f"受访者少于{min_n}人" if lang == "zh" else f"fewer than {min_n} respondents"
+                note = (
+                    f"受访者少于{min_cell}人"
+                    if lang == "zh"
+                    else f"fewer than {min_cell} respondents"
+                )
             elif small_psu:
                 note = f"抽样单位少于{min_psu}个" if lang == "zh" else f"fewer than {min_psu} PSUs"
             elif cell_n:
-                note = (f"最小单元受访者少于{min_n}人" if lang == "zh"
-                        else f"smallest cell has fewer than {min_n} respondents")  # fmt: skip
+                note = (f"最小单元受访者少于{min_cell}人" if lang == "zh"
+                        else f"smallest cell has fewer than {min_cell} respondents")  # fmt: skip
             elif cell_psu:
                 note = (f"最小单元抽样单位少于{min_psu}个" if lang == "zh"
                         else f"smallest cell has fewer than {min_psu} PSUs")  # fmt: skip
@@ -253,19 +268,21 @@ def report_table(
             out[col_sig] = sig_text
         if n is not None or "n" in frame.columns:  # a flagged row's total may hold a small cell
             hide = flagged and not small_n
-            out[col_n] = fmt.SUPPRESSED["flag"][lang] if hide else fmt.format_count(n, min_n=min_n)
+            out[col_n] = (
+                fmt.SUPPRESSED["flag"][lang] if hide else fmt.format_count(n, min_cell=min_cell)
+            )
         out[col_note] = note
         rows.append(out)
     table = pd.DataFrame(rows)
     cells = "n_min_cell" in frame.columns or "n_psu_min_cell" in frame.columns
-    table.attrs["notes"] = _notes(lang, level, alpha, min_n, min_psu, bool(significance), cells)
+    table.attrs["notes"] = _notes(lang, level, alpha, min_cell, min_psu, bool(significance), cells)
     table.attrs["suppressed"] = suppressed_rows
     table.attrs["lang"] = lang
     return table
 
 
 def scorecard_table(
-    frame_or_object: Any, *, lang: str = "zh", min_n: int = suppression.MIN_N
+    frame_or_object: Any, *, lang: str = "zh", min_cell: int | None = None
 ) -> pd.DataFrame:
     """The target scorecard as a report table: baseline, changes with intervals, verdicts.
 
@@ -276,9 +293,10 @@ def scorecard_table(
         label_en, unit, baseline[_ci_lower/_ci_upper], change_1y[...], change_3y[...],
         verdict_1y, verdict_3y, n, suppressed``).
     lang : {"zh", "en"}
-    min_n : int
+    min_cell : int, optional
         Rows from fewer respondents are suppressed as well as those flagged ``suppressed``;
-        a suppressed row's count shows as ``"<min_n"`` or the suppression mark, never a number.
+        a suppressed row's count shows as ``"<min_cell"`` or the suppression mark, never a number.
+        None: the scorecard's rule (``suppression.rule_for("scorecard")``).
 
     Returns
     -------
@@ -295,6 +313,8 @@ def scorecard_table(
     if missing:
         raise ValueError(f"scorecard_table needs columns {missing}")
     frame = frame.reset_index(drop=True)
+    rule = suppression.rule_for("scorecard")
+    min_cell = rule.min_cell if min_cell is None else int(min_cell)
     ci = "[95%置信区间]" if lang == "zh" else "[95% CI]"
     cols = {
         "indicator": fmt.stat_label("indicator", lang),
@@ -312,7 +332,7 @@ def scorecard_table(
         info = fmt.unit_info(unit)
         n = r.get("n") if "n" in frame.columns else None
         hidden = "suppressed" in frame.columns and _truthy(r["suppressed"])
-        hidden |= suppression.is_small(n, min_n=min_n)
+        hidden |= suppression.is_small(n, min_cell=min_cell)
         out = {cols["indicator"]: str(r[f"label_{lang}"]),
                cols["unit"]: f"{info.axis[lang]} / {info.change_axis[lang]}" if info.axis[lang] != info.change_axis[lang] else info.axis[lang]}  # fmt: skip
         mark = fmt.SUPPRESSED["n"][lang]
@@ -325,14 +345,14 @@ def scorecard_table(
             else:
                 lo, hi = r.get(f"{key}_ci_lower"), r.get(f"{key}_ci_upper")
                 out[cols[key]] = fmt.format_ci(r[key], lo, hi, unit=unit, sign=key != "baseline")
-        if "n" in frame.columns:  # a suppressed row shows no count but "<min_n"
-            small = suppression.is_small(n, min_n=min_n) and float(n) > 0
-            out[cols["n"]] = fmt.format_count(n, min_n=min_n) if small or not hidden else mark
+        if "n" in frame.columns:  # a suppressed row shows no count but "<min_cell"
+            small = suppression.is_small(n, min_cell=min_cell) and float(n) > 0
+            out[cols["n"]] = fmt.format_count(n, min_cell=min_cell) if small or not hidden else mark
         if hidden:
             suppressed_rows.append(pos)
         rows.append(out)
     table = pd.DataFrame(rows)
-    table.attrs["notes"] = _notes(lang, 0.95, 0.05, min_n, suppression.MIN_PSU, False)
+    table.attrs["notes"] = _notes(lang, 0.95, 0.05, min_cell, rule.min_psu, False)
     table.attrs["suppressed"] = suppressed_rows
     table.attrs["lang"] = lang
     return table

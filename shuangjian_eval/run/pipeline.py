@@ -549,7 +549,8 @@ def _precompute_briefings(
             data,
             regions,
             run.out_dir / ".briefings",
-            min_n=int(extra.get("min_cell", 30)),
+            # None: the scorecard's rule of policy.yaml, as the notebook's own default
+            min_cell=None if extra.get("min_cell") is None else int(extra["min_cell"]),
             langs=(lang,),
             workers=workers or os.cpu_count() or 1,
         )

@@ -188,5 +188,3 @@ def _invalid(reason: str, options: dict[str, Any], nobs: int, level: float, **ex
     return EstimateResult.from_estimates(
         table, method="before_after", options=options, nobs=nobs, level=level
     )
-
-

@@ -6,7 +6,8 @@ one region: the 1-year / 3-year scorecard (the region a domain of the full desig
 (design-based estimates by wave, a weighted histogram of homework minutes against the national
 limits), the displacement and equity results, the data's coverage, the verdict counts of the
 headline, and every sentence of the report in Chinese and English. No respondent-level row and
-no respondent id is kept; cells with fewer than ``min_n`` respondents or fewer than 2 schools are
+no respondent id is kept; cells with fewer than ``min_cell`` respondents or ``min_psu`` schools (the
+scorecard's rule of ``policy.yaml`` ``suppression:``), and any gap or ratio that uses one, are
 blanked before anything is stored, so nothing from a suppressed cell can be shown or described.
 
 A :class:`Briefing` saves to one JSON file (:meth:`Briefing.save`, written atomically) and loads

@@ -20,7 +20,7 @@ import pandas as pd
 from .. import formatting as fmt
 
 #: Version of the cache file layout; a cache of another version is refused by :func:`load`.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _FORMAT = "sje-briefing"
 ALL_REGIONS = "all"
 _LANGS = ("zh", "en")

@@ -1,7 +1,7 @@
 """The briefing cache: reading a saved briefing, and computing many at once.
 
 :func:`load` reads a file written by :meth:`Briefing.save` (no estimation stack needed);
-:func:`load_or_compute` uses a cache when given (checked against the region, ``min_n`` and the
+:func:`load_or_compute` uses a cache when given (checked against the region, ``min_cell`` and the
 data file's facts) or computes; :func:`precompute` reads the data once and writes the briefings
 of many regions (:func:`cache_file`), in this process or in worker processes.
 """
@@ -17,9 +17,9 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from .. import suppression
 from ._common import (
     _FORMAT,
     _LANGS,
@@ -94,23 +94,25 @@ def load_or_compute(
     *,
     region: str = ALL_REGIONS,
     cache_path: str | os.PathLike[str] = "",
-    min_n: int = 30,
+    min_cell: int | None = None,
 ) -> Briefing:
     """The briefing of ``region``: from ``cache_path`` when given and present, else computed.
 
     Computing reads the whole data file (the region is a domain of the full design, so a
-    cached and a computed briefing agree). A cache must be of the same region and ``min_n``,
+    cached and a computed briefing agree). A cache must be of the same region and ``min_cell``,
     and of the same data when ``data_path`` exists (checked by size and modification time,
     and by SHA-256 only when these differ); otherwise a ValueError says what differs.
+    ``min_cell`` None: the scorecard's rule (``suppression.rule_for("scorecard")``).
     """
+    min_cell = suppression.min_cell_for(min_cell, "scorecard")
     if cache_path and Path(cache_path).exists():
         b = load(cache_path)
         if b.region != region:
             raise ValueError(f"cache {cache_path} is for region {b.region!r}, not {region!r}")
-        if int(b.meta["min_n"]) != int(min_n):
+        if int(b.meta["min_cell"]) != int(min_cell):
             raise ValueError(
-                f"cache {cache_path} suppresses cells below {b.meta['min_n']} respondents, "
-                f"this report asks for {min_n}: precompute with min_n={min_n}"
+                f"cache {cache_path} suppresses cells below {b.meta['min_cell']} respondents, "
+                f"this report asks for {min_cell}: precompute with min_cell={min_cell}"
             )
         _check_same_data(b, data_path, cache_path)
         return b
@@ -119,7 +121,7 @@ def load_or_compute(
             f"data file {data_path} does not exist; run 'sje synth' or 'sje ingest'"
         )
     df = _read_data(data_path)
-    return compute(df, region=region, min_n=min_n, data_facts=_file_facts(data_path))
+    return compute(df, region=region, min_cell=min_cell, data_facts=_file_facts(data_path))
 
 
 def _check_same_data(b: Briefing, data_path: Any, cache_path: Any) -> None:
@@ -151,7 +153,7 @@ def precompute(
     regions: str | Sequence[str],
     cache_dir: str | os.PathLike[str],
     *,
-    min_n: int = 30,
+    min_cell: int | None = None,
     langs: Sequence[str] = ("zh",),
     workers: int = 1,
     policy: Any = None,
@@ -167,8 +169,9 @@ def precompute(
         split.
     cache_dir : path
         Folder for the files (created); one file per region (:func:`cache_file`).
-    min_n : int
-        As :func:`compute` (the notebooks' ``min_cell`` must be the same).
+    min_cell : int, optional
+        As :func:`compute` (the notebooks' ``min_cell`` must be the same); None: the
+        scorecard's rule (``suppression.rule_for("scorecard")``).
     langs : sequence of {"zh", "en"}
         The languages of the reports to come (the run's): their sentences are written and
         their charts rendered into the cache, so that a report notebook only shows them; a
@@ -193,12 +196,11 @@ def precompute(
         regions = [r.strip() for r in regions.split(",") if r.strip()]
     for lang in langs:
         _check_lang(lang)
-    if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer) or min_n < 1:
-        raise ValueError(f"min_n must be a positive integer, got {min_n!r}")
+    min_cell = suppression.min_cell_for(min_cell, "scorecard", policy)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     settings = {
-        "min_n": int(min_n),
+        "min_cell": int(min_cell),
         "facts": _file_facts(data_path),
         "cache_dir": str(cache_dir),
         "langs": tuple(langs),
@@ -276,6 +278,6 @@ def _precompute_one(part: tuple[str, _Prepared]) -> tuple[str, Path]:
     region, prep = part
     w = _WORKER
     # the sentences in the run's language only; both when no language is given
-    b = _compute(prep, region, w["min_n"], w["facts"], w["langs"] or _LANGS)
+    b = _compute(prep, region, w["min_cell"], w["facts"], w["langs"] or _LANGS)
     b.render(w["langs"])
     return region, b.save(cache_file(w["cache_dir"], region))

@@ -4,7 +4,7 @@
 variables, compulsory grades, period of each wave; shared by the regions of a run) and
 :func:`_compute` gathers the scorecard (the region a domain of the full design), the coverage
 and verdict counts, the chart frames (design-based estimates by wave, a weighted histogram of
-homework minutes) and the equity results. Cells with fewer than ``min_n`` respondents or fewer
+homework minutes) and the equity results. Cells with fewer than ``min_cell`` respondents or fewer
 than ``min_psu`` schools are blanked here, before anything is stored or described.
 """
 
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import suppression
 from ._common import _LANGS, _VERDICT_ORDER, ALL_REGIONS, CHARTS
 from .model import Briefing
 from .text import _texts
@@ -65,7 +66,7 @@ def compute(
     *,
     region: str = ALL_REGIONS,
     policy: Any = None,
-    min_n: int = 30,
+    min_cell: int | None = None,
     data_facts: Mapping[str, Any] | None = None,
 ) -> Briefing:
     """Compute the briefing of one region.
@@ -79,9 +80,11 @@ def compute(
         A county in the data, or ``"all"``.
     policy : Policy, optional
         Standards and target waves (``policy.yaml`` when omitted).
-    min_n : int
+    min_cell : int, optional
         Cells (indicator or group by period, chart point) with fewer respondents, or fewer
-        than ``min_psu`` (2) schools, are suppressed: blanked, never drawn or described.
+        than ``min_psu`` schools, are suppressed: blanked, never drawn or described; so is a
+        gap or ratio that uses such a cell. None: the scorecard's rule
+        (``suppression.rule_for("scorecard")``, from ``policy.yaml``).
     data_facts : dict, optional
         ``data_file``, ``data_sha256`` ... of the file the data came from (for the cache check
         and the methods note).
@@ -90,17 +93,16 @@ def compute(
     ------
     ValueError
         For a region that is not in the data (the message lists the valid regions) or a bad
-        ``min_n``.
+        ``min_cell``.
     """
     from ...inputs import policy as _policy
 
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
-    if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer) or min_n < 1:
-        raise ValueError(f"min_n must be a positive integer, got {min_n!r}")
     _check_region(df, region)
     pol = policy or _policy.load()
-    return _compute(_Prepared.of(df, pol), region, int(min_n), dict(data_facts or {}))
+    min_cell = suppression.min_cell_for(min_cell, "scorecard", pol)
+    return _compute(_Prepared.of(df, pol), region, int(min_cell), dict(data_facts or {}))
 
 
 @dataclass
@@ -180,14 +182,18 @@ def _strata_rows(df: pd.DataFrame, regions: Sequence[str]) -> dict[str, np.ndarr
 
 
 def _compute(
-    prep: _Prepared, region: str, min_n: int, facts: dict[str, Any], langs: Sequence[str] = _LANGS
+    prep: _Prepared,
+    region: str,
+    min_cell: int,
+    facts: dict[str, Any],
+    langs: Sequence[str] = _LANGS,
 ) -> Briefing:
     from ... import __version__
     from .. import targets as _targets
 
     prep = prep.for_region(region)
     pol, df = prep.policy, prep.df
-    card = _targets.scorecard(df, policy=pol, region=region, min_n=min_n, lang="zh")
+    card = _targets.scorecard(df, policy=pol, region=region, min_cell=min_cell, lang="zh")
     vr = card.verdict_rules
     table = card.to_frame()
     member = prep.in_region(region)
@@ -210,23 +216,24 @@ def _compute(
         "three_year_wave": int(pol.three_year_wave),
         "window": window,
         "synthetic": prep.synthetic,
-        "min_n": min_n,
+        "min_cell": min_cell,
         "min_psu": int(vr.min_psu),
         "respondents": int(member.sum()),
         "respondents_compulsory": int((member & prep.compulsory).sum()),
         "schools": int(sub["school_id"].nunique()),
         "counties": int(sub["county"].nunique()) if "county" in sub else 1,
-        # a wave with fewer than min_n respondents: None, its count is not kept
+        # a wave with fewer than min_cell respondents: None, its count is not kept
         "respondents_by_wave": {
-            str(int(w)): int(n) if n >= min_n else None for w, n in by_wave.items()
+            str(int(w)): None if suppression.is_small(n, min_cell=min_cell) else int(n)
+            for w, n in by_wave.items()
         },
         "verdict_counts": counts,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "version": __version__,
         **{k: facts.get(k, "") for k in ("data_file", "data_sha256", "data_size", "data_mtime_ns")},
     }
-    frames = _chart_frames(prep, region, min_n, int(vr.min_psu))
-    equity = _equity_results(prep, region, min_n, int(vr.min_psu))
+    frames = _chart_frames(prep, region, min_cell, int(vr.min_psu))
+    equity = _equity_results(prep, region, min_cell, int(vr.min_psu))
     frames.update({k: r.to_frame() for k, r in equity.items()})
     text = {lang: _texts(card, table, equity, meta, vr, lang) for lang in langs}
     return Briefing(
@@ -243,7 +250,7 @@ def _psu_counts(df: pd.DataFrame, rows: np.ndarray, keys: list[str]) -> pd.Serie
 
 
 def _chart_frames(
-    prep: _Prepared, region: str, min_n: int, min_psu: int
+    prep: _Prepared, region: str, min_cell: int, min_psu: int
 ) -> dict[str, pd.DataFrame]:
     """Design-based estimates by wave (region and compulsory grades a domain of the full
     design) and the homework histogram; suppressed cells blanked."""
@@ -270,7 +277,7 @@ def _chart_frames(
     for key, spec in CHARTS.items():
         var = spec["variable"]
         if spec["kind"] == "distribution":
-            frames[f"chart:{key}"] = _homework_histogram(prep, dom, min_n, min_psu)
+            frames[f"chart:{key}"] = _homework_histogram(prep, dom, min_cell, min_psu)
             continue
         src = results[
             "stage" if spec.get("by_stage") else ("share" if spec["kind"] == "share" else "wave")
@@ -284,7 +291,7 @@ def _chart_frames(
         t["n_psu"] = [
             int(psu.get(k if len(keys) > 1 else k[0], 0)) for k in t[keys].itertuples(index=False)
         ]
-        t = _blank_small(t, min_n, min_psu)
+        t = _blank_small(t, min_cell, min_psu)
         if "stage" not in t.columns:
             t["stage"] = None
         t["stage"] = (
@@ -298,8 +305,8 @@ def _chart_frames(
     return frames
 
 
-def _blank_small(t: pd.DataFrame, min_n: int, min_psu: int) -> pd.DataFrame:
-    small = (t["n"].fillna(0) < min_n) | (t["n_psu"] < min_psu)
+def _blank_small(t: pd.DataFrame, min_cell: int, min_psu: int) -> pd.DataFrame:
+    small = suppression.small_cells(t.fillna({"n": 0}), min_cell=min_cell, min_psu=min_psu)
     t = t.copy()
     t["valid"] = t["valid"].astype(bool) & ~small
     for c in ("estimate", "ci_lower", "ci_upper"):
@@ -309,14 +316,16 @@ def _blank_small(t: pd.DataFrame, min_n: int, min_psu: int) -> pd.DataFrame:
     return t
 
 
-def _homework_histogram(prep: _Prepared, dom: np.ndarray, min_n: int, min_psu: int) -> pd.DataFrame:
+def _homework_histogram(
+    prep: _Prepared, dom: np.ndarray, min_cell: int, min_psu: int
+) -> pd.DataFrame:
     """Weighted counts of homework minutes in 10-minute bins, by wave, stage and grade.
 
     A value in the bin ``(a - 10, a]`` is stored at the bin's middle ``a - 5`` and 0 at 0, so a
     value above a limit that is a multiple of 10 (0, 60, 90 minutes) stays above it; values
     above the weighted 99th percentile (at least 120 minutes) share the last bin. Only the last
     baseline wave and the last wave are kept (as ``plots.distribution_vs_standard`` compares),
-    and a (wave, stage) cell with fewer than ``min_n`` respondents or ``min_psu`` schools is
+    and a (wave, stage) cell with fewer than ``min_cell`` respondents or ``min_psu`` schools is
     left out.
     """
     df, pol = prep.df, prep.policy
@@ -346,7 +355,8 @@ def _homework_histogram(prep: _Prepared, dom: np.ndarray, min_n: int, min_psu: i
         "school_id": _codes(df["school_id"])[rows],
     })  # fmt: skip
     size = part.groupby(["wave", "stage"]).agg(n=("weight", "size"), psu=("school_id", "nunique"))
-    ok = size[(size["n"] >= min_n) & (size["psu"] >= min_psu)].index
+    small = suppression.small_cells(size, min_cell=min_cell, min_psu=min_psu, n_psu="psu")
+    ok = size[~small].index
     part = part[pd.MultiIndex.from_frame(part[["wave", "stage"]]).isin(ok)]
     part = part[part["stage"].isin(_COMPULSORY_STAGES)]
     out = part.groupby(["wave", "stage", "grade", var], as_index=False)["weight"].sum()
@@ -379,11 +389,11 @@ def _period_cells(
     return out
 
 
-def _equity_results(prep: _Prepared, region: str, min_n: int, min_psu: int) -> dict[str, Any]:
+def _equity_results(prep: _Prepared, region: str, min_cell: int, min_psu: int) -> dict[str, Any]:
     from .. import targets as _targets
 
     df, pol = prep.df, prep.policy
-    disp = _targets.displacement(df, policy=pol, region=region, min_n=min_n)
+    disp = _targets.displacement(df, policy=pol, region=region, min_cell=min_cell)
     cells = _period_cells(prep, region, ["tutoring_subject", "tutoring_nonsubject",
                                           "tutoring_hidden", "teacher_referred_tutoring"])  # fmt: skip
     t = disp.table.copy()
@@ -392,24 +402,23 @@ def _equity_results(prep: _Prepared, region: str, min_n: int, min_psu: int) -> d
         needs = [r["variable"]] + (
             ["tutoring_subject"] if r["quantity"] == "substitution_ratio" else []
         )
-        small = any(
-            cells.get(v, {}).get(p, (0, 0))[0] < min_n
-            or cells.get(v, {}).get(p, (0, 0))[1] < min_psu
+        uses = suppression.derived(
+            suppression.is_small(
+                *cells.get(v, {}).get(p, (0, 0)), min_cell=min_cell, min_psu=min_psu
+            )
             for v in needs
             for p in ("baseline", period)
         )
-        if small:
+        if not uses.publishable:
             t.loc[i, "valid"] = False
-            t.loc[i, "reason"] = (
-                f"suppressed: fewer than {min_n} respondents or {min_psu} schools in a cell"
-            )
+            t.loc[i, "reason"] = uses.reason["en"]
     for c in ("estimate", "std_error", "statistic", "p_value", "ci_lower", "ci_upper"):
         t[c] = t[c].astype(float).where(t["valid"].astype(bool), np.nan)
     t["n"] = t["n"].astype(float).where(~_suppressed(t), np.nan)
     disp = dataclasses.replace(disp, table=t)
     out = {"displacement": disp}
-    income = _targets.spend_by_income(df, policy=pol, region=region, min_n=min_n)
-    urban = _targets.urban_rural_gaps(df, policy=pol, region=region, min_n=min_n)
+    income = _targets.spend_by_income(df, policy=pol, region=region, min_cell=min_cell)
+    urban = _targets.urban_rural_gaps(df, policy=pol, region=region, min_cell=min_cell)
     for key, res in (("spend_by_income", income), ("urban_rural", urban)):
         t = res.table.copy()
         bad = ~t["valid"].astype(bool)

@@ -112,9 +112,9 @@ class Briefing:
     meta : dict
         ``region``, ``waves``, ``baseline_waves``, ``one_year_wave``, ``three_year_wave``,
         ``window`` (the latest target window with data, "3y" or "1y"), ``synthetic``,
-        ``data_sha256``, ``data_file``, ``min_n``, ``min_psu``, coverage counts
+        ``data_sha256``, ``data_file``, ``min_cell``, ``min_psu``, coverage counts
         (``respondents``, ``respondents_compulsory``, ``schools``, ``counties``,
-        ``respondents_by_wave``, None for a wave below ``min_n``), ``verdict_counts``
+        ``respondents_by_wave``, None for a wave below ``min_cell``), ``verdict_counts``
         ({"1y": {code: count}, "3y": ...}), ``created``, ``version``.
     scorecard : pandas.DataFrame
         The scorecard table (:data:`shuangjian_eval.targets.CONTRACT_COLUMNS` and more);
@@ -347,14 +347,14 @@ class Briefing:
             waves = sorted(int(w) for w in pd.unique(frame["wave"]))
             return plots.distribution_vs_standard(  # rows are bins; small cells left out
                 frame, spec["variable"], by="stage", weights="weight", waves=waves, lang=lang,
-                min_n=None,
+                min_cell=0,
             )  # fmt: skip
         group = "stage" if spec.get("by_stage") else None
         if group:  # a stage suppressed in every wave is left out of the legend too
             shown = frame.loc[_usable(frame), group].unique()
             frame = frame[frame[group].isin(shown)]
         return plots.estimates_by_wave(
-            frame, group=group, variable=spec["variable"], lang=lang, min_n=self.meta["min_n"]
+            frame, group=group, variable=spec["variable"], lang=lang, min_cell=self.meta["min_cell"]
         )
 
     def render(self, langs: Sequence[str] = ("zh",), dpi: int = _DPI) -> Briefing:
@@ -433,10 +433,10 @@ class Briefing:
         m, zh = self.meta, lang == "zh"
         waves = m["waves"]
         span = f"{waves[0]}–{waves[-1]}" if waves else "–"
-        min_n = int(m["min_n"])
+        min_cell = int(m["min_cell"])
         by_wave = ("、" if zh else ", ").join(
             (f"{w}年 " if zh else f"{w}: ")
-            + (f"<{min_n}" if n is None else fmt.format_count(n, min_n=min_n))
+            + (f"<{min_cell}" if n is None else fmt.format_count(n, min_cell=min_cell))
             for w, n in m["respondents_by_wave"].items()
         )
         where = _md(self._where(lang))

@@ -46,11 +46,11 @@ def _texts(card: Any, table: pd.DataFrame, equity: dict[str, Any], meta: dict[st
     return {
         "findings": _findings(table, meta, lang),
         "readings": readings,
-        "equity": _equity_sentences(equity, window, lang, min_n=meta["min_n"]),
+        "equity": _equity_sentences(equity, window, lang, min_cell=meta["min_cell"]),
         "rules": rules_text(lang, vr, pol),
         "methods": narrative.methods_note(lang, policy=pol, rules=vr),
         "scorecard_html": _scorecard_html(
-            tables.scorecard_table(table, lang=lang, min_n=meta["min_n"]), table, lang
+            tables.scorecard_table(table, lang=lang, min_cell=meta["min_cell"]), table, lang
         ),  # fmt: skip
     }
 
@@ -139,7 +139,7 @@ _EQUITY_SMALL = {
 
 
 def _equity_sentences(
-    equity: dict[str, Any], window: str | None, lang: str, min_n: int
+    equity: dict[str, Any], window: str | None, lang: str, min_cell: int
 ) -> dict[str, list[str]]:
     """Sentences on the rows of :data:`_EQUITY_ROWS` at ``window``: valid rows only; a group
     whose rows are all suppressed gets one sentence saying so."""
@@ -162,7 +162,7 @@ def _equity_sentences(
             rows = rows[rows["valid"].astype(bool)]
             if not rows.empty:
                 part = dataclasses.replace(result, table=rows.reset_index(drop=True))
-                sentences.append(narrative.describe_change(part, lang, min_n=min_n))
+                sentences.append(narrative.describe_change(part, lang, min_cell=min_cell))
         if not sentences and small:
             sentences = [_EQUITY_SMALL[name][0 if lang == "zh" else 1]]
         out[name] = sentences

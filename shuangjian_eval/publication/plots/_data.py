@@ -63,10 +63,11 @@ def select_variable(frame: pd.DataFrame, variable: str | None) -> tuple[pd.DataF
     return frame.loc[frame["variable"].astype(str) == variable], variable
 
 
-def usable_rows(frame: pd.DataFrame, min_n: int | None) -> pd.Series:
-    """Rows fit to publish: valid, a finite estimate, at least ``min_n`` respondents, at least
-    ``suppression.MIN_PSU`` PSUs (where ``n_psu`` is known), for an effect also in its smallest
-    supporting cell (``n_min_cell``, ``n_psu_min_cell``), not flagged ``suppressed``."""
+def usable_rows(frame: pd.DataFrame, min_cell: int | None) -> pd.Series:
+    """Rows fit to publish: valid, a finite estimate, at least ``min_cell`` respondents, at least
+    the rule's ``min_psu`` PSUs (where ``n_psu`` is known), for an effect also in its smallest
+    supporting cell (``n_min_cell``, ``n_psu_min_cell``), not flagged ``suppressed``.
+    ``min_cell`` None: the rule of ``suppression.rule_for()``; 0: no threshold on respondents."""
     from .. import suppression
 
     ok = pd.Series(True, index=frame.index)
@@ -75,13 +76,13 @@ def usable_rows(frame: pd.DataFrame, min_n: int | None) -> pd.Series:
     ok &= np.isfinite(pd.to_numeric(frame["estimate"], errors="coerce").astype(float))
     counts = frame.reindex(columns=["n", "n_psu"]).apply(pd.to_numeric, errors="coerce")
     counts = counts.fillna(0)  # an unknown count of the estimate itself: not publishable
-    if min_n is None or "n" not in frame.columns:
+    if "n" not in frame.columns:
         counts["n"] = np.inf
     if "n_psu" not in frame.columns:
         counts["n_psu"] = np.inf
-    ok &= ~suppression.small_cells(counts, min_n=min_n or 0)
-    if min_n is not None:  # an unknown smallest cell (a reference period) is not small
-        ok &= ~suppression.small_cells(frame, min_n=min_n, n="n_min_cell", n_psu="n_psu_min_cell")
+    ok &= ~suppression.small_cells(counts, min_cell=min_cell)
+    # an unknown smallest cell (a reference period) is not small
+    ok &= ~suppression.small_cells(frame, min_cell=min_cell, n="n_min_cell", n_psu="n_psu_min_cell")
     if "suppressed" in frame.columns:
         ok &= ~frame["suppressed"].fillna(False).astype(bool)
     return ok

@@ -18,7 +18,7 @@ __all__ = ["estimates_by_wave", "event_study", "trend"]
 
 
 def _prepared(
-    result: Any, variable: str | None, time: str, group: str | None, min_n: int | None, what: str
+    result: Any, variable: str | None, time: str, group: str | None, min_cell: int | None, what: str
 ) -> tuple[pd.DataFrame, str | None, pd.DataFrame]:
     """(all rows of the variable, its name, the rows fit to draw)."""
     frame = _data.as_frame(result, what)
@@ -28,7 +28,7 @@ def _prepared(
         _data.require(frame, [group], what)
     for c in ("estimate", "ci_lower", "ci_upper"):
         frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
-    keep = frame.loc[_data.usable_rows(frame, min_n)]
+    keep = frame.loc[_data.usable_rows(frame, min_cell)]
     return frame, variable, keep
 
 
@@ -85,7 +85,7 @@ def estimates_by_wave(
     policy_date: dt.date | str | None = None,
     fieldwork_month: int = 11,
     unit: str | None = None,
-    min_n: int | None = 10,
+    min_cell: int | None = None,
     title: str | None = None,
     ax: Axes | None = None,
 ) -> Figure | Axes:
@@ -116,8 +116,9 @@ def estimates_by_wave(
     unit : str, optional
         Unit of the estimates (the codebook unit of ``variable`` when omitted); shares are
         drawn in percent.
-    min_n : int, optional
-        Estimates from fewer respondents are not drawn (None: draw all valid estimates).
+    min_cell : int, optional
+        Estimates from fewer respondents, or fewer PSUs than the rule's ``min_psu``, are not
+        drawn (None: the rule of ``suppression.rule_for()``; 0: no threshold on respondents).
     title : str, optional
         Chart title (a default from the codebook label when omitted).
     ax : matplotlib Axes, optional
@@ -129,7 +130,9 @@ def estimates_by_wave(
     """
     fmt.check_lang(lang)
     with house_style():
-        frame, variable, keep = _prepared(result, variable, time, group, min_n, "estimates_by_wave")
+        frame, variable, keep = _prepared(
+            result, variable, time, group, min_cell, "estimates_by_wave"
+        )
         fig = None
         if ax is None:
             fig, ax = new_figure((7.5, 4.6))
@@ -216,7 +219,7 @@ def trend(
     fieldwork_month: int = 11,
     lang: str = "zh",
     unit: str | None = None,
-    min_n: int | None = 10,
+    min_cell: int | None = None,
     title: str | None = None,
     ax: Axes | None = None,
 ) -> Figure | Axes:
@@ -242,7 +245,7 @@ def trend(
     """
     fmt.check_lang(lang)
     with house_style():
-        frame, variable, keep = _prepared(result, variable, time, group, min_n, "trend")
+        frame, variable, keep = _prepared(result, variable, time, group, min_cell, "trend")
         fig = None
         if ax is None:
             fig, ax = new_figure((7.5, 4.6))
@@ -320,7 +323,7 @@ def event_study(
     unit: str | None = None,
     title: str | None = None,
     ax: Axes | None = None,
-    min_n: int | None = 10,
+    min_cell: int | None = None,
 ) -> Figure | Axes:
     """Event-study coefficients with intervals, the reference period and a zero line.
 
@@ -342,9 +345,10 @@ def event_study(
         Unit of the outcome when ``variable`` is not a codebook variable.
     title : str, optional
     ax : matplotlib Axes, optional
-    min_n : int, optional
+    min_cell : int, optional
         Where the result counts its cells (``n``, ``n_psu``), coefficients from fewer
-        respondents or fewer than 2 schools are not drawn (None: draw all valid ones).
+        respondents or fewer schools than the rule's ``min_psu`` are not drawn (None: the rule
+        of ``suppression.rule_for()``; 0: no threshold on respondents).
 
     Returns
     -------
@@ -372,7 +376,7 @@ def event_study(
             frame = frame.loc[frame["valid"].fillna(False).astype(bool) | (frame[period] == ref)]
         suppressed = False
         if {"n", "n_psu"} & set(frame.columns):  # small cells: not drawn
-            keep = _data.usable_rows(frame, min_n) | (frame[period] == ref)
+            keep = _data.usable_rows(frame, min_cell) | (frame[period] == ref)
             suppressed = not keep.all()
             frame = frame.loc[keep]
         frame = frame.sort_values(period)

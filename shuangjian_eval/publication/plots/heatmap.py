@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from .. import formatting as fmt
+from .. import suppression
 from . import _data
 from ._style import add_note, house_style, new_figure
 
@@ -56,7 +57,7 @@ def region_heatmap(
     lang: str = "zh",
     change: bool | None = None,
     scale: str | None = None,
-    min_n: int | None = 10,
+    min_cell: int | None = None,
     title: str | None = None,
     ax: Axes | None = None,
 ) -> Figure | Axes:
@@ -84,9 +85,10 @@ def region_heatmap(
     scale : {"common", "column"}, optional
         Colour scale shared by all cells, or one per indicator (needed when units differ; the
         default then). With one scale a colour bar is drawn.
-    min_n : int, optional
-        Cells from fewer respondents (``n``), or from fewer than 2 PSUs (``n_psu``, where
-        known), are suppressed: hatched and marked, no value.
+    min_cell : int, optional
+        Cells from fewer respondents (``n``), or from fewer PSUs (``n_psu``, where known) than
+        the rule's ``min_psu``, are suppressed: hatched and marked, no value (None: the rule of
+        ``suppression.rule_for()``; 0: no threshold on respondents).
     title : str, optional
     ax : matplotlib Axes, optional
 
@@ -135,10 +137,8 @@ def region_heatmap(
             v = pd.to_numeric(pd.Series([cell(r, i, value)]), errors="coerce").iloc[0]
             valid = cell(r, i, "valid", True)
             n = cell(r, i, "n")
-            small = min_n is not None and n is not None and not pd.isna(n) and float(n) < min_n
-            psu = cell(r, i, "n_psu")
+            small = suppression.is_small(n, cell(r, i, "n_psu"), min_cell=min_cell)
             flagged = bool(cell(r, i, "suppressed", False) or False)
-            flagged |= psu is not None and not pd.isna(psu) and float(psu) < 2
             hidden[a, b] = small or flagged
             if bool(valid) and not hidden[a, b]:
                 values[a, b] = float(v)

@@ -15,6 +15,7 @@ from matplotlib.patches import Patch
 
 from ...inputs import policy as _policy
 from .. import formatting as fmt
+from .. import suppression
 from . import _data
 from ._style import PALETTE, add_note, house_style, new_figure
 
@@ -126,7 +127,7 @@ def distribution_vs_standard(
     policy: _policy.Policy | None = None,
     title: str | None = None,
     ax: Axes | Sequence[Axes] | None = None,
-    min_n: int | None = 10,
+    min_cell: int | None = None,
 ) -> Figure | Axes | Sequence[Axes]:
     """Weighted distribution of a variable against its official standard, per group.
 
@@ -157,10 +158,11 @@ def distribution_vs_standard(
     title : str, optional
     ax : Axes or sequence of Axes, optional
         One Axes per panel; returned as given. Otherwise a new Figure is returned.
-    min_n : int, optional
-        A group's wave with fewer respondents, or fewer than 2 schools (``school_id``, where
-        the data have it), is suppressed: not drawn, and its share marked "样本不足" /
-        "suppressed" (None: draw every cell).
+    min_cell : int, optional
+        A group's wave with fewer respondents, or fewer schools (``school_id``, where the data
+        have it) than the rule's ``min_psu``, is suppressed: not drawn, and its share marked
+        "样本不足" / "suppressed" (None: the rule of ``suppression.rule_for()``; 0: no
+        threshold, for rows that are not respondents, such as the bins of a histogram).
 
     Returns
     -------
@@ -168,6 +170,8 @@ def distribution_vs_standard(
     """
     fmt.check_lang(lang)
     pol = policy or _policy.load()
+    rule = suppression.rule_for(policy=pol)
+    min_cell = rule.min_cell if min_cell is None else int(min_cell)
     std = standard_for(variable, pol)
     _data.require(df, [variable], "distribution_vs_standard")
     for col in (by, weights):
@@ -225,7 +229,7 @@ def distribution_vs_standard(
                 rows = in_group & np.isfinite(x_all) & np.isfinite(w_all)
                 if wave is not None:
                     rows &= (df["wave"] == wave).to_numpy(dtype=bool, na_value=False)
-                if _too_small(df, rows, min_n):
+                if _too_small(df, rows, min_cell):
                     shares.append((wave, None))
                     suppressed = True
                     continue
@@ -274,24 +278,24 @@ def distribution_vs_standard(
         if lang == "zh":
             note = f"注:纵轴为各区间学生占比(加权,%),超出坐标范围的值计入最后一个区间。标准来源:{source}。"
             if suppressed:
-                note += f"受访者少于{min_n}人或学校少于2所的分布未画出(样本不足)。"
+                note += f"受访者少于{min_cell}人或学校少于{rule.min_psu}所的分布未画出(样本不足)。"
         else:
             note = f"Note: vertical axis is the weighted share of students in each bin (%); values beyond the axis count in the last bin. Standard: {source}."
             if suppressed:
-                note += f" Distributions of fewer than {min_n} respondents or 2 schools are not drawn (suppressed)."
+                note += f" Distributions of fewer than {min_cell} respondents or {rule.min_psu} schools are not drawn (suppressed)."
         add_note(fig, note)
         fig.subplots_adjust(left=0.08, right=0.98, top=1 - 1.0 / height, bottom=1.15 / height,
                             hspace=0.42)  # fmt: skip
         return fig
 
 
-def _too_small(df: pd.DataFrame, rows: np.ndarray, min_n: int | None) -> bool:
-    """Whether the respondents of ``rows`` are too few to publish their distribution."""
-    if min_n is None:
+def _too_small(df: pd.DataFrame, rows: np.ndarray, min_cell: int) -> bool:
+    """Whether the respondents of ``rows`` are too few to publish their distribution (0: never;
+    the schools are counted where ``df`` has ``school_id``)."""
+    if min_cell == 0:
         return False
-    n = int(rows.sum())
-    schools = df.loc[rows, "school_id"].nunique() if "school_id" in df.columns else 2
-    return n < min_n or schools < 2
+    schools = df.loc[rows, "school_id"].nunique() if "school_id" in df.columns else None
+    return suppression.is_small(int(rows.sum()), schools, min_cell=min_cell)
 
 
 def _wave_style(i: int, k: int) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import pandas as pd
 from ...estimation.results import EstimateResult, critical_value
 from ...estimation.survey import SurveyDesign
 from ...inputs import policy as _policy
+from .. import suppression
 from ._common import _WINDOWS
 from .rules import PERIODS, VerdictRules
 from .scorecard import _prepare, _Work
@@ -112,7 +113,7 @@ def change_by_group(
     region: str | None = None,
     design: SurveyDesign | None = None,
     level: float = 0.95,
-    min_n: int | None = None,
+    min_cell: int | None = None,
 ) -> EstimateResult:
     """Change from the pooled baseline at the 1-year and 3-year waves, by group.
 
@@ -133,9 +134,12 @@ def change_by_group(
         As in :func:`scorecard`.
     level : float
         Confidence level.
-    min_n : int, optional
-        Rows whose smaller cell has fewer respondents (``rules.min_n``, 30) or fewer than
-        ``min_psu`` schools are suppressed: invalid, reason ``"suppressed"``.
+    min_cell : int, optional
+        A change whose baseline or follow-up cell has fewer respondents (default: the
+        scorecard's rule, ``suppression.rule_for("scorecard")``) or fewer than ``min_psu``
+        schools is suppressed: invalid, reason ``"suppressed: ..."``. So is a gap change that
+        uses a suppressed group (the derived-statistic rule, ``suppression.derived``: its
+        reason is ``suppression.DERIVED_REASON["en"]``).
 
     Returns
     -------
@@ -152,7 +156,7 @@ def change_by_group(
     if need_q:
         src = src.assign(income_quintile=income_quintile(src))
     work = _prepare(src, pol, region, design, [*variables, by])
-    vr = VerdictRules.from_policy(pol, {} if min_n is None else {"min_n": int(min_n)})
+    vr = VerdictRules.from_policy(pol, {} if min_cell is None else {"min_cell": int(min_cell)})
     data = work.data
     group = data[by].astype(object).to_numpy()
     code, uniq = pd.factorize(group)  # missing groups: -1
@@ -173,14 +177,16 @@ def change_by_group(
     first_cell = {g: int(text[i]) * n_period for i, g in zip(order, groups, strict=True)}
     at = {p: work.period_code == i for i, p in enumerate(PERIODS)}
     w = data[work.spec["weight"]].to_numpy(float)
-    small_cell = _SUPPRESSED.format(vr.min_n, vr.min_psu)
+    small_cell = _SUPPRESSED.format(vr.min_cell, vr.min_psu)
     items: list[dict[str, Any]] = []
     for var in variables:
         y = pd.to_numeric(data[var], errors="coerce").to_numpy(float, na_value=np.nan)
         seen = ~np.isnan(y) & (cell >= 0)
         counts = np.bincount(cell[seen], minlength=size)
         psus = work.psu_counts(seen, cell, size)
-        few = (counts < vr.min_n) | (psus < vr.min_psu)
+        few = suppression.small_cells(
+            pd.DataFrame({"n": counts, "n_psu": psus}), min_cell=vr.min_cell, min_psu=vr.min_psu
+        ).to_numpy()
         base = {g: at["baseline"] & in_group[g] for g in groups}
         base_mean = {g: _linear_z(y, w, [(base[g], 1.0)])[0] for g in groups}
         for window, p in _WINDOWS.items():
@@ -189,7 +195,8 @@ def change_by_group(
                 est, z = _linear_z(y, w, [(at[p] & in_group[g], 1.0), (base[g], -1.0)])
                 zs[g] = (est, z)
                 k = first_cell[g]
-                small[g] = bool(few[k + PERIODS.index("baseline")] or few[k + PERIODS.index(p)])
+                ok = suppression.derived(few[[k + PERIODS.index("baseline"), k + PERIODS.index(p)]])
+                small[g] = not ok.publishable
                 labels = {"term": f"{var}: change {window} | {by}={g}", "variable": var,
                           "window": window, "quantity": "change", by: g,
                           "baseline": base_mean[g], "follow_up": est + base_mean[g]}  # fmt: skip
@@ -205,7 +212,8 @@ def change_by_group(
                 labels = {"term": f"{var}: gap change {window} | {by}={g} - {reference}",
                           "variable": var, "window": window, "quantity": "gap_change", by: g,
                           "baseline": np.nan, "follow_up": np.nan}  # fmt: skip
-                reason = small_cell if small[g] or small[reference] else ""
+                gap = suppression.derived([small[g], small[reference]])
+                reason = "" if gap.publishable else gap.reason["en"]
                 items.append({"labels": labels, "z": z, "estimate": e1 - e0, "reason": reason})
     table = _contrasts(work, items, level)
     return EstimateResult.from_estimates(
@@ -255,7 +263,7 @@ def displacement(
     region: str | None = None,
     design: SurveyDesign | None = None,
     level: float = 0.95,
-    min_n: int | None = None,
+    min_cell: int | None = None,
 ) -> EstimateResult:
     """Displacement of tutoring: changes in subject, non-subject, hidden and teacher-referred
     tutoring from the pooled baseline, and substitution ratios.
@@ -266,9 +274,11 @@ def displacement(
     (``Var(A - r B) / B^2``, both changes in one design). It is invalid when subject tutoring
     did not fall significantly (the ratio then has no meaning). Before-after, not causal.
 
-    A row whose smaller cell (baseline or follow-up; for a ratio, of subject tutoring too) has
-    fewer than ``min_n`` respondents (``rules.min_n``, 30) or fewer than ``min_psu`` schools is
-    suppressed: invalid, reason ``"suppressed"``, as in :func:`change_by_group`.
+    A change whose baseline or follow-up cell has fewer than ``min_cell`` respondents (default:
+    the scorecard's rule, ``suppression.rule_for("scorecard")``) or fewer than ``min_psu``
+    schools is suppressed: invalid, reason ``"suppressed: ..."``, as in
+    :func:`change_by_group`; a ratio that uses a suppressed cell (of its variable or of subject
+    tutoring) is suppressed too (``suppression.derived``, ``suppression.DERIVED_REASON``).
 
     Returns
     -------
@@ -286,7 +296,7 @@ def displacement(
     src = df if df is not None else design.data if design is not None else None
     names = [v for v in names if src is None or v in src.columns]
     work = _prepare(df, pol, region, design, names)
-    vr = VerdictRules.from_policy(pol, {} if min_n is None else {"min_n": int(min_n)})
+    vr = VerdictRules.from_policy(pol, {} if min_cell is None else {"min_cell": int(min_cell)})
     data = work.data
     period = work.period_code
     w = data[work.spec["weight"]].to_numpy(float)
@@ -299,15 +309,18 @@ def displacement(
         counts = np.bincount(period[seen], minlength=len(PERIODS))
         psus = work.psu_counts(seen, period, len(PERIODS))
         for i, p in enumerate(PERIODS):
-            small[v, p] = counts[i] < vr.min_n or psus[i] < vr.min_psu
-    suppressed = _SUPPRESSED.format(vr.min_n, vr.min_psu)
+            small[v, p] = suppression.is_small(
+                counts[i], psus[i], min_cell=vr.min_cell, min_psu=vr.min_psu
+            )
+    suppressed = _SUPPRESSED.format(vr.min_cell, vr.min_psu)
     items = []
     for window, p in _WINDOWS.items():
         cells = [(period == PERIODS.index(p), 1.0), (period == PERIODS.index("baseline"), -1.0)]
         changes = {v: _linear_z(ys[v], w, cells) for v in names}
         for v in names:
             est, z = changes[v]
-            reason = suppressed if small[v, "baseline"] or small[v, p] else ""
+            ok = suppression.derived([small[v, "baseline"], small[v, p]]).publishable
+            reason = "" if ok else suppressed
             items.append({"labels": {"term": f"{v}: change {window}", "variable": v,
                                      "window": window, "quantity": "change"},
                           "z": z, "estimate": est, "reason": reason})  # fmt: skip
@@ -325,11 +338,13 @@ def displacement(
                 np.nan,
                 np.nan_to_num(z_v) + ratio * np.nan_to_num(z_s),
             )
-            few = any(small[u, q] for u in (v, "tutoring_subject") for q in ("baseline", p))
+            uses = suppression.derived(
+                [small[u, q] for u in (v, "tutoring_subject") for q in ("baseline", p)]
+            )
             items.append({"labels": {"term": f"substitution {v} {window}", "variable": v,
                                      "window": window, "quantity": "substitution_ratio"},
                           "z": z, "estimate": ratio, "denominator": drop, "_subject": True,
-                          "reason": suppressed if few else ""})  # fmt: skip
+                          "reason": uses.reason.get("en", "")})  # fmt: skip
     table = _contrasts(work, items, level)
     # a ratio needs a significant fall in subject tutoring
     for window in _WINDOWS:

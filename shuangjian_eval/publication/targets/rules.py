@@ -27,7 +27,8 @@ prints them in zh or en and every :class:`Scorecard` carries that text.
   else ``classify(T_3y)`` "not_met" -> ``"not_met"``; else ``"inconclusive"``.
 - ``"insufficient"`` before any of this when the data cannot be used: a wave missing, the
   indicator not observed (``policy_satisfaction`` is asked only after the policy, so it has no
-  baseline), a cell with fewer than ``min_n`` (30) respondents or ``min_psu`` (2) schools
+  baseline), a cell with fewer than ``min_cell`` respondents or ``min_psu`` schools (the scorecard's
+  rule, ``suppression.rule_for("scorecard")``: 30 and 2 in ``policy.yaml``)
   (suppressed: its numbers are blanked, never published), an invalid estimate, or a baseline
   at the burden-free value (no relative threshold).
 
@@ -45,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ...inputs import policy as _policy
+from .. import suppression
 from ._common import _check_lang
 
 if TYPE_CHECKING:
@@ -86,7 +88,8 @@ PERIODS: tuple[str, ...] = ("baseline", "one_year", "three_year")
 # ------------------------------------------------------------------------------ verdict rules
 @dataclass(frozen=True)
 class VerdictRules:
-    """Thresholds and data rules of the verdicts (defaults: ``policy.yaml`` ``targets.verdict``).
+    """Thresholds and data rules of the verdicts (defaults: ``policy.yaml`` ``targets.verdict``,
+    and for the cell sizes the scorecard's rule of ``suppression:``).
 
     Attributes
     ----------
@@ -101,8 +104,9 @@ class VerdictRules:
     met_rule : {"estimate", "lower_bound"}
         "estimate": the interval excludes no improvement and the estimate reaches the threshold;
         "lower_bound": the interval's lower end reaches the threshold (stricter).
-    min_n, min_psu : int
-        A cell (indicator x period) with fewer respondents or schools is suppressed.
+    min_cell, min_psu : int
+        A cell (indicator x period) with fewer respondents or schools is suppressed (default:
+        ``suppression.rule_for("scorecard")``).
     """
 
     level: float = 0.95
@@ -112,8 +116,12 @@ class VerdictRules:
     effective_points: float = 0.05
     remarkable_points: float = 0.10
     met_rule: str = "estimate"
-    min_n: int = 30
-    min_psu: int = 2
+    min_cell: int = dataclasses.field(
+        default_factory=lambda: suppression.rule_for("scorecard").min_cell
+    )
+    min_psu: int = dataclasses.field(
+        default_factory=lambda: suppression.rule_for("scorecard").min_psu
+    )
 
     def __post_init__(self) -> None:
         if not 0 < self.level < 1:
@@ -129,8 +137,7 @@ class VerdictRules:
             )
         if self.met_rule not in ("estimate", "lower_bound"):
             raise ValueError(f"met_rule must be 'estimate' or 'lower_bound', got {self.met_rule!r}")
-        if int(self.min_n) < 1 or int(self.min_psu) < 1:
-            raise ValueError("min_n and min_psu must be at least 1")
+        suppression.CellRule(int(self.min_cell), int(self.min_psu))  # checks both
 
     @classmethod
     def from_policy(
@@ -138,11 +145,14 @@ class VerdictRules:
         policy: _policy.Policy | None = None,
         overrides: VerdictRules | Mapping[str, Any] | None = None,
     ) -> VerdictRules:
-        """Rules from ``policy.yaml``, with ``overrides`` (a mapping of fields, or a full set)."""
+        """Rules from ``policy.yaml`` (``targets.verdict``, and the scorecard's rule of
+        ``suppression:``), with ``overrides`` (a mapping of fields, or a full set)."""
         if isinstance(overrides, VerdictRules):
             return overrides
         names = [f.name for f in dataclasses.fields(cls)]
-        base = {k: v for k, v in (policy or _policy.load()).verdict_rules.items() if k in names}
+        pol = policy or _policy.load()
+        base = {k: v for k, v in pol.verdict_rules.items() if k in names}
+        base.update(dataclasses.asdict(suppression.rule_for("scorecard", pol)))
         extra = dict(overrides or {})
         bad = sorted(set(extra) - set(names))
         if bad:
@@ -250,7 +260,7 @@ def rules_text(
             f"5. 成效显著:3年时{met.format(t='3年')}。3年时未显示成效显著、但达到1年门槛的,记为“有效减轻”。",
             "6. 未达到:改善的置信区间上限低于该时点的门槛,即可以确定未达到目标(包括无变化或变差)。",
             "7. 尚无定论:置信区间同时包含达到与未达到门槛的数值,数据无法判断。",
-            f"8. 数据不足:缺少所需调查轮次或该项未调查、任一时点受访者少于{vr.min_n}人或学校少于"
+            f"8. 数据不足:缺少所需调查轮次或该项未调查、任一时点受访者少于{vr.min_cell}人或学校少于"
             f"{vr.min_psu}所(此类数据不予报告),或估计无效。",
             "前后比较只描述变化,不能单独证明变化由政策引起。",
         ]
@@ -288,7 +298,7 @@ def rules_text(
             "7. Inconclusive: the interval holds values both above and below the threshold; the "
             "data cannot tell.",
             f"8. Insufficient data: a survey wave is missing or the item was not asked, a period "
-            f"has fewer than {vr.min_n} respondents or {vr.min_psu} schools (such figures are not "
+            f"has fewer than {vr.min_cell} respondents or {vr.min_psu} schools (such figures are not "
             "published), or the estimate is invalid.",
             "A before-after comparison describes change; on its own it does not show that the "
             "policy caused it.",

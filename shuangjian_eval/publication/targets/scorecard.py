@@ -35,6 +35,7 @@ import pandas as pd
 from ...estimation.survey import SurveyDesign
 from ...inputs import codebook as _codebook
 from ...inputs import policy as _policy
+from .. import suppression
 from ._common import _WINDOWS, _check_lang
 from .indicators import Indicator, default_indicators
 from .rules import PERIODS, VERDICT_LABELS, VerdictRules, rules_text, window_verdict
@@ -163,7 +164,7 @@ def scorecard(
     policy: _policy.Policy | None = None,
     region: str | None = None,
     design: SurveyDesign | None = None,
-    min_n: int | None = None,
+    min_cell: int | None = None,
     lang: str = "zh",
     rules: VerdictRules | Mapping[str, Any] | None = None,
     indicators: Sequence[Indicator | str] | None = None,
@@ -183,8 +184,9 @@ def scorecard(
     design : SurveyDesign, optional
         Whose weight, strata, PSU, fpc and lonely-PSU settings to use; default
         ``SurveyDesign(df, "weight", strata="stratum", psu="school_id")``.
-    min_n : int, optional
-        Overrides ``rules.min_n`` (30 respondents a cell).
+    min_cell : int, optional
+        Overrides ``rules.min_cell`` (default: the scorecard's rule,
+        ``suppression.rule_for("scorecard")``).
     lang : {"zh", "en"}
         Language of the official figures and of the rule text.
     rules : VerdictRules or dict, optional
@@ -210,11 +212,11 @@ def scorecard(
     _check_lang(lang)
     pol = policy or _policy.load()
     overrides = rules if isinstance(rules, VerdictRules) else dict(rules or {})
-    if min_n is not None:
+    if min_cell is not None:
         if isinstance(overrides, VerdictRules):
-            overrides = dataclasses.replace(overrides, min_n=int(min_n))
+            overrides = dataclasses.replace(overrides, min_cell=int(min_cell))
         else:
-            overrides["min_n"] = int(min_n)
+            overrides["min_cell"] = int(min_cell)
     vr = VerdictRules.from_policy(pol, overrides)
     catalogue = {i.id: i for i in default_indicators(pol)}
     chosen: list[Indicator] = []
@@ -336,7 +338,9 @@ def _cells(
         else:
             r = _at(est, p)
             cell.update(n=int(r["n"]), psu=int(psus[PERIODS.index(p)]))
-            if cell["n"] < vr.min_n or cell["psu"] < vr.min_psu:
+            if suppression.is_small(
+                cell["n"], cell["psu"], min_cell=vr.min_cell, min_psu=vr.min_psu
+            ):
                 cell["status"] = "suppressed"
             elif not bool(r["valid"]):
                 cell["status"] = f"invalid_estimate: {r['reason']}"
