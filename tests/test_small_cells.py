@@ -3,19 +3,24 @@
 Expected values are the known truth of tiny tables and data sets built here: the counts typed
 into them, the schools each cell was given, and, for complementary suppression, what a reader
 can work out by brute force from the published table (every assignment of the hidden cells that
-agrees with the total, the published cells and the marks).
+agrees with the total, the published cells and the marks); the thresholds are the rules of
+``policy.yaml`` ``suppression:`` (10 respondents and 2 PSUs, 30 respondents for the scorecard).
 """
 
 from __future__ import annotations
 
+import ast
+import copy
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 import shuangjian_eval as sje
-from shuangjian_eval import quality, suppression, tables
+from shuangjian_eval import analyses, quality, suppression, tables
 from shuangjian_eval.estimation.results import EstimateResult
 
 EST = "估计值 [95%置信区间]"
@@ -253,3 +258,172 @@ def test_charts_leave_out_effects_resting_on_a_small_cell():
         "n_psu": [5, 5, 5], "n_min_cell": [4, 50, np.nan], "n_psu_min_cell": [3, 1, np.nan],
     })  # fmt: skip
     assert _data.usable_rows(frame, min_cell=10).tolist() == [False, False, True]
+
+
+# ------------------------------------------------------------------------------ one rule, one place
+def test_thresholds_come_from_policy_yaml(tmp_path):
+    # a temporary copy of the bundled policy.yaml with other numbers in its suppression: block
+    pol = sje.policy.load()
+    raw = copy.deepcopy(pol.raw)
+    raw["suppression"].update(min_cell=7, min_psu=3)
+    raw["suppression"]["overrides"]["scorecard"]["min_cell"] = 40
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    other = sje.policy.load(path)
+    assert suppression.rule_for("tables", other) == suppression.CellRule(7, 3)
+    assert suppression.rule_for("scorecard", other) == suppression.CellRule(40, 3)  # PSUs inherited
+    assert sje.targets.VerdictRules.from_policy(other).min_cell == 40
+    assert (sje.targets.VerdictRules.from_policy(other).min_psu) == 3
+    assert suppression.min_cell_for(None, "scorecard", other) == 40
+    # the bundled file: 10 and 2 by default, 30 for the scorecard and the briefing
+    assert suppression.rule_for("scorecard") == suppression.CellRule(30, 2)
+    with pytest.raises(ValueError, match="unknown suppression use 'scorcard'.*scorecard"):
+        suppression.rule_for("scorcard")
+    with pytest.raises(ValueError, match="min_cell must be a whole number"):
+        suppression.min_cell_for(0)
+
+
+_THRESHOLDS = {"min_cell", "min_psu", "min_n", "MIN_N", "MIN_PSU"}
+
+
+def _named(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def _literal(node: ast.AST | None) -> bool:
+    """A number typed into the code (None and 0, "no threshold", do not count)."""
+    return isinstance(node, ast.Constant) and node.value not in (None, 0)
+
+
+def _threshold_copies(tree: ast.AST) -> list[tuple[int, str]]:
+    """Lines of a module that compare with a threshold name (<, <=, >, >=) or give a threshold
+    name a literal: as a default, a keyword argument or an assignment."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            ordered = any(isinstance(op, ast.Lt | ast.LtE | ast.Gt | ast.GtE) for op in node.ops)
+            names = {_named(n) for n in [node.left, *node.comparators]} & _THRESHOLDS
+            if ordered and names:
+                found.append((node.lineno, f"compares with {sorted(names)}"))
+        elif isinstance(node, ast.keyword) and node.arg in _THRESHOLDS and _literal(node.value):
+            found.append((node.lineno, f"{node.arg}={node.value.value}"))
+        elif isinstance(node, ast.arguments):
+            args = [*node.posonlyargs, *node.args]
+            pairs = [*zip(args[len(args) - len(node.defaults) :], node.defaults, strict=True),
+                     *zip(node.kwonlyargs, node.kw_defaults, strict=True)]  # fmt: skip
+            found += [(d.lineno, f"default {a.arg}={d.value}") for a, d in pairs
+                      if a.arg in _THRESHOLDS and _literal(d)]  # fmt: skip
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if {_named(t) for t in targets} & _THRESHOLDS and _literal(node.value):
+                found.append((node.lineno, "assigns a literal threshold"))
+    return found
+
+
+def test_no_module_but_suppression_compares_counts_with_a_threshold():
+    # the package source, read with the standard library's ast: only publication/suppression.py
+    # compares counts with min_cell / min_psu or types a threshold in
+    root = Path(sje.__file__).parent
+    owner = root / "publication" / "suppression.py"
+    found = [
+        f"{path.relative_to(root)}:{line} {what}"
+        for path in sorted(root.rglob("*.py"))
+        if path != owner
+        for line, what in _threshold_copies(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert found == []
+    # the check can fail: a typed-in comparison and default are found
+    bad = ast.parse("def f(n, min_cell=10):\n    return n < min_cell\n")
+    found_bad = sorted(w for _, w in _threshold_copies(bad))
+    assert found_bad == ["compares with ['min_cell']", "default min_cell=10"]
+
+
+# ------------------------------------------------------------------------------ derived statistics
+def test_derived_statistic_of_a_suppressed_cell_is_suppressed():
+    # typed-in flags of the cells a statistic rests on
+    assert suppression.derived([False, False]) == (True, {})
+    used = suppression.derived([False, True, None])
+    assert not used.publishable and used.reason == suppression.DERIVED_REASON
+    assert "suppressed group" in used.reason["en"] and "隐藏的组" in used.reason["zh"]
+
+
+@pytest.fixture(scope="module")
+def one_rural_senior_school():
+    """A county of a synthetic survey whose rural stratum keeps a single senior-grade school.
+
+    In the grade comparison the senior grades are the comparison group, so the rural effect then
+    rests on one school (known from the construction: every other rural senior school is
+    dropped), fewer than the 2 PSUs of the rule, while the urban effect keeps its schools."""
+    df = sje.synth.generate(n_schools=48, students_per_school=30, n_counties=2, seed=0)
+    senior = df["stage"] == "senior"
+    rural = ~df["urban"].astype(bool)
+    for county in sorted(df["county"].unique()):
+        here = df["county"] == county
+        r_schools = sorted(df.loc[here & rural & senior, "school_id"].unique())
+        u_schools = df.loc[here & ~rural & senior, "school_id"].nunique()
+        if len(r_schools) >= 2 and u_schools >= 2:
+            return county, df.loc[here & ~df["school_id"].isin(r_schools[1:])], df.loc[here]
+    pytest.fail("the synthetic survey has no county with 2 rural and 2 urban senior schools")
+
+
+def test_county_equality_test_using_a_suppressed_group_is_not_published(one_rural_senior_school):
+    county, d, full = one_rural_senior_school
+    p = analyses.check_parameters(
+        d, region=county, waves=[], baseline_waves=[2019, 2020], comparison="grade",
+        outcomes=[], lang="zh", notebook="heterogeneity",
+    )  # fmt: skip
+    assert p.min_cell == suppression.rule_for().min_cell  # None: the policy's rule
+    work = analyses.comparison_groups(p.select(d), p.comparison, baseline_waves=p.baseline_waves)
+    # the estimation layer stays general: it computes the test, a valid finite statistic
+    for v in p.outcomes:
+        raw = sje.by_group("did", work, group="urban", term="treated:post", outcome=v,
+                           treated="treated", post="post", **analyses._DESIGN)  # fmt: skip
+        assert raw.equality_test["valid"].all() and np.isfinite(raw.equality_test["p_value"]).all()
+    result = analyses.heterogeneity(work, p.outcomes, "urban", comparison=p.comparison)
+    t = result.table
+    rural_rows = t["urban"] == False  # noqa: E712
+    assert (t.loc[rural_rows, "n_psu_min_cell"] == 1).all()  # the one school kept
+    assert (t.loc[~rural_rows, "n_psu_min_cell"] >= 2).all()
+    # the rural estimates are suppressed in the report table ...
+    wide = analyses.table(result, spread="urban", lang="zh")
+    assert set(wide["农村"]) == {"样本不足(抽样单位少于2个)"}
+    # ... and so is every test that uses them: no statistic, no p-value, no "differ"
+    tests = result.equality_test
+    assert tests["suppressed"].all() and not tests["valid"].any()
+    assert tests[["statistic", "df", "p_value"]].isna().all().all()
+    for lang, differ in (("zh", "差异显著"), ("en", "differ")):
+        shown = analyses.equality_table(result, lang=lang)
+        text = " ".join(shown.astype(str).to_numpy().ravel())
+        assert differ not in text.replace(suppression.DERIVED_REASON[lang], "")
+        assert not any(ch.isdigit() for ch in text.replace(suppression.DERIVED_REASON[lang], ""))
+        assert (shown.iloc[:, -1] == suppression.DERIVED_REASON[lang]).all()  # says why
+    # with every rural school of the county (2 or more senior schools), the tests are published
+    whole = analyses.comparison_groups(
+        p.select(full), p.comparison, baseline_waves=p.baseline_waves
+    )
+    kept = analyses.heterogeneity(whole, p.outcomes, "urban", comparison=p.comparison)
+    assert not kept.equality_test["suppressed"].any() and kept.equality_test["valid"].all()
+    assert analyses.equality_table(kept, lang="en")["p-value"].str.contains(r"\d").all()
+
+
+def test_urban_rural_gap_using_a_suppressed_group_is_suppressed(one_rural_senior_school):
+    # sje.targets counts compulsory grades only: keep a single rural school with compulsory
+    # grades, so that every rural cell rests on one PSU (known from the construction), below the
+    # scorecard's rule of policy.yaml (30 respondents, 2 schools); the urban cells keep theirs
+    county, d, _ = one_rural_senior_school
+    rural = ~d["urban"].astype(bool)
+    keep = sorted(d.loc[rural & (d["stage"] != "senior"), "school_id"].unique())[0]
+    d = d.loc[~rural | (d["school_id"] == keep)]
+    gaps = sje.targets.urban_rural_gaps(d, region=county).table
+    rural_change = (gaps["quantity"] == "change") & (gaps["urban"] == False)  # noqa: E712
+    assert not gaps.loc[rural_change, "valid"].any()
+    assert gaps.loc[rural_change, "reason"].str.startswith("suppressed: fewer than 30").all()
+    urban_change = (gaps["quantity"] == "change") & (gaps["urban"] == True)  # noqa: E712
+    assert gaps.loc[urban_change, "valid"].any()  # the urban cells are published
+    gap = gaps["quantity"] == "gap_change"
+    assert gap.any() and not gaps.loc[gap, "valid"].any()
+    assert (gaps.loc[gap, "reason"] == suppression.DERIVED_REASON["en"]).all()

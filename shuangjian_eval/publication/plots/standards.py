@@ -292,7 +292,7 @@ def distribution_vs_standard(
 def _too_small(df: pd.DataFrame, rows: np.ndarray, min_cell: int) -> bool:
     """Whether the respondents of ``rows`` are too few to publish their distribution (0: never;
     the schools are counted where ``df`` has ``school_id``)."""
-    if min_cell == 0:
+    if not min_cell:
         return False
     schools = df.loc[rows, "school_id"].nunique() if "school_id" in df.columns else None
     return suppression.is_small(int(rows.sum()), schools, min_cell=min_cell)
