@@ -157,7 +157,9 @@ def test_small_cells_are_suppressed_and_marked():
     assert en[EST["en"]].iloc[0] == "suppressed: too few respondents"
     assert en[EST["en"]].iloc[2] == "suppressed: fewer than 2 PSUs"
     # a larger threshold suppresses the second row too
-    assert tables.report_table(result(rows), lang="zh", min_cell=11)[EST["zh"]].iloc[1] == "样本不足"
+    assert (
+        tables.report_table(result(rows), lang="zh", min_cell=11)[EST["zh"]].iloc[1] == "样本不足"
+    )
 
 
 def test_invalid_statistics_show_their_reason():
@@ -245,7 +247,9 @@ def test_scorecard_table():
     assert set(t.iloc[2].drop(["指标", "单位", "样本量"])) == {"样本不足"}
     # 8 respondents: below the scorecard's rule of policy.yaml (suppression.overrides, 30)
     assert t.iloc[2]["样本量"] == "<30"
-    assert tables.scorecard_table(scorecard_frame(), lang="zh", min_cell=10).iloc[2]["样本量"] == "<10"
+    assert (
+        tables.scorecard_table(scorecard_frame(), lang="zh", min_cell=10).iloc[2]["样本量"] == "<10"
+    )
     assert t.attrs["suppressed"] == [2]
     en = tables.scorecard_table(scorecard_frame(), lang="en")
     assert en.iloc[0]["Verdict, 3 years"] == "Remarkable"
