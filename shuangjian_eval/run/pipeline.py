@@ -30,7 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .execution import atomic_write as _atomic_write
+from ..base.files import atomic_path, atomic_write
 from .execution import render_html
 
 __all__ = [
@@ -194,25 +194,24 @@ def _run_job(
     t0 = time.perf_counter()
     out = Path(job.ipynb)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _running_path(out)
     try:
-        nb = execute_notebook(
-            Path(notebook_dir) / f"{job.notebook}.ipynb",
-            tmp,
-            job.parameters,
-            cwd=notebook_dir,
-            timeout=timeout,
-            fresh=fresh_kernels,
-        )
-        os.replace(tmp, out)
+        # a partly executed notebook is kept for diagnosis, under its own name
+        failed = out.with_suffix(".failed.ipynb")
+        with atomic_path(out, tmp=_running_path(out), failed=failed) as tmp:
+            nb = execute_notebook(
+                Path(notebook_dir) / f"{job.notebook}.ipynb",
+                tmp,
+                job.parameters,
+                cwd=notebook_dir,
+                timeout=timeout,
+                fresh=fresh_kernels,
+            )
         title = f"{job.label} · {NOTEBOOKS[job.notebook][lang]}"
         render_html(nb, job.html, lang=lang, title=title, footer=footer)
         job.status = "ok"
     except Exception as exc:  # a failing notebook must not stop the others
         job.status = "failed"
         job.error = _short_error(exc)
-        if tmp.exists():  # keep the partly executed notebook for diagnosis, under its own name
-            os.replace(tmp, out.with_suffix(".failed.ipynb"))
     job.end = _now()
     job.seconds = round(time.perf_counter() - t0, 3)
     return job
@@ -652,7 +651,7 @@ def _write_manifest(run, data, digest, versions, started, extra, lang, finished=
             for j in run.jobs
         ],
     }
-    _atomic_write(run.manifest, json.dumps(manifest, ensure_ascii=False, indent=2, default=str))
+    atomic_write(run.manifest, json.dumps(manifest, ensure_ascii=False, indent=2, default=str))
 
 
 _INDEX = """<!DOCTYPE html>
@@ -750,4 +749,4 @@ def _write_index(run: ReportRun, lang: str, footer: dict[str, str]) -> None:
         failed_label="失败" if zh else "Failed",
         footer=footer,
     )
-    _atomic_write(run.index, html)
+    atomic_write(run.index, html)

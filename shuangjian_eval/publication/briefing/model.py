@@ -13,7 +13,6 @@ import html
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from ...base.files import atomic_write
 from .. import formatting as fmt
 from ._common import (
     _FORMAT,
@@ -177,16 +177,7 @@ class Briefing:
             | {k: _frame_to_json(v) for k, v in self.frames.items()},
         }
         payload = json.dumps(doc, ensure_ascii=False, allow_nan=False, default=_json_default)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(payload)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return atomic_write(path, payload)
 
     def _text(self, lang: str) -> dict[str, Any]:
         """The sentences in ``lang``; a briefing precomputed for a report run holds only the
