@@ -27,13 +27,14 @@ __all__ = ["as_names", "check_choice", "check_columns", "check_options", "did_yo
 
 def did_you_mean(given: Iterable[Any], choices: Iterable[Any]) -> str:
     """``"; did you mean 'x'?"`` for the close matches of the ``given`` strings among
-    ``choices`` (:func:`difflib.get_close_matches`), or ``""`` when there is none."""
-    names = [str(c) for c in choices]
+    ``choices`` (:func:`difflib.get_close_matches`, ignoring case so that ``"hc1"`` finds
+    ``"HC1"``), or ``""`` when there is none."""
+    names = {str(c).casefold(): str(c) for c in reversed(list(choices))}
     close: list[str] = []
     for item in given:
-        for match in difflib.get_close_matches(str(item), names, n=1):
-            if match not in close:
-                close.append(match)
+        for match in difflib.get_close_matches(str(item).casefold(), list(names), n=1):
+            if names[match] not in close:
+                close.append(names[match])
     return f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
 
 

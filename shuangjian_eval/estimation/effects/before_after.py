@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...base.options import check_columns, check_options
 from ..results import EstimateResult, invalid_row
-from ._fe import check_columns, check_options, factorize, to_float
+from ._fe import factorize, to_float
 
 __all__ = ["TERM", "before_after"]
 
@@ -188,5 +189,3 @@ def _invalid(reason: str, options: dict[str, Any], nobs: int, level: float, **ex
     return EstimateResult.from_estimates(
         table, method="before_after", options=options, nobs=nobs, level=level
     )
-
-
