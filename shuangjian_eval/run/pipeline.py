@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import importlib.metadata as md
 import json
 import os
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..base.files import atomic_path, atomic_write
+from ..inputs import regions as _regions
 from .execution import render_html
 
 __all__ = [
@@ -55,10 +55,7 @@ NOTEBOOKS: dict[str, dict[str, str]] = {
 EXECUTORS = ("local", "dask")
 # The notebook whose estimates are computed once per run, for every region, before it runs.
 BRIEFING_NOTEBOOK = "90_policy_report"
-ALL_REGIONS = "all"
 _REGION_LABEL = {"zh": "全部地区", "en": "All regions"}
-# region arguments with a meaning of their own: no county may be called so
-_REGION_KEYWORDS = {ALL_REGIONS: "one report on all the data", "each": "a report per county"}
 _DEPENDENCIES = (
     "numpy",
     "pandas",
@@ -137,17 +134,6 @@ def data_hash(path: str | Path) -> str:
     from ..inputs.io.store import fingerprint
 
     return fingerprint(path)
-
-
-def region_slug(region: str) -> str:
-    """A folder name for a region: letters (any script), digits, '-' and '_' kept (so no path
-    separator or '..'); a name that had to be changed gets a short hash of itself, so that two
-    regions ("a/b", "a_b") never share a folder."""
-    slug = re.sub(r"[^\w\-]+", "_", region, flags=re.UNICODE).strip("_")
-    if slug == region:
-        return slug
-    digest = hashlib.sha1(region.encode()).hexdigest()[:8]
-    return f"{slug}-{digest}" if slug else digest
 
 
 # ------------------------------------------------------------------------------------------
@@ -271,26 +257,10 @@ def list_regions(data_path: str | Path, column: str = "county") -> list[str]:
 
 def _resolve_regions(data_path: Path, regions: str | Sequence[str]) -> list[str]:
     """Expand ``"all"`` (one report on all data), ``"each"`` (every county) and names."""
-    available = list_regions(data_path)
-    clash = [r for r in available if r in _REGION_KEYWORDS]
-    if clash:
-        raise ParameterError(
-            f"{data_path} has a county named {clash[0]!r}, which is the keyword for "
-            f"{_REGION_KEYWORDS[clash[0]]}: rename that county in the data (or in the ingest "
-            "mapping) before running reports"
-        )
-    if isinstance(regions, str):
-        regions = [r.strip() for r in regions.split(",") if r.strip()]
-    chosen: list[str] = []
-    for r in regions:
-        chosen.extend(available if r == "each" else [r])
-    unknown = [r for r in chosen if r != ALL_REGIONS and r not in available]
-    if unknown or not chosen:
-        raise ParameterError(
-            f"region(s) not in the data: {', '.join(unknown) or '(none given)'}; valid regions: "
-            f"{ALL_REGIONS}, each, {', '.join(available)}"
-        )
-    return list(dict.fromkeys(chosen))
+    try:
+        return _regions.expand(regions, list_regions(data_path))
+    except ValueError as exc:
+        raise ParameterError(f"{data_path}: {exc}") from None
 
 
 def _versions() -> dict[str, str]:
@@ -308,7 +278,7 @@ def run_report(
     *,
     out: str | Path = "reports",
     run_id: str | None = None,
-    regions: str | Sequence[str] = ALL_REGIONS,
+    regions: str | Sequence[str] = _regions.ALL,
     notebooks: Iterable[str] = tuple(NOTEBOOKS),
     notebook_dir: str | Path = "notebooks",
     workers: int | None = None,
@@ -391,8 +361,8 @@ def run_report(
     run = ReportRun(run_id=run_id, out_dir=out_dir)
     run.caches = _precompute_briefings(run, data, chosen, notebooks, extra, lang, workers)
     for region in chosen:
-        label = _REGION_LABEL[lang] if region == ALL_REGIONS else region
-        folder = out_dir / region_slug(region)
+        label = _REGION_LABEL[lang] if region == _regions.ALL else region
+        folder = out_dir / _regions.slug(region)
         for name in notebooks:
             params = {"data_path": str(data), "region": region, "lang": lang, **extra}
             if name == BRIEFING_NOTEBOOK and region in run.caches:

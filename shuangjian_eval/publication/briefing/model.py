@@ -21,11 +21,11 @@ from typing import Any
 import pandas as pd
 
 from ...base.files import atomic_write
+from ...inputs import regions as _regions
 from .. import formatting as fmt
 from ._common import (
     _FORMAT,
     _VERDICT_ORDER,
-    ALL_REGIONS,
     CHARTS,
     FORMAT_VERSION,
     _badge,
@@ -201,7 +201,7 @@ class Briefing:
         return Markdown(f"## {SECTIONS[section][lang]}")
 
     def _where(self, lang: str) -> str:
-        return _REGION_ALL[lang] if self.region == ALL_REGIONS else self.region
+        return _REGION_ALL[lang] if self.region == _regions.ALL else self.region
 
     def _waves_text(self, lang: str) -> str:
         m = self.meta
@@ -431,7 +431,7 @@ class Briefing:
             for w, n in m["respondents_by_wave"].items()
         )
         where = _md(self._where(lang))
-        if self.region == ALL_REGIONS:
+        if self.region == _regions.ALL:
             where += f"({m['counties']} 个区县)" if zh else f" ({m['counties']} counties)"
         if zh:
             text = (
