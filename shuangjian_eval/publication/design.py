@@ -46,7 +46,7 @@ def standard_design(df: pd.DataFrame) -> SurveyDesign:
     Examples
     --------
     >>> import shuangjian_eval as sje
-    >>> d = standard_design(sje.synth.generate(n_schools=8, students_per_school=5, seed=0))
+    >>> d = standard_design(sje.synth.generate(n_counties=2, n_schools=8, students_per_school=5))
     >>> d.weight, d.strata, d.psu, d.lonely_psu
     ('weight', 'stratum', 'school_id', 'adjust')
     """
