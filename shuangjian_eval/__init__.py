@@ -20,6 +20,7 @@ except PackageNotFoundError:  # running from a source tree without installation
 _SUBMODULES = {
     "codebook": "inputs.codebook",
     "policy": "inputs.policy",
+    "regions": "inputs.regions",
     "io": "inputs.io",
     "validate": "inputs.validate",
     "identifiers": "inputs.identifiers",

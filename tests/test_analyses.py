@@ -83,7 +83,7 @@ def test_unknown_region_lists_the_counties(df):
     counties = sorted(map(str, df["county"].unique()))
     with pytest.raises(ValueError, match="region '样本县999' is not in the data") as err:
         check(df, region="样本县999")
-    assert str(err.value).endswith("valid values: all, " + ", ".join(counties))
+    assert str(err.value).endswith("valid regions: all, " + ", ".join(counties))
 
 
 def test_unknown_outcome_lists_the_allowed_outcomes(df):

@@ -288,10 +288,14 @@ def test_options_and_columns_are_checked(fe_data):
     args = {"outcome": HW, "treated": "pilot", "post": "post"}
     with pytest.raises(ValueError, match="valid options.*absorb"):
         did(fe_data, **args, fixed_effects=["school_id"])
-    with pytest.raises(KeyError, match="'nope' not in data; columns are"):
+    with pytest.raises(KeyError, match=r"data lack column\(s\) \['nope'\]; columns are"):
         did(fe_data, **args, cluster="nope")
+    with pytest.raises(KeyError, match=r"\['scool_id'\]; did you mean 'school_id'\?"):
+        did(fe_data, **args, cluster="scool_id")
     with pytest.raises(ValueError, match=r"cov_type must be one of \['nonrobust', 'HC1'"):
         did(fe_data, **args, cov_type="HC3")
+    with pytest.raises(ValueError, match=r"got 'hc1'; did you mean 'HC1'\?"):
+        did(fe_data, **args, cov_type="hc1")
     with pytest.raises(ValueError, match="0/1"):
         did(fe_data.assign(pilot=fe_data["pilot"] * 2), **args)
     with pytest.raises(ValueError, match="valid options"):

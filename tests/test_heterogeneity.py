@@ -213,7 +213,7 @@ def test_adjust_a_family_of_results():
 def test_adjust_options_are_validated():
     with pytest.raises(ValueError, match="method must be one of"):
         adjust_pvalues([0.1, 0.2], method="BH")
-    with pytest.raises(ValueError, match=r"valid: method, alpha, term"):
+    with pytest.raises(ValueError, match=r"valid options: \['method', 'alpha', 'term'\]"):
         adjust_pvalues([0.1, 0.2], level=0.9)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         adjust_pvalues([0.1, 1.2])
@@ -256,7 +256,9 @@ def test_quantile_groups_leave_missing_rows_missing_and_validate():
         weighted_quantile_groups(df, "income")
     with pytest.raises(ValueError, match="q must be"):
         weighted_quantile_groups(df, "x", q=1)
-    with pytest.raises(ValueError, match="valid: q, weights, by"):
+    with pytest.raises(
+        ValueError, match="valid options: .'q', 'weights', 'by'.; did you mean 'weights'"
+    ):
         weighted_quantile_groups(df, "x", weight="w")
 
 

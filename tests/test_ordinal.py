@@ -292,7 +292,10 @@ def test_separation_comes_back_invalid():
 
 # ------------------------------------------------------------------ options
 def test_unknown_option_lists_the_valid_ones(ologit):
-    with pytest.raises(ValueError, match="valid: outcome, covariates, levels"):
+    with pytest.raises(
+        ValueError,
+        match="valid options: .'outcome', 'covariates', 'levels'.*did you mean 'weights'",
+    ):
         ordinal_logit(ologit, outcome="apply", covariates=["gpa"], weight="w")
 
 

@@ -19,7 +19,7 @@ import pytest
 from test_browser import Browser, _find_chromium
 
 import shuangjian_eval as sje
-from shuangjian_eval import pipeline
+from shuangjian_eval import pipeline, regions
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 SCRIPT = "<script>alert(1)</script>"
@@ -143,7 +143,7 @@ def test_a_region_name_cannot_leave_the_run_folder(evil_run):
             p = Path(path).resolve()
             assert p.is_relative_to(out_dir) and p.parent.parent == out_dir, path
     folder = Path(next(j.html for j in run.jobs if j.region == EVIL)).parent.name
-    assert folder == pipeline.region_slug(EVIL) and "." not in folder and os.sep not in folder
+    assert folder == regions.slug(EVIL) and "." not in folder and os.sep not in folder
     outside = [
         p for p in root.rglob("*") if p.is_file() and not p.resolve().is_relative_to(out_dir)
     ]
@@ -155,8 +155,8 @@ def test_a_region_name_cannot_leave_the_run_folder(evil_run):
 def test_regions_never_share_a_folder():
     # "a/b" and "a_b" sanitise alike; the hash of the changed name keeps them apart
     names = ["a/b", "a_b", "a b", "..", ".", "样本县001", SCRIPT]
-    slugs = [pipeline.region_slug(n) for n in names]
-    assert len(set(slugs)) == len(names) and pipeline.region_slug("样本县001") == "样本县001"
+    slugs = [regions.slug(n) for n in names]
+    assert len(set(slugs)) == len(names) and regions.slug("样本县001") == "样本县001"
     assert all(s and "." not in s and "/" not in s for s in slugs)
 
 

@@ -169,7 +169,9 @@ def test_contracts(mpdta):
         staggered_did(mpdta, **args, unit="countyreal", control="never")
     with pytest.raises(ValueError, match="needs unit="):
         staggered_did(mpdta, **args)
-    with pytest.raises(KeyError, match="columns are"):
+    with pytest.raises(
+        KeyError, match=r"data lack column\(s\) \[.county.\]; did you mean .countyreal."
+    ):
         staggered_did(mpdta, **args, unit="county")
     with pytest.raises(ValueError, match="type must be one of"):
         staggered_did(mpdta, **args, unit="countyreal").aggregate("event")

@@ -718,7 +718,7 @@ def test_unknown_options_and_bad_values_raise_value_error(dclus1, apiclus1):
 
 
 def test_missing_columns_raise_key_error_naming_them(dclus1, apiclus1):
-    with pytest.raises(KeyError, match=r"'api01' not found.*available columns.*'api00'"):
+    with pytest.raises(KeyError, match=r"data lack column\(s\) \['api01'\]; did you mean 'api00'"):
         dclus1.mean("api01")
     with pytest.raises(KeyError, match="'district'"):
         dclus1.mean("api00", by="district")

@@ -300,14 +300,20 @@ def test_truth_refuses_a_frame_without_synthetic_truth(survey):
 
 
 def test_unknown_option_lists_the_valid_ones():
-    with pytest.raises(ValueError, match=r"n_school.*valid: n_schools, students_per_school"):
+    with pytest.raises(
+        ValueError,
+        match=r"'n_school'.*valid options: \['n_schools', 'students_per_school'.*did you mean 'n_schools'",
+    ):
         synth.generate(n_school=10)
 
 
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"effects": {"homework": -1}}, "valid: homework_min_weekday"),
+        (
+            {"effects": {"homework": -1}},
+            r"TrueEffects\(\) got unknown option\(s\) \[.homework.\]; valid options: \[.homework_min_weekday",
+        ),
         ({"panel_share": 1.5}, "panel_share"),
         ({"waves": (2022, 2020)}, "increasing"),
         ({"n_schools": 5}, "at least 2 per stratum"),

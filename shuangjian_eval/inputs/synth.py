@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import expit, gammainc, ndtr
 
+from ..base.options import check_options
 from . import codebook as _codebook
 from . import policy as _policy
 
@@ -140,8 +141,7 @@ def _resolve_effects(effects: TrueEffects | Mapping[str, Any] | None) -> TrueEff
         eff = effects or TrueEffects()
     elif isinstance(effects, Mapping):
         valid = [f.name for f in dataclasses.fields(TrueEffects)]
-        bad = sorted(set(effects) - set(valid))
-        _check(not bad, f"unknown effects {bad}; valid: {', '.join(valid)}")
+        check_options("TrueEffects", set(effects) - set(valid), valid)
         eff = dataclasses.replace(TrueEffects(), **effects)
     else:
         raise ValueError("effects must be None, a TrueEffects or a dict of TrueEffects fields")
@@ -633,8 +633,7 @@ def generate(
     ValueError
         For an unknown option (the message lists the valid ones) or an invalid value.
     """
-    if unknown:
-        raise ValueError(f"unknown option(s) {sorted(unknown)}; valid: {', '.join(OPTIONS)}")
+    check_options("generate", unknown, OPTIONS)
     o = _validate({k: v for k, v in locals().items() if k in OPTIONS})
     eff = _resolve_effects(effects)
     pol, cb = _policy.load(), _codebook.load()

@@ -27,6 +27,7 @@ import pyarrow as pa
 from . import codebook as _codebook
 from . import identifiers
 from . import policy as _policy
+from .rejects import REJECT_COLUMNS
 
 if TYPE_CHECKING:
     from .io.columns import ColumnInput
@@ -54,7 +55,6 @@ RULES = (
 )
 #: columns of ``IngestResult.rejects``: ``column`` is the raw header the user knows,
 #: ``variable`` the canonical name it maps to
-REJECT_COLUMNS = ["source_row", "column", "variable", "value", "rule", "message"]
 _MAX_LISTED = 5
 
 
@@ -161,15 +161,6 @@ class IngestResult:
             f"IngestResult(file={g('file')!r}, rows_in={g('rows_in')}, "
             f"accepted={g('accepted')}, rejected={g('rejected')})"
         )
-
-
-def empty_rejects() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "source_row": pd.Series([], dtype="int64"),
-            **{c: pd.Series([], dtype="string") for c in REJECT_COLUMNS[1:]},
-        }
-    )
 
 
 def _listing(items: list[str], limit: int = _MAX_LISTED) -> str:
@@ -461,19 +452,6 @@ def check_value(variable: str, value: Any, codebook: _codebook.Codebook | None =
     ValueError
         When the value is not valid for the variable; the message says why.
     """
-    from .io.columns import ColumnInput, Rejects, check_column
+    from .io.columns import check_constant
 
-    cb = codebook or _codebook.load()
-    var = cb[variable]
-    if var.derived:
-        raise ValueError(f"{variable} is derived from other variables; it cannot be set")
-    rejects = Rejects()
-    ci = ColumnInput(variable=variable, raw_name=variable, values=pd.Series([value], dtype=object))
-    series, _ = check_column(ci, var, 1, rejects, skip=np.zeros(1, dtype=bool))
-    if len(rejects.rows()):
-        msg = rejects.frame(np.array([1]), None)["message"].iloc[0]
-        raise ValueError(f"{variable}: {msg}")
-    out = series.iloc[0]
-    if pd.isna(out):
-        raise ValueError(f"{variable}: {value!r} is a missing-value code, not a value")
-    return out.item() if hasattr(out, "item") else out
+    return check_constant((codebook or _codebook.load())[variable], value)

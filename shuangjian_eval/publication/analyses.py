@@ -30,10 +30,12 @@ from ..estimation.results import TERM_COLUMNS, EstimateResult, invalid_row
 from ..estimation.survey import SurveyDesign
 from ..inputs import codebook as _codebook
 from ..inputs import policy as _policy
+from ..inputs import regions as _regions
 from . import formatting as fmt
 from . import narrative as _narrative
 from . import suppression
 from . import tables as _tables
+from .design import standard_design
 from .quality import Text as Markdown
 from .quality import describe_source
 from .targets import income_quintile
@@ -183,7 +185,7 @@ class Parameters:
         lang, zh = self.lang, _zh(self.lang)
         where = (
             ("全部地区" if zh else "all regions")
-            if self.region == "all"
+            if self.region == _regions.ALL
             else _narrative.escape_markdown(self.region)
         )
         names = _join([fmt.variable_label(v, lang) for v in self.outcomes], lang)
@@ -250,9 +252,7 @@ def check_parameters(
         _fail("comparison", comparison, COMPARISONS, "is not a comparison design")
     if notebook is not None and notebook not in DEFAULT_OUTCOMES:
         _fail("notebook", notebook, list(DEFAULT_OUTCOMES), "is not a notebook")
-    counties = sorted(map(str, pd.unique(df["county"].dropna())))
-    if not isinstance(region, str) or (region != "all" and region not in counties):
-        _fail("region", region, ["all", *counties])
+    _regions.check(region, _regions.counties(df))
     lists = {"waves": waves, "baseline_waves": baseline_waves, "outcomes": outcomes}
     for name, value in lists.items():
         if isinstance(value, str) or not isinstance(value, Sequence):
@@ -379,11 +379,10 @@ def prepare(
     return params, df
 
 
-def design_for(df: pd.DataFrame, *, lonely_psu: str = "adjust") -> SurveyDesign:
-    """The standard design: weights ``weight``, strata ``stratum`` (if any), schools as PSUs;
-    ``"adjust"``: a stratum with one sampled school does not invalidate every estimate."""
-    strata = "stratum" if "stratum" in df else None
-    return SurveyDesign(df, "weight", strata=strata, psu="school_id", lonely_psu=lonely_psu)
+def design_for(df: pd.DataFrame) -> SurveyDesign:
+    """The standard design of the reports (:func:`.design.standard_design`: weights, strata,
+    schools as PSUs and its one lonely-PSU rule), for the notebooks."""
+    return standard_design(df)
 
 
 # ------------------------------------------------------------------------------ estimates

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..inputs import codebook as _codebook
+from ..inputs import regions as _regions
 from . import suppression
 from .formatting import format_count
 from .narrative import escape_markdown
@@ -29,7 +30,6 @@ __all__ = [
     "weight_summary",
 ]
 
-ALL_REGIONS = "all"
 _SYNTH_NOTICE = {
     "zh": "本数据为合成演示数据,不涉及任何真实个人。",
     "en": "These are synthetic demonstration data; no real people are described.",
@@ -43,7 +43,7 @@ class Text(str):
         return str(self)
 
 
-def load_region(path: str, region: str = ALL_REGIONS, columns: Sequence[str] | None = None):
+def load_region(path: str, region: str = _regions.ALL, columns: Sequence[str] | None = None):
     """Read canonical Parquet (a file or a folder partitioned by wave), only the rows of one
     county (or all) and the columns asked for.
 
@@ -54,19 +54,18 @@ def load_region(path: str, region: str = ALL_REGIONS, columns: Sequence[str] | N
     """
     from ..inputs.io.store import read_canonical
 
-    filters = None if region == ALL_REGIONS else [("county", "==", region)]
+    filters = None if region == _regions.ALL else [("county", "==", region)]
     df = read_canonical(path, columns=columns, filters=filters)
-    if region != ALL_REGIONS and df.empty:
-        regions = read_canonical(path, columns=["county"])["county"].dropna().unique()
-        raise ValueError(
-            f"region {region!r} is not in {path}; valid regions: {ALL_REGIONS}, "
-            + ", ".join(sorted(map(str, regions)))
-        )
+    if region != _regions.ALL and df.empty:
+        _regions.check(region, _regions.counties(read_canonical(path, columns=["county"])))
     return df
 
 
 def describe_source(
-    df: pd.DataFrame, region: str = ALL_REGIONS, lang: str = "zh", min_cell: int | None = None
+    df: pd.DataFrame,
+    region: str = _regions.ALL,
+    lang: str = "zh",
+    min_cell: int | None = None,
 ) -> Text:
     """One paragraph on what the data cover, and whether they are synthetic.
 
@@ -85,13 +84,13 @@ def describe_source(
     ).any()
     synthetic = "synth" in df.attrs
     if lang == "zh":
-        where = "全部地区" if region == ALL_REGIONS else escape_markdown(region)
+        where = "全部地区" if region == _regions.ALL else escape_markdown(region)
         text = (
             f"**范围**:{where},{counties} 个区县、{schools:,} 所学校,"
             f"{len(waves)} 轮调查({span})" + (f",共 {n:,} 名受访者。" if show_n else "。")
         )
     else:
-        where = "all regions" if region == ALL_REGIONS else escape_markdown(region)
+        where = "all regions" if region == _regions.ALL else escape_markdown(region)
         text = (
             f"**Coverage**: {where}, {counties} counties, {schools:,} schools, "
             f"{len(waves)} waves ({span})" + (f", {n:,} respondents." if show_n else ".")

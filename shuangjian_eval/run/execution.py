@@ -18,13 +18,14 @@ import contextlib
 import functools
 import os
 import re
-import tempfile
 import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WarmKernel", "atomic_write", "execute_notebook", "render_html"]
+from ..base.files import atomic_write
+
+__all__ = ["WarmKernel", "execute_notebook", "render_html"]
 
 KERNEL_NAME = "python3"
 _KERNEL_ARGS = ["--HistoryManager.enabled=False"]
@@ -43,25 +44,6 @@ _RESET = (
     "_gc.freeze()\n"
     "del _os, _sys, _gc\n"
 )
-
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` under a temporary name, then rename: a reader sees the old
-    file or the whole new one, never a part; the file gets the umask's permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a published page must be readable
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class WarmKernel:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import importlib.metadata as md
 import json
 import os
@@ -30,7 +29,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .execution import atomic_write as _atomic_write
+from ..base.files import atomic_path, atomic_write
+from ..inputs import regions as _regions
 from .execution import render_html
 
 __all__ = [
@@ -55,10 +55,7 @@ NOTEBOOKS: dict[str, dict[str, str]] = {
 EXECUTORS = ("local", "dask")
 # The notebook whose estimates are computed once per run, for every region, before it runs.
 BRIEFING_NOTEBOOK = "90_policy_report"
-ALL_REGIONS = "all"
 _REGION_LABEL = {"zh": "全部地区", "en": "All regions"}
-# region arguments with a meaning of their own: no county may be called so
-_REGION_KEYWORDS = {ALL_REGIONS: "one report on all the data", "each": "a report per county"}
 _DEPENDENCIES = (
     "numpy",
     "pandas",
@@ -139,17 +136,6 @@ def data_hash(path: str | Path) -> str:
     return fingerprint(path)
 
 
-def region_slug(region: str) -> str:
-    """A folder name for a region: letters (any script), digits, '-' and '_' kept (so no path
-    separator or '..'); a name that had to be changed gets a short hash of itself, so that two
-    regions ("a/b", "a_b") never share a folder."""
-    slug = re.sub(r"[^\w\-]+", "_", region, flags=re.UNICODE).strip("_")
-    if slug == region:
-        return slug
-    digest = hashlib.sha1(region.encode()).hexdigest()[:8]
-    return f"{slug}-{digest}" if slug else digest
-
-
 # ------------------------------------------------------------------------------------------
 # jobs
 
@@ -194,25 +180,24 @@ def _run_job(
     t0 = time.perf_counter()
     out = Path(job.ipynb)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _running_path(out)
     try:
-        nb = execute_notebook(
-            Path(notebook_dir) / f"{job.notebook}.ipynb",
-            tmp,
-            job.parameters,
-            cwd=notebook_dir,
-            timeout=timeout,
-            fresh=fresh_kernels,
-        )
-        os.replace(tmp, out)
+        # a partly executed notebook is kept for diagnosis, under its own name
+        failed = out.with_suffix(".failed.ipynb")
+        with atomic_path(out, tmp=_running_path(out), failed=failed) as tmp:
+            nb = execute_notebook(
+                Path(notebook_dir) / f"{job.notebook}.ipynb",
+                tmp,
+                job.parameters,
+                cwd=notebook_dir,
+                timeout=timeout,
+                fresh=fresh_kernels,
+            )
         title = f"{job.label} · {NOTEBOOKS[job.notebook][lang]}"
         render_html(nb, job.html, lang=lang, title=title, footer=footer)
         job.status = "ok"
     except Exception as exc:  # a failing notebook must not stop the others
         job.status = "failed"
         job.error = _short_error(exc)
-        if tmp.exists():  # keep the partly executed notebook for diagnosis, under its own name
-            os.replace(tmp, out.with_suffix(".failed.ipynb"))
     job.end = _now()
     job.seconds = round(time.perf_counter() - t0, 3)
     return job
@@ -272,26 +257,10 @@ def list_regions(data_path: str | Path, column: str = "county") -> list[str]:
 
 def _resolve_regions(data_path: Path, regions: str | Sequence[str]) -> list[str]:
     """Expand ``"all"`` (one report on all data), ``"each"`` (every county) and names."""
-    available = list_regions(data_path)
-    clash = [r for r in available if r in _REGION_KEYWORDS]
-    if clash:
-        raise ParameterError(
-            f"{data_path} has a county named {clash[0]!r}, which is the keyword for "
-            f"{_REGION_KEYWORDS[clash[0]]}: rename that county in the data (or in the ingest "
-            "mapping) before running reports"
-        )
-    if isinstance(regions, str):
-        regions = [r.strip() for r in regions.split(",") if r.strip()]
-    chosen: list[str] = []
-    for r in regions:
-        chosen.extend(available if r == "each" else [r])
-    unknown = [r for r in chosen if r != ALL_REGIONS and r not in available]
-    if unknown or not chosen:
-        raise ParameterError(
-            f"region(s) not in the data: {', '.join(unknown) or '(none given)'}; valid regions: "
-            f"{ALL_REGIONS}, each, {', '.join(available)}"
-        )
-    return list(dict.fromkeys(chosen))
+    try:
+        return _regions.expand(regions, list_regions(data_path))
+    except ValueError as exc:
+        raise ParameterError(f"{data_path}: {exc}") from None
 
 
 def _versions() -> dict[str, str]:
@@ -309,7 +278,7 @@ def run_report(
     *,
     out: str | Path = "reports",
     run_id: str | None = None,
-    regions: str | Sequence[str] = ALL_REGIONS,
+    regions: str | Sequence[str] = _regions.ALL,
     notebooks: Iterable[str] = tuple(NOTEBOOKS),
     notebook_dir: str | Path = "notebooks",
     workers: int | None = None,
@@ -392,8 +361,8 @@ def run_report(
     run = ReportRun(run_id=run_id, out_dir=out_dir)
     run.caches = _precompute_briefings(run, data, chosen, notebooks, extra, lang, workers)
     for region in chosen:
-        label = _REGION_LABEL[lang] if region == ALL_REGIONS else region
-        folder = out_dir / region_slug(region)
+        label = _REGION_LABEL[lang] if region == _regions.ALL else region
+        folder = out_dir / _regions.slug(region)
         for name in notebooks:
             params = {"data_path": str(data), "region": region, "lang": lang, **extra}
             if name == BRIEFING_NOTEBOOK and region in run.caches:
@@ -653,7 +622,7 @@ def _write_manifest(run, data, digest, versions, started, extra, lang, finished=
             for j in run.jobs
         ],
     }
-    _atomic_write(run.manifest, json.dumps(manifest, ensure_ascii=False, indent=2, default=str))
+    atomic_write(run.manifest, json.dumps(manifest, ensure_ascii=False, indent=2, default=str))
 
 
 _INDEX = """<!DOCTYPE html>
@@ -751,4 +720,4 @@ def _write_index(run: ReportRun, lang: str, footer: dict[str, str]) -> None:
         failed_label="失败" if zh else "Failed",
         footer=footer,
     )
-    _atomic_write(run.index, html)
+    atomic_write(run.index, html)

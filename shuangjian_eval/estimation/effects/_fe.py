@@ -34,7 +34,7 @@ of its cells, counted on the rows used in the fit, so that a publication can sup
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,8 +53,6 @@ __all__ = [
     "RegressionResult",
     "WaldTest",
     "add_cell_sizes",
-    "check_columns",
-    "check_options",
     "covariate_cells",
     "factorize",
     "fit_wls",
@@ -71,45 +69,6 @@ _AP_TOL, _AP_MAXITER = 1e-12, 10_000
 
 
 # ---------------------------------------------------------------------------- input checks
-def check_options(func: str, unknown: dict[str, Any], valid: Iterable[str]) -> None:
-    """Raise ValueError naming unknown keyword options and listing the valid ones."""
-    if unknown:
-        raise ValueError(
-            f"{func}() got unknown option(s) {sorted(unknown)}; valid options: {sorted(valid)}"
-        )
-
-
-def check_choice(name: str, value: Any, allowed: Sequence[Any]) -> None:
-    """Raise ValueError when ``value`` is not one of ``allowed``."""
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
-
-
-def as_names(value: str | Sequence[str] | None, what: str) -> list[str]:
-    """A column name or a sequence of them as a list (None: empty)."""
-    names = [] if value is None else [value] if isinstance(value, str) else list(value)
-    if not all(isinstance(v, str) for v in names):
-        raise ValueError(f"{what} must be a column name or a sequence of names, got {value!r}")
-    return names
-
-
-def check_columns(df: Any, columns: Iterable[str | None]) -> None:
-    """Check that ``df`` is a DataFrame holding every named column.
-
-    Raises
-    ------
-    TypeError
-        When ``df`` is not a pandas DataFrame.
-    KeyError
-        Naming the first missing column and listing the columns there are.
-    """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(df).__name__}")
-    for col in columns:
-        if col is not None and col not in df.columns:
-            raise KeyError(f"column {col!r} not in data; columns are {list(df.columns)}")
-
-
 def to_float(df: pd.DataFrame, col: str) -> np.ndarray:
     """A column as float64 (a view when it already is float64; missing values as NaN)."""
     s = df[col]

@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...base.options import check_columns, check_options
 from ..results import EstimateResult, invalid_row
-from ._fe import check_columns, check_options, factorize, to_float
+from ._fe import factorize, to_float
 
 __all__ = ["TERM", "before_after"]
 

@@ -16,17 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...base.options import as_names, check_choice, check_columns, check_options
 from ..results import invalid_row
 from ._fe import (
     COV_TYPES,
     Factor,
     RegressionResult,
     add_cell_sizes,
-    as_names,
     check_binary,
-    check_choice,
-    check_columns,
-    check_options,
     covariate_cells,
     factorize,
     fit_wls,

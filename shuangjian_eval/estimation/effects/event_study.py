@@ -24,16 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...base.options import as_names, check_columns, check_options
 from ..results import invalid_row
 from ._fe import (
     Factor,
     RegressionResult,
     WaldTest,
     add_cell_sizes,
-    as_names,
     check_binary,
-    check_columns,
-    check_options,
     fit_wls,
     smallest_cell,
     table_from_fit,

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ...base.options import check_choice, check_options
 from ..results import EstimateResult
 from ._fe import CELL_COLUMNS, add_cell_sizes
 
@@ -279,10 +280,8 @@ def adjust_pvalues(
     """
     from statsmodels.stats.multitest import multipletests
 
-    if unknown:
-        raise ValueError(f"unknown option(s) {sorted(unknown)}; valid: {', '.join(ADJUST_OPTIONS)}")
-    if method not in ADJUST_METHODS:
-        raise ValueError(f"method must be one of {list(ADJUST_METHODS)}, got {method!r}")
+    check_options("adjust_pvalues", unknown, ADJUST_OPTIONS)
+    check_choice("method", method, ADJUST_METHODS)
     if not isinstance(alpha, float | int) or not 0 < alpha < 1:
         raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
     frame = _family(results_or_pvalues, term)
@@ -382,10 +381,7 @@ def weighted_quantile_groups(
         ``by`` is missing or the weight is 0. ``attrs["lower_bounds"]`` maps each ``by`` group
         (``"all"`` without ``by``) to the smallest value of each quantile group.
     """
-    if unknown:
-        raise ValueError(
-            f"unknown option(s) {sorted(unknown)}; valid: {', '.join(QUANTILE_OPTIONS)}"
-        )
+    check_options("weighted_quantile_groups", unknown, QUANTILE_OPTIONS)
     if not isinstance(q, int | np.integer) or not 2 <= q <= 1000:
         raise ValueError(f"q must be an integer from 2 to 1000, got {q!r}")
     by = [] if by is None else [by] if isinstance(by, str) else list(by)

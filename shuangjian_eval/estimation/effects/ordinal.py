@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, log_expit
 
+from ...base.options import as_names, check_choice, check_columns, check_options
 from ..results import EstimateResult, invalid_row
 from ._fe import add_cell_sizes, covariate_cells, smallest_cell
 
@@ -351,14 +352,6 @@ def _maybe_number(v: Any) -> Any:
     return int(f) if f.is_integer() else f
 
 
-def _require(df: pd.DataFrame, columns: Sequence[str]) -> None:
-    for col in columns:
-        if not isinstance(col, str):
-            raise ValueError(f"column names must be strings, got {col!r}")
-        if col not in df.columns:
-            raise KeyError(f"column {col!r} is not in the data")
-
-
 def ordinal_logit(
     df: pd.DataFrame,
     *,
@@ -424,17 +417,15 @@ def ordinal_logit(
     ``G/(G-1)`` (Stata's conventions for maximum-likelihood estimators); inference is
     normal-theory. Strata are ignored in the variance (usually slightly conservative).
     """
-    if unknown:
-        raise ValueError(f"unknown option(s) {sorted(unknown)}; valid: {', '.join(OPTIONS)}")
-    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    check_options("ordinal_logit", unknown, OPTIONS)
+    covariates = as_names(covariates, "covariates")
     if not isinstance(outcome, str):
         raise ValueError(f"outcome must be a column name, got {outcome!r}")
-    if cov_type not in COV_TYPES:
-        raise ValueError(f"cov_type must be one of {list(COV_TYPES)}, got {cov_type!r}")
+    check_choice("cov_type", cov_type, COV_TYPES)
     if not isinstance(level, float | int) or not 0 < level < 1:
         raise ValueError(f"level must be a number strictly between 0 and 1, got {level!r}")
     extra = [c for c in (weights, cluster) if c is not None]
-    _require(df, [outcome, *covariates, *extra])
+    check_columns(df, [outcome, *covariates, *extra])
     if outcome in covariates:
         raise ValueError(f"outcome {outcome!r} may not also be a covariate")
     if cov_type is None:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ...base.options import check_choice, check_options
 from ..results import EstimateResult
 
 __all__ = ["minimum_detectable_effect", "schools_needed"]
@@ -104,12 +105,8 @@ def _settings(o: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(o["two_sample"], bool):
         raise ValueError(f"two_sample must be True or False, got {o['two_sample']!r}")
     share = _fraction("treated_share", o["treated_share"])
-    if o["alternative"] not in ALTERNATIVES:
-        raise ValueError(
-            f"alternative must be one of {list(ALTERNATIVES)}, got {o['alternative']!r}"
-        )
-    if o["method"] not in METHODS:
-        raise ValueError(f"method must be one of {list(METHODS)}, got {o['method']!r}")
+    check_choice("alternative", o["alternative"], ALTERNATIVES)
+    check_choice("method", o["method"], METHODS)
     df = o["df"]
     if df is not None and (not isinstance(df, int | float) or df <= 0):
         raise ValueError(
@@ -148,11 +145,6 @@ def _multiplier(alpha: float, power: float, df: float, alternative: str, method:
 
     upper = crit + abs(float(t.ppf(power))) + 3.0
     return float(optimize.brentq(lambda d: power_at(d) - power, 0.0, upper, xtol=1e-14))
-
-
-def _check(unknown: dict[str, Any], valid: tuple[str, ...]) -> None:
-    if unknown:
-        raise ValueError(f"unknown option(s) {sorted(unknown)}; valid: {', '.join(valid)}")
 
 
 def minimum_detectable_effect(
@@ -227,7 +219,7 @@ def minimum_detectable_effect(
     >>> round(float(r.estimate["mde_sd"]), 3)
     0.327
     """
-    _check(unknown, MDE_OPTIONS)
+    check_options("minimum_detectable_effect", unknown, MDE_OPTIONS)
     o = {k: v for k, v in locals().items() if k in MDE_OPTIONS}
     s = _settings(o)
     if not isinstance(n_schools, int | np.integer) or n_schools < 1:
@@ -301,7 +293,7 @@ def schools_needed(
         cannot push the MDE below the school-level floor ``M sigma sqrt(rho / (P (1 - P) J))``;
         more schools always can.
     """
-    _check(unknown, SCHOOLS_OPTIONS)
+    check_options("schools_needed", unknown, SCHOOLS_OPTIONS)
     o = {k: v for k, v in locals().items() if k in SCHOOLS_OPTIONS}
     s = _settings(o)
     if not isinstance(mde, int | float) or not mde > 0:

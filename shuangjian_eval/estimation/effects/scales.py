@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ...base.options import as_names, check_columns, check_options
 from ..results import EstimateResult, critical_value, invalid_row
 
 __all__ = ["ReliabilityResult", "cronbach_alpha", "item_total", "mcdonald_omega"]
@@ -45,6 +46,7 @@ class ReliabilityResult(EstimateResult):
 
 # ------------------------------------------------------------------------------ helpers
 def _prepare(
+    func: str,
     df: pd.DataFrame,
     items: Sequence[str] | None,
     weights: str | None,
@@ -53,18 +55,15 @@ def _prepare(
     ci: float,
 ) -> tuple[list[str], np.ndarray, np.ndarray, int]:
     """Validate; return item names, the complete-case matrix, normalised weights, rows dropped."""
-    if unknown:
-        raise ValueError(f"unknown option(s) {sorted(unknown)}; valid: {', '.join(valid)}")
+    check_options(func, unknown, valid)
     if not isinstance(ci, float | int) or not 0 < ci < 1:
         raise ValueError(f"ci must be a confidence level strictly between 0 and 1, got {ci!r}")
-    if weights is not None and weights not in df.columns:
-        raise KeyError(f"weights column {weights!r} is not in the data")
+    check_columns(df, [weights])
     if items is None:
         items = [c for c in df.columns if c != weights]
-    items = [items] if isinstance(items, str) else list(items)
+    items = as_names(items, "items")
+    check_columns(df, items)
     for col in items:
-        if col not in df.columns:
-            raise KeyError(f"item column {col!r} is not in the data")
         s = df[col]
         if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
             raise ValueError(f"item {col!r} must be numeric, it has dtype {s.dtype}")
@@ -190,7 +189,9 @@ def cronbach_alpha(
     Listwise deletion. The Feldt interval assumes independent respondents and
     essentially tau-equivalent items; with weights it uses Kish's effective ``n``.
     """
-    names, x, w, dropped = _prepare(items_df, items, weights, unknown, ALPHA_OPTIONS, ci)
+    names, x, w, dropped = _prepare(
+        "cronbach_alpha", items_df, items, weights, unknown, ALPHA_OPTIONS, ci
+    )
     options = {"items": names, "ci": ci, "weights": weights, "missing": "listwise"}
     options["n_dropped"] = dropped
     n, k = x.shape
@@ -257,7 +258,9 @@ def item_total(
     -----
     Listwise deletion; Kish's effective ``n`` with weights.
     """
-    names, x, w, dropped = _prepare(items_df, items, weights, unknown, ITEM_TOTAL_OPTIONS, ci)
+    names, x, w, dropped = _prepare(
+        "item_total", items_df, items, weights, unknown, ITEM_TOTAL_OPTIONS, ci
+    )
     options = {"items": names, "ci": ci, "weights": weights, "missing": "listwise"}
     options["n_dropped"] = dropped
     n, k = x.shape
@@ -363,7 +366,9 @@ def mcdonald_omega(
     -----
     Listwise deletion. The bootstrap treats rows as independent (it ignores clustering).
     """
-    names, x, w, dropped = _prepare(items_df, items, weights, unknown, OMEGA_OPTIONS, ci)
+    names, x, w, dropped = _prepare(
+        "mcdonald_omega", items_df, items, weights, unknown, OMEGA_OPTIONS, ci
+    )
     if not isinstance(n_boot, int | np.integer) or n_boot < 0:
         raise ValueError(f"n_boot must be a non-negative integer, got {n_boot!r}")
     options = {"items": names, "ci": ci, "weights": weights, "n_boot": int(n_boot), "seed": seed}

@@ -30,16 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ...base.options import check_choice, check_columns, check_options
 from ..results import EstimateResult, invalid_row
-from ._fe import (
-    CELL_COLUMNS,
-    check_choice,
-    check_columns,
-    check_options,
-    factorize,
-    smallest_cell,
-    to_float,
-)
+from ._fe import CELL_COLUMNS, factorize, smallest_cell, to_float
 
 __all__ = ["AGGREGATIONS", "StaggeredResult", "staggered_did"]
 

@@ -11,13 +11,6 @@ import pandas as pd
 Names = str | Sequence[str]
 
 
-def _names(value: Names | None, what: str) -> list[str]:
-    names = [] if value is None else [value] if isinstance(value, str) else list(value)
-    if not all(isinstance(v, str) for v in names):
-        raise ValueError(f"{what} must be a column name or a list of column names, got {value!r}")
-    return names
-
-
 @dataclass(frozen=True)
 class _Domains:
     """Factorised domains of one ``by`` specification, with (PSU, domain) and (stratum, domain)

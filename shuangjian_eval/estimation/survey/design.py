@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...base.options import as_names, check_choice, check_columns, check_options
 from ..results import EstimateResult
-from ._common import Names, _Domains, _names
+from ._common import Names, _Domains
 from .quantiles import QuantileMixin
 
 __all__ = ["DEFF_TYPES", "LONELY_PSU_RULES", "NA_RULES", "QUANTILE_RULES", "SurveyDesign"]
@@ -113,17 +114,10 @@ class SurveyDesign(QuantileMixin):
         lonely_psu: str = "fail",
         **unknown: Any,
     ) -> None:
-        if unknown:
-            raise ValueError(
-                f"SurveyDesign() got unknown option(s) {sorted(unknown)}; valid options: "
-                "['strata', 'psu', 'fpc', 'lonely_psu']"
-            )
+        check_options("SurveyDesign", unknown, ("strata", "psu", "fpc", "lonely_psu"))
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-        if lonely_psu not in LONELY_PSU_RULES:
-            raise ValueError(
-                f"lonely_psu must be one of {list(LONELY_PSU_RULES)}, got {lonely_psu!r}"
-            )
+        check_choice("lonely_psu", lonely_psu, LONELY_PSU_RULES)
         self.data = data
         self.weight, self.strata, self.psu, self.fpc = weight, strata, psu, fpc
         self.lonely_psu = lonely_psu
@@ -190,12 +184,7 @@ class SurveyDesign(QuantileMixin):
 
     # ------------------------------------------------------------------ input helpers
     def _check_columns(self, columns: Sequence[str]) -> None:
-        for col in columns:
-            if col not in self.data.columns:
-                raise KeyError(
-                    f"column {col!r} not found in data; available columns: "
-                    f"{list(self.data.columns)}"
-                )
+        check_columns(self.data, columns)
 
     def _float(self, col: str) -> np.ndarray:
         s = self.data[col]
@@ -423,10 +412,7 @@ class SurveyDesign(QuantileMixin):
     # ------------------------------------------------------------------ assembling
     def _options(self, method: str, unknown: dict[str, Any], **given: Any) -> dict[str, Any]:
         """Validate an estimator's options; return them with the design's, for provenance."""
-        if unknown:
-            raise ValueError(
-                f"{method}() got unknown option(s) {sorted(unknown)}; valid options: {list(given)}"
-            )
+        check_options(method, unknown, list(given))
         level, df = given["level"], given["df"]
         if not isinstance(level, int | float) or not 0 < level < 1:
             raise ValueError(f"level must be a number strictly between 0 and 1, got {level!r}")
@@ -434,9 +420,9 @@ class SurveyDesign(QuantileMixin):
         if not (df is None or df == "design" or numeric):
             raise ValueError(f"df must be one of [None, 'design', a positive number], got {df!r}")
         for name, allowed in (("na", NA_RULES), ("deff", DEFF_TYPES), ("rule", QUANTILE_RULES)):
-            if name in given and given[name] not in allowed:
-                raise ValueError(f"{name} must be one of {list(allowed)}, got {given[name]!r}")
-        given["by"] = _names(given["by"], "by")
+            if name in given:
+                check_choice(name, given[name], allowed)
+        given["by"] = as_names(given["by"], "by")
         design = dict(weight=self.weight, strata=self.strata, psu=self.psu, fpc=self.fpc)
         return {**given, **design, "lonely_psu": self.lonely_psu}
 
@@ -606,7 +592,7 @@ class SurveyDesign(QuantileMixin):
             ``reason``. Rows ordered by variable, then domain. Empty domains are invalid rows.
         """
         opts = self._options("mean", unknown, by=by, level=level, df=df, deff=deff, na=na)
-        return self._linear("mean", _names(variables, "variables"), [None], opts)
+        return self._linear("mean", as_names(variables, "variables"), [None], opts)
 
     def total(
         self,
@@ -621,7 +607,7 @@ class SurveyDesign(QuantileMixin):
     ) -> EstimateResult:
         """Weighted totals (R ``svytotal``); options and table as :meth:`mean`."""
         opts = self._options("total", unknown, by=by, level=level, df=df, deff=deff, na=na)
-        return self._linear("total", _names(variables, "variables"), [None], opts)
+        return self._linear("total", as_names(variables, "variables"), [None], opts)
 
     def _totals(
         self, values: Mapping[str, np.ndarray], *, level: float = 0.95, df: Any = None
@@ -647,8 +633,8 @@ class SurveyDesign(QuantileMixin):
         denominator; a row enters when both values are observed. Options as :meth:`mean`;
         the table has a ``denominator`` column."""
         opts = self._options("ratio", unknown, by=by, level=level, df=df, deff=deff, na=na)
-        dens: list[str | None] = list(_names(denominator, "denominator"))
-        return self._linear("ratio", _names(numerator, "numerator"), dens, opts)
+        dens: list[str | None] = list(as_names(denominator, "denominator"))
+        return self._linear("ratio", as_names(numerator, "numerator"), dens, opts)
 
     def proportion(
         self,
@@ -671,7 +657,7 @@ class SurveyDesign(QuantileMixin):
         options as :meth:`mean`; the table has a ``category`` column.
         """
         opts = self._options("proportion", unknown, by=by, level=level, df=df, deff=deff, na=na)
-        variables = _names(variables, "variables")
+        variables = as_names(variables, "variables")
         self._check_columns(variables)
         dom = self._domains(opts["by"])
         blocks, used = [], np.zeros(self.nobs, bool)
@@ -726,7 +712,7 @@ class SurveyDesign(QuantileMixin):
             raise ValueError(f"between must be (column, first, second), got {between!r}")
         col, first, second = between
         opts["between"] = (col, first, second)
-        variables = _names(variables, "variables")
+        variables = as_names(variables, "variables")
         self._check_columns([*variables, col])
         if col in opts["by"]:
             raise ValueError(f"between column {col!r} may not also be a by column")

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from ...base.options import as_names
 from ..results import EstimateResult, critical_value
-from ._common import Names, _Domains, _names
+from ._common import Names, _Domains
 
 
 class QuantileMixin:
@@ -50,7 +51,7 @@ class QuantileMixin:
         if not np.all((qs > 0) & (qs < 1)):
             raise ValueError(f"q must be in (0, 1), got {q!r}")
         opts["q"] = qs.tolist()
-        variables = _names(variables, "variables")
+        variables = as_names(variables, "variables")
         self._check_columns(variables)
         dom = self._domains(opts["by"])
         blocks, used, cis = [], np.zeros(self.nobs, bool), []

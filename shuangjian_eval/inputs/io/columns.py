@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import codebook as _codebook
-from ..validate import REJECT_COLUMNS, empty_rejects
+from ..rejects import REJECT_COLUMNS, empty_rejects
 
 __all__ = ["ColumnInput", "Rejects", "check_column", "normalise_answer", "totals_rows"]
 
@@ -151,6 +151,30 @@ class Rejects:
         for c in REJECT_COLUMNS[1:]:
             out[c] = out[c].astype("string")
         return out
+
+
+def check_constant(var: _codebook.Variable, value: Any) -> Any:
+    """One value (a profile constant such as ``wave: 2022``) through the checks of
+    :func:`check_column`; returns the canonical value
+    (:func:`shuangjian_eval.validate.check_value` by variable name).
+
+    Raises
+    ------
+    ValueError
+        When the value is not valid for the variable; the message says why.
+    """
+    if var.derived:
+        raise ValueError(f"{var.name} is derived from other variables; it cannot be set")
+    rejects = Rejects()
+    ci = ColumnInput(variable=var.name, raw_name=var.name, values=pd.Series([value], dtype=object))
+    series, _ = check_column(ci, var, 1, rejects, skip=np.zeros(1, dtype=bool))
+    if len(rejects.rows()):
+        msg = rejects.frame(np.array([1]), None)["message"].iloc[0]
+        raise ValueError(f"{var.name}: {msg}")
+    out = series.iloc[0]
+    if pd.isna(out):
+        raise ValueError(f"{var.name}: {value!r} is a missing-value code, not a value")
+    return out.item() if hasattr(out, "item") else out
 
 
 def _source(values: Any) -> tuple[pa.ChunkedArray | None, np.ndarray | None]:
@@ -502,9 +526,7 @@ def check_column(
         Rows already rejected as a whole (totals rows): not checked again.
     """
     if ci.values is None:
-        from ..validate import check_value
-
-        value = check_value(var.name, ci.constant)
+        value = check_constant(var, ci.constant)
         one = ColumnInput(var.name, var.name, values=pd.Series([value], dtype=object))
         single, _ = check_column(one, var, 1, Rejects(), skip=np.zeros(1, dtype=bool))
         return single.take(np.zeros(n, dtype=np.int64)).reset_index(drop=True), False

@@ -26,6 +26,8 @@ from typing import Any
 
 import pandas as pd
 
+from ...base.files import atomic_path
+
 __all__ = ["data_files", "fingerprint", "read_canonical", "stat_key", "write_canonical"]
 
 PARTITION = "wave"
@@ -112,14 +114,8 @@ def write_canonical(
     if not partition_by_wave:
         if p.is_dir():
             raise ValueError(f"{p} is a partitioned folder: write it with partition_by_wave")
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
+        with atomic_path(p) as tmp:
             df.to_parquet(tmp, index=False, write_statistics=_with_statistics(df))
-            os.replace(tmp, p)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         return p
     if p.exists() and not p.is_dir():
         raise ValueError(f"{p} is a single file: write a partitioned folder elsewhere")

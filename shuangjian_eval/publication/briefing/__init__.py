@@ -42,7 +42,6 @@ function :func:`compute`, not the module ``briefing/compute.py`` that defines it
 
 from __future__ import annotations
 
-from ._common import ALL_REGIONS as ALL_REGIONS
 from ._common import BADGE_CLASS as BADGE_CLASS
 from ._common import CHARTS, FORMAT_VERSION
 from ._common import _frame_from_json as _frame_from_json

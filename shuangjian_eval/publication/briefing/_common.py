@@ -22,7 +22,6 @@ from .. import formatting as fmt
 #: Version of the cache file layout; a cache of another version is refused by :func:`load`.
 FORMAT_VERSION = 2
 _FORMAT = "sje-briefing"
-ALL_REGIONS = "all"
 _LANGS = ("zh", "en")
 
 #: Key charts: title, the estimate drawn (variable, kind, by stage) and the scorecard indicator

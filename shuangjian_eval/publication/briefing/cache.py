@@ -19,17 +19,17 @@ from typing import Any
 
 import pandas as pd
 
+from ...inputs import regions as _regions
 from .. import suppression
 from ._common import (
     _FORMAT,
     _LANGS,
-    ALL_REGIONS,
     FORMAT_VERSION,
     _check_lang,
     _frame_from_json,
     _LazyFrames,
 )
-from .compute import _check_regions, _compute, _Prepared, _strata_rows, compute
+from .compute import _compute, _Prepared, _strata_rows, compute
 from .model import Briefing
 
 
@@ -92,7 +92,7 @@ def _file_facts(path: str | os.PathLike[str]) -> dict[str, Any]:
 def load_or_compute(
     data_path: str | os.PathLike[str],
     *,
-    region: str = ALL_REGIONS,
+    region: str = _regions.ALL,
     cache_path: str | os.PathLike[str] = "",
     min_cell: int | None = None,
 ) -> Briefing:
@@ -142,10 +142,8 @@ def _check_same_data(b: Briefing, data_path: Any, cache_path: Any) -> None:
 def cache_file(cache_dir: str | os.PathLike[str], region: str) -> Path:
     """Where :func:`precompute` writes the briefing of ``region``: a readable name and a short
     hash of the region (two names with the same readable form stay apart)."""
-    from ...run.pipeline import region_slug
-
     digest = hashlib.sha1(region.encode("utf-8")).hexdigest()[:8]
-    return Path(cache_dir) / f"{region_slug(region)}.{digest}.briefing.json"
+    return Path(cache_dir) / f"{_regions.slug(region)}.{digest}.briefing.json"
 
 
 def precompute(
@@ -192,8 +190,7 @@ def precompute(
     """
     from ...inputs import policy as _policy
 
-    if isinstance(regions, str):
-        regions = [r.strip() for r in regions.split(",") if r.strip()]
+    regions = _regions.split(regions)
     for lang in langs:
         _check_lang(lang)
     min_cell = suppression.min_cell_for(min_cell, "scorecard", policy)
@@ -205,26 +202,15 @@ def precompute(
         "cache_dir": str(cache_dir),
         "langs": tuple(langs),
     }
-    if "each" not in regions:  # else the number of regions is known once the data are read
+    if _regions.EACH not in regions:  # else the number of regions is known once the data are read
         workers = min(workers, len(set(regions)) or 1)
     with contextlib.ExitStack() as stack:
         pool = _start_workers(workers, settings, stack) if workers > 1 else None
         df = _read_data(data_path)  # while the workers start (their imports take seconds)
-        counties = (
-            sorted(str(c) for c in pd.unique(df["county"].dropna()))
-            if "county" in df.columns
-            else []
-        )
-        chosen: list[str] = []
-        for r in regions:
-            chosen.extend(counties if r == "each" else [r])
-        chosen = list(dict.fromkeys(chosen))
-        if not chosen:
-            raise ValueError("no regions given; valid regions: all, each, " + ", ".join(counties))
-        _check_regions(df, chosen)
+        chosen = _regions.expand(regions, _regions.counties(df))
         prep = _Prepared.of(df, policy or _policy.load())
         del df
-        cut = [r for r in chosen if r != ALL_REGIONS and "stratum" in prep.df.columns]
+        cut = [r for r in chosen if r != _regions.ALL and "stratum" in prep.df.columns]
         rows = _strata_rows(prep.df, cut) if cut else {}
         # one region's rows at a time: a worker receives only what it needs
         parts = ((r, prep.take(r, rows[r]) if r in rows else prep) for r in chosen)

@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...inputs import regions as _regions
 from .. import suppression
-from ._common import _LANGS, _VERDICT_ORDER, ALL_REGIONS, CHARTS
+from ._common import _LANGS, _VERDICT_ORDER, CHARTS
 from .model import Briefing
 from .text import _texts
 
@@ -32,39 +33,10 @@ _ESTIMATE_COLUMNS = ["wave", "stage", "variable", "estimate", "ci_lower", "ci_up
 _HIST_STEP = 10.0  # minutes: the width of a histogram bin of homework time
 
 
-def _check_region(df: pd.DataFrame, region: str) -> None:
-    _check_regions(df, [region])
-
-
-def _check_regions(df: pd.DataFrame, regions: Sequence[str]) -> None:
-    """Each region a county of the data or "all" (the data read once for all of them)."""
-    for region in regions:
-        if not isinstance(region, str) or not region:
-            raise ValueError(f"region must be a county name or {ALL_REGIONS!r}, got {region!r}")
-    if "county" not in df.columns:
-        named = [r for r in regions if r != ALL_REGIONS]
-        if named:
-            raise ValueError(f"region {named[0]!r} needs a 'county' column in the data")
-        return
-    counties = sorted(str(c) for c in pd.unique(df["county"].dropna()))
-    if ALL_REGIONS in counties:
-        raise ValueError(
-            f"the data has a county named {ALL_REGIONS!r}, the name of every region together: "
-            "rename that county"
-        )
-    known = set(counties)
-    for region in regions:
-        if region != ALL_REGIONS and region not in known:
-            raise ValueError(
-                f"region {region!r} is not in the data; valid regions: {ALL_REGIONS}, "
-                + ", ".join(counties)
-            )
-
-
 def compute(
     df: pd.DataFrame,
     *,
-    region: str = ALL_REGIONS,
+    region: str = _regions.ALL,
     policy: Any = None,
     min_cell: int | None = None,
     data_facts: Mapping[str, Any] | None = None,
@@ -99,7 +71,7 @@ def compute(
 
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
-    _check_region(df, region)
+    _regions.check(region, _regions.counties(df))
     pol = policy or _policy.load()
     min_cell = suppression.min_cell_for(min_cell, "scorecard", pol)
     return _compute(_Prepared.of(df, pol), region, int(min_cell), dict(data_facts or {}))
@@ -122,7 +94,7 @@ class _Prepared:
     compulsory: np.ndarray
     period: np.ndarray
     synthetic: bool
-    region: str = ALL_REGIONS  # the region whose strata these rows are ("all": every row)
+    region: str = _regions.ALL  # the region whose strata these rows are ("all": every row)
 
     @classmethod
     def of(cls, df: pd.DataFrame, pol: Any) -> _Prepared:
@@ -148,13 +120,13 @@ class _Prepared:
         return cls(df, pol, compulsory, period, synthetic)
 
     def in_region(self, region: str) -> np.ndarray:
-        if region == ALL_REGIONS:
+        if region == _regions.ALL:
             return np.ones(len(self.df), bool)
         return (self.df["county"] == region).to_numpy(bool, na_value=False)
 
     def for_region(self, region: str) -> _Prepared:
         """The rows of the strata that reach ``region`` (see the class notes)."""
-        if region == ALL_REGIONS or region == self.region or "stratum" not in self.df.columns:
+        if region == _regions.ALL or region == self.region or "stratum" not in self.df.columns:
             return self
         return self.take(region, _strata_rows(self.df, [region])[region])
 
@@ -254,12 +226,12 @@ def _chart_frames(
 ) -> dict[str, pd.DataFrame]:
     """Design-based estimates by wave (region and compulsory grades a domain of the full
     design) and the homework histogram; suppressed cells blanked."""
-    from ...estimation.survey import SurveyDesign
+    from ..design import standard_design
 
     df = prep.df
     dom = prep.in_region(region) & prep.compulsory
     work = df.assign(_domain=pd.array(np.where(dom, True, None), dtype="boolean"))
-    design = SurveyDesign(work, "weight", strata="stratum", psu="school_id")
+    design = standard_design(work)
     means = [
         s["variable"] for s in CHARTS.values() if s["kind"] == "mean" and not s.get("by_stage")
     ]

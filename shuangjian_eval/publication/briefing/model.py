@@ -13,7 +13,6 @@ import html
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +20,12 @@ from typing import Any
 
 import pandas as pd
 
+from ...base.files import atomic_write
+from ...inputs import regions as _regions
 from .. import formatting as fmt
 from ._common import (
     _FORMAT,
     _VERDICT_ORDER,
-    ALL_REGIONS,
     CHARTS,
     FORMAT_VERSION,
     _badge,
@@ -177,16 +177,7 @@ class Briefing:
             | {k: _frame_to_json(v) for k, v in self.frames.items()},
         }
         payload = json.dumps(doc, ensure_ascii=False, allow_nan=False, default=_json_default)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(payload)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return atomic_write(path, payload)
 
     def _text(self, lang: str) -> dict[str, Any]:
         """The sentences in ``lang``; a briefing precomputed for a report run holds only the
@@ -210,7 +201,7 @@ class Briefing:
         return Markdown(f"## {SECTIONS[section][lang]}")
 
     def _where(self, lang: str) -> str:
-        return _REGION_ALL[lang] if self.region == ALL_REGIONS else self.region
+        return _REGION_ALL[lang] if self.region == _regions.ALL else self.region
 
     def _waves_text(self, lang: str) -> str:
         m = self.meta
@@ -440,7 +431,7 @@ class Briefing:
             for w, n in m["respondents_by_wave"].items()
         )
         where = _md(self._where(lang))
-        if self.region == ALL_REGIONS:
+        if self.region == _regions.ALL:
             where += f"({m['counties']} 个区县)" if zh else f" ({m['counties']} counties)"
         if zh:
             text = (

@@ -32,10 +32,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...base.options import check_columns
 from ...estimation.survey import SurveyDesign
 from ...inputs import codebook as _codebook
 from ...inputs import policy as _policy
+from ...inputs import regions as _regions
 from .. import suppression
+from ..design import standard_spec
 from ._common import _WINDOWS, _check_lang
 from .indicators import Indicator, default_indicators
 from .rules import PERIODS, VERDICT_LABELS, VerdictRules, rules_text, window_verdict
@@ -50,8 +53,6 @@ CONTRACT_COLUMNS: tuple[str, ...] = tuple(
     "change_3y_ci_lower change_3y_ci_upper verdict_1y verdict_3y n suppressed official_figure "
     "official_source".split()
 )
-
-_DESIGN_DEFAULT = {"weight": "weight", "strata": "stratum", "psu": "school_id", "fpc": None}
 
 
 # ------------------------------------------------------------------------------ data preparation
@@ -110,18 +111,13 @@ def _prepare(
     if design is not None:
         spec = {k: getattr(design, k) for k in ("weight", "strata", "psu", "fpc", "lonely_psu")}
     else:
-        spec = {**_DESIGN_DEFAULT, "lonely_psu": "fail"}
+        spec = standard_spec(df)
     design_cols = [c for c in (spec["weight"], spec["strata"], spec["psu"], spec["fpc"]) if c]
-    missing = [c for c in [*design_cols, "wave", "grade"] if c not in df.columns]
-    if missing:
-        raise KeyError(f"data lack column(s) {missing}; columns: {list(df.columns)}")
-    if region in (None, "all"):
+    check_columns(df, [*design_cols, "wave", "grade"])
+    if region in (None, _regions.ALL):
         region = None
-    elif "county" not in df.columns:
-        raise KeyError("region needs a 'county' column in the data")
-    elif not (df["county"] == region).any():
-        counties = sorted(map(str, pd.unique(df["county"].dropna())))
-        raise ValueError(f"region {region!r} is not in the data; counties: {', '.join(counties)}")
+    else:
+        _regions.check(region, _regions.counties(df))
     keep = list(dict.fromkeys([*design_cols, "wave", "grade", "stage", "county", *columns]))
     work = df[[c for c in keep if c in df.columns]].copy()
     derived = {"stage", *[c for c in columns if c in _codebook.load().derived]}
@@ -182,8 +178,8 @@ def scorecard(
         A county: estimated as a domain of the full design (see the module notes). None or
         ``"all"``: every county. An unknown county raises ``ValueError``.
     design : SurveyDesign, optional
-        Whose weight, strata, PSU, fpc and lonely-PSU settings to use; default
-        ``SurveyDesign(df, "weight", strata="stratum", psu="school_id")``.
+        Whose weight, strata, PSU, fpc and lonely-PSU settings to use; default the standard
+        design (:func:`shuangjian_eval.publication.design.standard_design`).
     min_cell : int, optional
         Overrides ``rules.min_cell`` (default: the scorecard's rule,
         ``suppression.rule_for("scorecard")``).
