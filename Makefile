@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := data/demo/survey.parquet
 RUN_ID ?= demo
 
-.PHONY: report test lint lab bench examples clean-venv
+.PHONY: report test lint lab bench examples notebooks clean-venv
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ lab: $(STAMP)
 ## examples: regenerate the example input files in data/examples from synthetic data
 examples: $(STAMP)
 	$(BIN)/sje examples --out data/examples
+
+## notebooks: rewrite every notebook's parameters cell (both files) from the one table
+notebooks: $(STAMP)
+	$(BIN)/python -c "from shuangjian_eval.publication.notebook_parameters import write_parameters_cells as w; print(*w('notebooks') or ['up to date'], sep='\n')"
 
 ## bench: ratios against peer tools on synthetic national data (not part of make test)
 bench: $(STAMP)

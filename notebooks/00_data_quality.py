@@ -24,7 +24,7 @@
 data_path: str = "../data/demo/survey.parquet"  # canonical survey Parquet (sje synth / sje ingest)
 region: str = "all"  # a county in the data, or "all" for every county
 lang: str = "zh"  # report language: "zh" or "en"
-min_cell: int = None  # counts below this are suppressed; None: the rule of policy.yaml
+min_cell: int = 10  # counts below this are suppressed in published tables (policy.yaml)
 
 # %%
 import shuangjian_eval as sje

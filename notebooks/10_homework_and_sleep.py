@@ -23,14 +23,14 @@
 # pre-policy baseline. All estimates are weighted to the survey design.
 
 # %% tags=["parameters"]
-data_path: str = "../data/demo/survey.parquet"  # canonical survey Parquet
-region: str = "all"  # a county in the data, or "all"
+data_path: str = "../data/demo/survey.parquet"  # canonical survey Parquet (sje synth / sje ingest)
+region: str = "all"  # a county in the data, or "all" for every county
 lang: str = "zh"  # report language: "zh" or "en"
 waves: list = []  # waves to use; [] means every wave in the data
 baseline_waves: list = [2019, 2020]  # pre-policy waves pooled as the baseline
 comparison: str = "grade"  # "grade" (grades 1-9 vs senior) or "pilot" (pilot vs other cities)
 outcomes: list = []  # outcome variables; [] means the notebook's default set
-min_cell: int = None  # fewer respondents: suppressed; None: the rule of policy.yaml
+min_cell: int = 10  # estimates from fewer respondents are suppressed (the rule of policy.yaml)
 
 # %%
 import shuangjian_eval as sje

@@ -15,11 +15,11 @@
 # ---
 
 # %% tags=["parameters"]
-data_path: str = "../data/demo/survey.parquet"  # canonical survey Parquet
-region: str = "all"  # a county in the data, or "all"
+data_path: str = "../data/demo/survey.parquet"  # canonical survey Parquet (sje synth / sje ingest)
+region: str = "all"  # a county in the data, or "all" for every county
 lang: str = "zh"  # report language: "zh" or "en"
 cache_path: str = ""  # precomputed briefing from the report runner; "" computes here
-min_cell: int = None  # fewer respondents: suppressed; None: the scorecard rule of policy.yaml
+min_cell: int = 30  # estimates from fewer respondents are suppressed (the scorecard rule of policy.yaml)
 
 # %%
 from IPython.display import display

@@ -24,7 +24,7 @@
 lang: str = "zh"  # report language: "zh" or "en"
 n_schools: int = 60  # schools (PSUs) in the synthetic demo survey
 seed: int = 0  # seed of the synthetic demo survey
-min_cell: int = None  # fewer respondents: suppressed; None: the rule of policy.yaml
+min_cell: int = 10  # estimates from fewer respondents are suppressed (the rule of policy.yaml)
 
 # %%
 import shuangjian_eval as sje

@@ -54,3 +54,28 @@ def test_kernel_parameters_and_thinness(path):
             assert not re.search(r"^\s*(def|class) ", cell.source, re.M), (
                 "logic belongs in the package"
             )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_cell_is_the_one_the_table_gives(path):
+    """The parameters cells are written from one table (``notebook_parameters.PARAMETERS``;
+    ``make notebooks`` rewrites them), and the smallest published cell is policy.yaml's rule:
+    10 respondents for tables, 30 for the scorecard of the policy report (``suppression:``)."""
+    from shuangjian_eval.publication import notebook_parameters as nbp
+
+    nb = nbformat.read(path, as_version=4)
+    (cell,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert cell.source == nbp.parameters_cell(path.stem), "run `make notebooks`"
+    want = 30 if path.stem == "90_policy_report" else 10  # policy.yaml suppression:
+    assert nbp.defaults(path.stem)["min_cell"] == want
+
+
+def test_parameters_table_follows_a_changed_rule(monkeypatch):
+    """A different rule in policy.yaml reaches the notebooks' cells through the table."""
+    from shuangjian_eval.publication import notebook_parameters as nbp
+    from shuangjian_eval.publication import suppression
+
+    monkeypatch.setattr(suppression, "rule_for", lambda use, policy=None: suppression.CellRule(7, 2))
+    assert "min_cell: int = 7  #" in nbp.parameters_cell("20_tutoring")
+    with pytest.raises(ValueError, match="unknown notebook 'tutoring'"):
+        nbp.defaults("tutoring")
