@@ -1,0 +1,97 @@
+"""What the modules of a run share: the notebooks a run can execute, a job, a run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Notebooks a run can execute, in report order, with their display titles.
+NOTEBOOKS: dict[str, dict[str, str]] = {
+    "90_policy_report": {"zh": "政策评估报告", "en": "Policy evaluation report"},
+    "00_data_quality": {"zh": "数据质量", "en": "Data quality"},
+    "10_homework_and_sleep": {"zh": "作业与睡眠", "en": "Homework and sleep"},
+    "20_tutoring": {"zh": "校外培训", "en": "Off-campus tutoring"},
+    "30_parental_anxiety": {"zh": "家长焦虑", "en": "Parental anxiety"},
+    "40_causal_effects": {"zh": "因果效应", "en": "Causal effects"},
+    "50_heterogeneity": {"zh": "群体差异", "en": "Heterogeneity"},
+}
+
+EXECUTORS = ("local", "dask")
+
+# The notebook whose estimates are computed once per run, for every region, before it runs.
+BRIEFING_NOTEBOOK = "90_policy_report"
+
+_REGION_LABEL = {"zh": "全部地区", "en": "All regions"}
+
+_DEPENDENCIES = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "papermill",
+    "nbconvert",
+)
+
+
+@dataclass
+class Job:
+    """One notebook for one region."""
+
+    region: str
+    label: str
+    notebook: str
+    parameters: dict[str, Any]
+    ipynb: str
+    html: str
+    status: str = "pending"
+    start: str | None = None
+    end: str | None = None
+    seconds: float | None = None
+    error: str | None = None
+
+
+def _running_path(ipynb: Path) -> Path:
+    """Where a notebook is written while it runs; renamed to ``ipynb`` when it has finished."""
+    return ipynb.with_name(f".{ipynb.stem}.running.ipynb")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class ReportRun:
+    """What a report run did: where it wrote and how each job ended."""
+
+    run_id: str
+    out_dir: Path
+    jobs: list[Job] = field(default_factory=list)
+    caches: dict[str, Path] = field(default_factory=dict)
+    precompute: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def index(self) -> Path:
+        return self.out_dir / "index.html"
+
+    @property
+    def manifest(self) -> Path:
+        return self.out_dir / "manifest.json"
+
+    @property
+    def failed(self) -> list[Job]:
+        return [j for j in self.jobs if j.status != "ok"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _failed(job: Job) -> Job:
+    """The job whose worker died before it could report (the process, not the notebook)."""
+    job.status, job.error = "failed", "worker died: " + traceback.format_exc(limit=1).strip()
+    return job
