@@ -270,7 +270,7 @@ def _chart_frames(
     for key, spec in CHARTS.items():
         var = spec["variable"]
         if spec["kind"] == "distribution":
-            frames[f"chart:{key}"] = _homework_histogram(prep, dom, min_n, min_psu)
+            frames[f"chart:{key}"] = _homework_histogram(prep, dom, min_n, min_psu, var)
             continue
         src = results[
             "stage" if spec.get("by_stage") else ("share" if spec["kind"] == "share" else "wave")
@@ -309,7 +309,9 @@ def _blank_small(t: pd.DataFrame, min_n: int, min_psu: int) -> pd.DataFrame:
     return t
 
 
-def _homework_histogram(prep: _Prepared, dom: np.ndarray, min_n: int, min_psu: int) -> pd.DataFrame:
+def _homework_histogram(
+    prep: _Prepared, dom: np.ndarray, min_n: int, min_psu: int, var: str = "homework_min_weekday"
+) -> pd.DataFrame:
     """Weighted counts of homework minutes in 10-minute bins, by wave, stage and grade.
 
     A value in the bin ``(a - 10, a]`` is stored at the bin's middle ``a - 5`` and 0 at 0, so a
@@ -320,7 +322,6 @@ def _homework_histogram(prep: _Prepared, dom: np.ndarray, min_n: int, min_psu: i
     left out.
     """
     df, pol = prep.df, prep.policy
-    var = "homework_min_weekday"
     x = pd.to_numeric(df[var], errors="coerce").to_numpy(float, na_value=np.nan)
     w = pd.to_numeric(df["weight"], errors="coerce").to_numpy(float, na_value=np.nan)
     rows = dom & np.isfinite(x) & np.isfinite(w)
