@@ -33,6 +33,8 @@ outcomes: list = []  # outcome variables; [] means the notebook's default set
 min_cell: int = 10  # estimates from fewer respondents are suppressed (the rule of policy.yaml)
 
 # %%
+from IPython.display import display
+
 import shuangjian_eval as sje
 from shuangjian_eval import analyses
 
@@ -52,15 +54,11 @@ p
 # junior secondary; senior grades are not covered.
 
 # %%
-homework = analyses.estimates_by(design, ["homework_min_weekday", "homework_within_limit"])
-sje.plots.estimates_by_wave(
-    homework, group="stage", variable="homework_min_weekday", lang=lang, min_cell=min_cell
-)
-
-# %%
-sje.plots.estimates_by_wave(
-    homework, group="stage", variable="homework_within_limit", lang=lang, min_cell=min_cell
-)
+homework = analyses.estimates_by(design, p.pick(group="homework"))
+for v in p.pick(group="homework"):
+    display(
+        sje.plots.estimates_by_wave(homework, group="stage", variable=v, lang=lang, min_cell=min_cell)
+    )
 
 # %% [markdown]
 # 方括号内为95%置信区间;份额以百分比表示。Brackets hold 95% confidence intervals; shares in percent.
@@ -76,10 +74,10 @@ sje.tables.to_styler(analyses.table(homework, lang=lang, min_cell=min_cell))
 # The weighted distribution in the last baseline wave and the latest wave; lines mark the limits.
 
 # %%
-sje.plots.distribution_vs_standard(
-    df, "homework_min_weekday", by="stage", waves=[p.reference_wave, p.last_wave], lang=lang,
-    min_cell=min_cell,
-)  # fmt: skip
+for v in p.pick(group="homework", standard=True):
+    display(sje.plots.distribution_vs_standard(
+        df, v, by="stage", waves=[p.reference_wave, p.last_wave], lang=lang, min_cell=min_cell
+    ))  # fmt: skip
 
 # %% [markdown]
 # ## 3. 睡眠 · Sleep
@@ -90,14 +88,15 @@ sje.plots.distribution_vs_standard(
 # Education notice of 2021).
 
 # %%
-sleep = analyses.estimates_by(design, ["sleep_hours", "sleep_meets_standard"])
-sje.plots.trend(sleep, group="stage", variable="sleep_hours", lang=lang, min_cell=min_cell)
+sleep = analyses.estimates_by(design, p.pick(group="sleep"))
+for v in p.pick(group="sleep"):
+    display(sje.plots.trend(sleep, group="stage", variable=v, lang=lang, min_cell=min_cell))
 
 # %%
-sje.plots.distribution_vs_standard(
-    df, "sleep_hours", by="stage", waves=[p.reference_wave, p.last_wave], lang=lang,
-    min_cell=min_cell,
-)  # fmt: skip
+for v in p.pick(group="sleep", standard=True):
+    display(sje.plots.distribution_vs_standard(
+        df, v, by="stage", waves=[p.reference_wave, p.last_wave], lang=lang, min_cell=min_cell
+    ))  # fmt: skip
 
 # %%
 sje.tables.to_styler(analyses.table(sleep, lang=lang, min_cell=min_cell))

@@ -35,6 +35,8 @@ outcomes: list = []  # outcome variables; [] means the notebook's default set
 min_cell: int = 10  # estimates from fewer respondents are suppressed (the rule of policy.yaml)
 
 # %%
+from IPython.display import display
+
 import shuangjian_eval as sje
 from shuangjian_eval import analyses
 
@@ -54,14 +56,10 @@ p
 
 # %%
 tutoring = analyses.estimates_by(design, p.outcomes)
-sje.plots.estimates_by_wave(
-    tutoring, group="stage", variable="tutoring_subject", lang=lang, min_cell=min_cell
-)
-
-# %%
-sje.plots.estimates_by_wave(
-    tutoring, group="stage", variable="tutoring_hidden", lang=lang, min_cell=min_cell
-)
+for v in p.pick(kind="share"):
+    display(
+        sje.plots.estimates_by_wave(tutoring, group="stage", variable=v, lang=lang, min_cell=min_cell)
+    )
 
 # %% [markdown]
 # 方括号内为95%置信区间;份额以百分比表示。Brackets hold 95% confidence intervals; shares in percent.
@@ -73,8 +71,8 @@ sje.tables.to_styler(analyses.table(tutoring, lang=lang, min_cell=min_cell))
 # ## 2. 培训支出占家庭收入的比例 · Spending as a share of income
 
 # %%
-spend = analyses.estimates_by(design, ["tutoring_spend_year", "tutoring_spend_share"])
-sje.plots.trend(spend, group="stage", variable="tutoring_spend_share", lang=lang, min_cell=min_cell)
+for v in p.pick(kind="mean"):
+    display(sje.plots.trend(tutoring, group="stage", variable=v, lang=lang, min_cell=min_cell))
 
 # %% [markdown]
 # ## 3. 学科类培训减少后的去向 · Where subject tutoring went

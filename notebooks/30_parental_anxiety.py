@@ -33,6 +33,8 @@ outcomes: list = []  # outcome variables; [] means the notebook's default set
 min_cell: int = 10  # estimates from fewer respondents are suppressed (the rule of policy.yaml)
 
 # %%
+from IPython.display import display
+
 import shuangjian_eval as sje
 from shuangjian_eval import analyses
 
@@ -66,10 +68,11 @@ sje.tables.to_styler(
 # ## 2. 各轮调查的焦虑水平 · Anxiety by survey wave
 
 # %%
-anxiety = analyses.estimates_by(design, ["parent_anxiety"])
-sje.plots.estimates_by_wave(
-    anxiety, group="stage", variable="parent_anxiety", lang=lang, min_cell=min_cell
-)
+anxiety = analyses.estimates_by(design, p.pick(kind="mean"))
+for v in p.pick(kind="mean"):
+    display(
+        sje.plots.estimates_by_wave(anxiety, group="stage", variable=v, lang=lang, min_cell=min_cell)
+    )
 
 # %%
 sje.tables.to_styler(analyses.table(anxiety, lang=lang, min_cell=min_cell))
@@ -86,7 +89,7 @@ sje.tables.to_styler(analyses.table(anxiety, lang=lang, min_cell=min_cell))
 # the treated group after the policy; an interval without 1 is significant.
 
 # %%
-models = analyses.ordinal_model(df, p.outcomes)
+models = analyses.ordinal_model(df, p.pick(kind="rating", scale_item=True, compared=True))
 sje.tables.to_styler(analyses.odds_ratio_table(models, lang=lang))
 
 # %% [markdown]
@@ -98,10 +101,12 @@ sje.tables.to_styler(analyses.odds_ratio_table(models, lang=lang))
 # only of participants' parents (1 very dissatisfied, 5 very satisfied).
 
 # %%
-satisfaction = analyses.estimates_by(design, ["policy_satisfaction", "afterschool_satisfaction"])
-sje.plots.estimates_by_wave(
-    satisfaction, group="stage", variable="afterschool_satisfaction", lang=lang, min_cell=min_cell
-)
+ratings = p.pick(kind="rating", scale_item=False)
+satisfaction = analyses.estimates_by(design, ratings)
+for v in ratings:
+    display(sje.plots.estimates_by_wave(
+        satisfaction, group="stage", variable=v, lang=lang, min_cell=min_cell
+    ))  # fmt: skip
 
 # %%
 sje.tables.to_styler(analyses.table(satisfaction, lang=lang, min_cell=min_cell))

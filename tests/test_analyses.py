@@ -45,7 +45,11 @@ def test_defaults_resolve_to_the_data_and_the_notebook(df, truth):
     post = [w["wave"] for w in truth["waves"] if w["post_policy"]]
     assert p.waves == (2019, 2020, 2021, 2022, 2024)
     assert p.post_waves == tuple(post) == (2021, 2022, 2024)
-    assert p.outcomes == analyses.DEFAULT_OUTCOMES["causal_effects"]
+    # the registry's defaults for the notebook (codebook.yaml, outcomes: notebooks)
+    assert p.outcomes == analyses.default_outcomes("causal_effects") == (
+        "homework_min_weekday", "sleep_hours", "tutoring_subject", "tutoring_spend_year",
+        "parent_anxiety",
+    )  # fmt: skip
     assert p.reference_wave == 2020 and p.last_wave == 2024
     assert p.policy.baseline_waves == [2019, 2020]
     assert "合成演示数据" in p._repr_markdown_()
@@ -99,13 +103,23 @@ def test_unknown_outcome_lists_the_allowed_outcomes(df):
 
 def test_rating_items_only_for_the_ordinal_notebook(df):
     p = analyses.check_parameters(df, **PARAMS, notebook="parental_anxiety")
-    assert p.outcomes == ("anxiety_1",)
+    # the registry's defaults (codebook.yaml); policy_satisfaction is asked after the policy
+    # only (synth), so it has no baseline and is shown as levels, not in the ordinal model
+    assert p.outcomes == ("parent_anxiety", "afterschool_satisfaction", "policy_satisfaction",
+                          "anxiety_1")  # fmt: skip
+    assert p.pick(kind="rating", scale_item=True, compared=True) == ("anxiety_1",)
+    assert p.pick(kind="rating", scale_item=False) == (
+        "afterschool_satisfaction", "policy_satisfaction",
+    )  # fmt: skip
     with pytest.raises(ValueError, match="'sleep_hours' is not allowed here") as err:
         changed = {**PARAMS, "outcomes": ["sleep_hours"]}
         analyses.check_parameters(df, **changed, notebook="parental_anxiety")
     valid = str(err.value).split("valid values: ")[1].split(", ")
-    # the 1-5 ratings of the codebook that were asked before the policy
-    assert valid == ["afterschool_satisfaction", *(f"anxiety_{i}" for i in range(1, 6))]
+    # the 1-5 ratings of the codebook and the scale score computed from the anxiety items
+    assert valid == [
+        "afterschool_satisfaction", *(f"anxiety_{i}" for i in range(1, 6)), "parent_anxiety",
+        "policy_satisfaction",
+    ]  # fmt: skip
 
 
 def test_one_county_under_the_pilot_design_is_noted_not_refused(df):

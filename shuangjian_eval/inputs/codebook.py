@@ -1,17 +1,27 @@
-"""Canonical variables (``codebook.yaml``) and the rules that compute derived variables.
+"""Canonical variables (``codebook.yaml``), the outcome registry, and the rules that compute
+derived variables.
 
 The codebook is data: names, dtypes, units, valid ranges, categories, missing codes and zh/en
 labels live in ``codebook.yaml``. Derived variables (``stage``, ``homework_within_limit``,
 ``sleep_meets_standard``, ``parent_anxiety``, ``tutoring_spend_share``) are computed here from
 their sources and the standards in ``policy.yaml``; they are never read from input.
+
+The ``outcomes:`` block of the same file is the one registry of outcomes (:class:`Outcome`): for
+each, its direction of improvement, the standard it is judged against, its scorecard indicators
+(:class:`ScorecardSpec`), the briefing's key charts that draw it (:class:`ChartSpec`) and the
+notebooks that show it by default. It is checked when loaded; labels, units and groups come from
+the variable's entry. :func:`load` reads the bundled file, a ``path``, or the file named by the
+``SJE_CODEBOOK`` environment variable (:data:`ENV_VAR`).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +30,16 @@ import yaml
 
 from . import policy as _policy
 
-__all__ = ["Codebook", "Variable", "load", "derive", "cast", "PANDAS_DTYPES"]
+__all__ = [
+    "ENV_VAR", "PANDAS_DTYPES", "ChartSpec", "Codebook", "Outcome", "ScorecardSpec", "Variable",
+    "cast", "derive", "load",
+]  # fmt: skip
+
+#: Environment variable naming a codebook file to use instead of the bundled ``codebook.yaml``.
+ENV_VAR = "SJE_CODEBOOK"
+DIRECTIONS: tuple[str, ...] = ("decrease", "increase")
+INDICATOR_KINDS: tuple[str, ...] = ("mean", "share")
+CHART_KINDS: tuple[str, ...] = ("mean", "share", "distribution")
 
 # codebook dtype -> pandas dtype of the canonical column (nullable where values may be missing)
 PANDAS_DTYPES: dict[str, str] = {
@@ -75,13 +94,104 @@ class Variable:
 
 
 @dataclass(frozen=True)
+class ScorecardSpec:
+    """How an outcome is on the scorecard (one indicator, or one per stage with ``each_stage``).
+
+    Attributes
+    ----------
+    id : str
+        Indicator name (``{id}_{stage}`` for the indicators of ``each_stage``).
+    kind : {"mean", "share"}
+        A weighted mean, or a proportion (of True, or of ``satisfied_from`` and above).
+    ideal : float
+        Burden-free value, from which the relative thresholds are measured.
+    stage : str, optional
+        Restrict to one stage; all compulsory grades otherwise.
+    satisfied_from : int, optional
+        For a 1-5 item: the share answering this value or higher.
+    label : dict, optional
+        zh and en labels when not the variable's own.
+    each_stage : bool
+        One indicator per stage that the outcome's standard covers.
+    """
+
+    id: str
+    kind: str
+    ideal: float
+    stage: str | None = None
+    satisfied_from: int | None = None
+    label: dict[str, str] | None = None
+    each_stage: bool = False
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A key chart of the briefing: its title, what it draws, and the indicator it reads."""
+
+    key: str
+    title: dict[str, str]
+    variable: str
+    kind: str
+    indicator: str
+    by_stage: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One outcome of the registry (``outcomes:`` in ``codebook.yaml``).
+
+    ``group`` and ``unit`` are the variable's (never typed twice); ``direction`` is None for an
+    outcome without an aim; ``standard`` a key of :data:`shuangjian_eval.policy.STANDARDS`.
+    """
+
+    name: str
+    group: str
+    direction: str | None
+    unit: str | None
+    standard: str | None = None
+    scorecard: tuple[ScorecardSpec, ...] = ()
+    charts: tuple[ChartSpec, ...] = ()
+    notebooks: tuple[str, ...] = ()
+
+    @property
+    def on_scorecard(self) -> bool:
+        return bool(self.scorecard)
+
+
+@dataclass(frozen=True)
 class Codebook:
-    """All canonical variables, in codebook order."""
+    """All canonical variables, in codebook order, and the outcome registry, in its order."""
 
     variables: dict[str, Variable]
     anxiety_items: tuple[str, ...]
     scale_min_answered_share: float
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    outcome_notebooks: tuple[str, ...] = ()
+    source: str = "codebook.yaml"
+
+    def outcome(self, name: str) -> Outcome:
+        """The registry entry of an outcome."""
+        try:
+            return self.outcomes[name]
+        except KeyError:
+            raise KeyError(
+                f"{name!r} is not an outcome of the registry ({self.source}); outcomes: "
+                f"{', '.join(self.outcomes)}"
+            ) from None
+
+    def default_outcomes(self, notebook: str) -> tuple[str, ...]:
+        """The outcomes a notebook shows when its ``outcomes`` parameter is empty."""
+        if notebook not in self.outcome_notebooks:
+            raise ValueError(
+                f"notebook {notebook!r} is not a notebook of the registry; valid values: "
+                f"{', '.join(self.outcome_notebooks)}"
+            )
+        return tuple(o.name for o in self.outcomes.values() if notebook in o.notebooks)
+
+    def charts(self) -> dict[str, ChartSpec]:
+        """The briefing's key charts, in registry order."""
+        return {c.key: c for o in self.outcomes.values() for c in o.charts}
 
     def __getitem__(self, name: str) -> Variable:
         try:
@@ -150,22 +260,204 @@ def _check_lang(lang: str) -> None:
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
 
 
-@lru_cache(maxsize=1)
-def load() -> Codebook:
-    """Load the bundled codebook."""
-    text = resources.files(__package__).joinpath("codebook.yaml").read_text(encoding="utf-8")
+def load(path: str | Path | None = None) -> Codebook:
+    """Load the codebook and its outcome registry.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A codebook file of the same shape as the bundled ``codebook.yaml`` (for example with
+        one more outcome). When omitted, the file named by the ``SJE_CODEBOOK`` environment
+        variable (:data:`ENV_VAR`) if set, else the bundled one; every part of the package
+        loads the codebook this way, so the variable changes it for all of them.
+
+    Raises
+    ------
+    ValueError
+        When the outcome registry is inconsistent; the message names the outcome and the field.
+    """
+    if path is None:
+        path = os.environ.get(ENV_VAR) or None
+    return _load_cached(None if path is None else str(path))
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str | None) -> Codebook:
+    if path is None:
+        source = "codebook.yaml"
+        text = resources.files(__package__).joinpath(source).read_text(encoding="utf-8")
+    else:
+        source = path
+        text = Path(path).read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
     variables = {}
     for name, spec in raw["variables"].items():
         spec = dict(spec)
         spec["missing_codes"] = tuple(spec.get("missing_codes", ()))
         variables[name] = Variable(name=name, **spec)
+    notebooks = tuple(raw.get("outcome_notebooks", ()))
+    outcomes = _outcomes(raw, variables, notebooks, source)
     return Codebook(
         variables=variables,
         anxiety_items=tuple(raw["anxiety_items"]),
         scale_min_answered_share=float(raw["scale_min_answered_share"]),
         raw=raw,
+        outcomes=outcomes,
+        outcome_notebooks=notebooks,
+        source=source,
     )
+
+
+# ------------------------------------------------------------------------------------------
+# the outcome registry
+
+_OUTCOME_FIELDS = ("direction", "standard", "scorecard", "charts", "notebooks")
+_SCORECARD_FIELDS = ("id", "kind", "ideal", "stage", "satisfied_from", "label", "each_stage")
+_CHART_FIELDS = ("key", "title", "kind", "by_stage", "indicator")
+
+
+class _RegistryError:
+    """Raises a ValueError naming the file, the outcome and the field."""
+
+    def __init__(self, source: str, name: str) -> None:
+        self.where = f"{source}: outcome {name!r}"
+
+    def __call__(self, fld: str, problem: str, valid: Any = None) -> None:
+        tail = f"; valid values: {', '.join(map(str, valid))}" if valid is not None else ""
+        raise ValueError(f"{self.where}: {fld} {problem}{tail}")
+
+    def keys(self, fld: str, spec: dict[str, Any], allowed: tuple[str, ...]) -> None:
+        unknown = sorted(set(spec) - set(allowed))
+        if unknown:
+            self(fld, f"has unknown key(s) {unknown}", allowed)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return [] if value is None else list(value) if isinstance(value, list) else [value]
+
+
+def _outcomes(
+    raw: dict[str, Any], variables: dict[str, Variable], notebooks: tuple[str, ...], source: str
+) -> dict[str, Outcome]:
+    """Parse and check the ``outcomes:`` block (the policy's stages and standards included)."""
+    pol = _policy.load()
+    groups = tuple(raw.get("outcome_groups", ()))
+    out: dict[str, Outcome] = {}
+    ids: dict[str, str] = {}
+    for name, spec in (raw.get("outcomes") or {}).items():
+        fail = _RegistryError(source, name)
+        spec = dict(spec or {})
+        fail.keys("entry", spec, _OUTCOME_FIELDS)
+        if name not in variables:
+            fail("name", "is not a variable of the codebook", ["(a name under variables:)"])
+        var = variables[name]
+        if var.group not in groups:
+            fail("group", f"{var.group!r} (the variable's) is not an outcome group", groups)
+        direction = spec.get("direction")
+        if direction is not None and direction not in DIRECTIONS:
+            fail("direction", f"{direction!r} is not a direction", [*DIRECTIONS, "null"])
+        standard = spec.get("standard")
+        if standard is not None:
+            if standard not in _policy.STANDARDS or standard not in pol.raw:
+                fail(
+                    "standard", f"{standard!r} is not a standard of policy.yaml", _policy.STANDARDS
+                )
+            if direction is None:
+                fail("direction", "is needed to judge against the standard", DIRECTIONS)
+        for nb in _as_list(spec.get("notebooks")):
+            if nb not in notebooks:
+                fail("notebooks", f"{nb!r} is not a notebook", notebooks)
+        cards = tuple(
+            _scorecard_spec(fail, name, var, direction, standard, dict(c), pol)
+            for c in _as_list(spec.get("scorecard"))
+        )
+        for card in cards:
+            for id_ in _indicator_ids(card, standard, pol):
+                if id_ in ids:
+                    fail("scorecard", f"id {id_!r} is used by outcome {ids[id_]!r} too")
+                ids[id_] = name
+        out[name] = Outcome(name, var.group, direction, var.unit, standard, cards, (),
+                            tuple(_as_list(spec.get("notebooks"))))  # fmt: skip
+    charts: dict[str, str] = {}
+    for name, spec in (raw.get("outcomes") or {}).items():
+        fail, o = _RegistryError(source, name), out[name]
+        parsed = []
+        for c in _as_list((spec or {}).get("charts")):
+            chart = _chart_spec(fail, o, variables[name], dict(c), ids)
+            if chart.key in charts:
+                fail("charts", f"key {chart.key!r} is used by outcome {charts[chart.key]!r} too")
+            charts[chart.key] = name
+            parsed.append(chart)
+        out[name] = Outcome(**{**o.__dict__, "charts": tuple(parsed)})
+    return out
+
+
+def stage_indicators(
+    spec: ScorecardSpec, standard: str | None, policy: _policy.Policy
+) -> list[tuple[str, float]]:
+    """(stage, the standard's value there) of the stages an ``each_stage`` indicator covers."""
+    if not spec.each_stage or standard is None:
+        return []
+    values = [(s, policy.standard_for_stage(standard, s)) for s in policy.stages]
+    return [(s, v) for s, v in values if np.isfinite(v)]
+
+
+def _indicator_ids(spec: ScorecardSpec, standard: str | None, pol: _policy.Policy) -> list[str]:
+    if spec.each_stage:
+        return [f"{spec.id}_{s}" for s, _ in stage_indicators(spec, standard, pol)]
+    return [spec.id]
+
+
+def _scorecard_spec(
+    fail: _RegistryError, name: str, var: Variable, direction: str | None,
+    standard: str | None, c: dict[str, Any], pol: _policy.Policy,
+) -> ScorecardSpec:  # fmt: skip
+    fail.keys("scorecard", c, _SCORECARD_FIELDS)
+    if direction is None:
+        fail("direction", "is needed for a scorecard indicator", DIRECTIONS)
+    if c.get("kind") not in INDICATOR_KINDS:
+        fail("scorecard.kind", f"{c.get('kind')!r} is not an indicator kind", INDICATOR_KINDS)
+    if not isinstance(c.get("ideal"), int | float) or isinstance(c.get("ideal"), bool):
+        fail("scorecard.ideal", f"must be a number (the burden-free value), got {c.get('ideal')!r}")
+    if c.get("stage") is not None and c["stage"] not in pol.stages:
+        fail("scorecard.stage", f"{c['stage']!r} is not a stage", pol.stages)
+    if c.get("each_stage") and standard is None:
+        fail("scorecard.each_stage", "needs the outcome's standard (its limit in each stage)")
+    if c.get("satisfied_from") is not None and not (var.is_numeric and var.max is not None):
+        fail("scorecard.satisfied_from", "needs a rated variable with a maximum")
+    if c["kind"] == "mean" and c.get("satisfied_from") is None and not var.unit:
+        fail("scorecard.kind", "'mean' needs a unit in the variable's entry")
+    label = c.get("label")
+    if label is not None and not (isinstance(label, dict) and label.get("zh") and label.get("en")):
+        fail("scorecard.label", "needs zh and en texts")
+    return ScorecardSpec(
+        id=str(c.get("id", name)), kind=c["kind"], ideal=float(c["ideal"]), stage=c.get("stage"),
+        satisfied_from=c.get("satisfied_from"), label=label, each_stage=bool(c.get("each_stage")),
+    )  # fmt: skip
+
+
+def _chart_spec(
+    fail: _RegistryError, o: Outcome, var: Variable, c: dict[str, Any], ids: dict[str, str]
+) -> ChartSpec:
+    fail.keys("charts", c, _CHART_FIELDS)
+    title = c.get("title")
+    if not c.get("key"):
+        fail("charts.key", "is missing (the chart's name in the briefing)")
+    if not (isinstance(title, dict) and title.get("zh") and title.get("en")):
+        fail("charts.title", "needs zh and en texts")
+    kind = c.get("kind", "share" if var.dtype == "bool" else "mean")
+    if kind not in CHART_KINDS:
+        fail("charts.kind", f"{kind!r} is not a chart kind", CHART_KINDS)
+    if kind == "distribution" and o.standard is None:
+        fail("charts.kind", "'distribution' needs the outcome's standard")
+    own = [s.id for s in o.scorecard]
+    indicator = c.get("indicator", own[0] if own else None)
+    if indicator is None:
+        fail("charts.indicator", "is needed: the outcome is not on the scorecard")
+    if indicator not in ids:
+        fail("charts.indicator", f"{indicator!r} is not a scorecard indicator", list(ids))
+    return ChartSpec(str(c["key"]), dict(title), o.name, kind, indicator,
+                     bool(c.get("by_stage", False)))  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------

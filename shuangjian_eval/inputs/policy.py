@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-__all__ = ["Policy", "load", "unsourced_values", "unknown_sources", "STATUSES"]
+__all__ = ["Policy", "load", "unsourced_values", "unknown_sources", "STANDARDS", "STATUSES"]
 
 _DEFAULT = "policy.yaml"
 
@@ -26,6 +26,13 @@ STATUSES: tuple[str, ...] = ("verified", "news", "unverified", "convention")
 #: Keys that are not facts: the schema version, and the source catalogue itself (each entry there
 #: is the description of a document, dates included).
 _META_KEYS = ("version", "sources")
+
+#: Standards of ``policy.yaml`` that give a value by grade, and the accessor that reads each (an
+#: outcome of the codebook's registry names the one it is judged against).
+STANDARDS: dict[str, str] = {
+    "homework_limits": "homework_limit_by_grade",
+    "sleep_standard": "sleep_hours_by_grade",
+}
 
 # the verdict defaults used when a policy file predates ``targets.verdict`` (schema version 1)
 _VERDICT_FALLBACK = {
@@ -96,6 +103,29 @@ class Policy:
         bands = list(self.raw["sleep_standard"]["hours"].values())
         return self._grade_table(bands, "min_hours", np.nan).astype(float)
 
+    def standard_by_grade(self, key: str) -> np.ndarray:
+        """Array indexed by grade (0-12): the value of the standard ``key`` (one of
+        :data:`STANDARDS`: a limit for a measure to be kept under, a minimum for one to reach),
+        NaN where it does not apply.
+
+        Raises
+        ------
+        ValueError
+            When ``key`` is not a standard of the policy (the message lists those that are).
+        """
+        if key not in STANDARDS or key not in self.raw:
+            raise ValueError(
+                f"{key!r} is not a standard of policy.yaml; standards: {', '.join(STANDARDS)}"
+            )
+        return getattr(self, STANDARDS[key])()
+
+    def standard_for_stage(self, key: str, stage: str) -> float:
+        """The value of the standard ``key`` in a stage's grades; NaN if it does not apply or
+        differs between them."""
+        lo, hi = next(b["grades"] for b in self.raw["stages"]["bands"] if b["stage"] == stage)
+        values = self.standard_by_grade(key)[lo : hi + 1]
+        return float(values[0]) if np.all(values == values[0]) else np.nan
+
     def stage_by_grade(self) -> np.ndarray:
         """Array indexed by grade (0-12): the stage name, None for grade 0."""
         return self._grade_table(self.raw["stages"]["bands"], "stage", None)
@@ -128,9 +158,7 @@ class Policy:
 
     def homework_limit_for_stage(self, stage: str) -> float:
         """Weekday written-homework limit (minutes) of a stage's grades; NaN if not covered."""
-        lo, hi = next(b["grades"] for b in self.raw["stages"]["bands"] if b["stage"] == stage)
-        limits = self.homework_limit_by_grade()[lo : hi + 1]
-        return float(limits[0]) if np.all(limits == limits[0]) else np.nan
+        return self.standard_for_stage("homework_limits", stage)
 
     @property
     def afterschool_service(self) -> dict[str, Any]:

@@ -52,8 +52,15 @@ NOTICE = "synthetic data, no real people (合成数据,非真实个人)"
 FIELDWORK_MONTH, FIELDWORK_DAY = 11, 15
 OPTIONS = tuple(
     "n_schools students_per_school waves n_counties seed effects pretrend senior_tutoring_share"
-    " substitution_rate panel_share item_missing_rate nonresponse".split()
+    " substitution_rate panel_share item_missing_rate nonresponse simple_outcomes".split()
 )
+#: Synthetic truth of the outcomes without a model of their own (a new outcome of the codebook's
+#: registry gets one row here): untreated ``mean`` and ``sd`` of a number (clipped to the
+#: codebook's range) or untreated ``share`` of a yes/no item, and the nominal ``effect`` for a
+#: compulsory-grade student exposed in the 1-year wave (scaled like the school-side effects:
+#: pilot city, growth to the 3-year wave; none in senior grades). ``generate(simple_outcomes=)``
+#: adds or replaces rows.
+SIMPLE_OUTCOMES: dict[str, dict[str, float]] = {}
 
 # school types primary, junior, senior, nine-year, complete secondary: grade range, type shares
 # (urban, rural) and median enrollment per grade (urban, rural)
@@ -171,7 +178,16 @@ def _validate(o: dict[str, Any]) -> dict[str, Any]:
         _check(0.0 <= o[key] <= 1.0, f"{key} must be in [0, 1]")
     _check(0.0 <= o["item_missing_rate"] <= 0.5, "item_missing_rate must be in [0, 0.5]")
     _check(math.isfinite(o["pretrend"]), "pretrend must be finite")
-    return {**o, "waves": waves, "nonresponse": bool(o["nonresponse"])}
+    simple = {**SIMPLE_OUTCOMES, **dict(o["simple_outcomes"] or {})}
+    cb = _codebook.load()
+    for name, spec in simple.items():
+        _check(
+            name in cb.observed, f"simple_outcomes: {name!r} is not an observed codebook variable"
+        )
+        need = {"share", "effect"} if cb[name].dtype == "bool" else {"mean", "sd", "effect"}
+        _check(set(spec) == need, f"simple_outcomes: {name!r} needs exactly {sorted(need)}")
+    simple = {k: {f: float(x) for f, x in v.items()} for k, v in simple.items()}
+    return {**o, "waves": waves, "nonresponse": bool(o["nonresponse"]), "simple_outcomes": simple}
 
 
 def _allocate(total: int, size: np.ndarray, low: int, high: np.ndarray) -> np.ndarray:
@@ -451,6 +467,17 @@ def _outcomes(
     for j, item in enumerate(items):
         e = np.sqrt(1 - _LOADINGS[j] ** 2) * lat[:, 2 + j]
         y[item] = tuple(_ordinal(_LOADINGS[j] * f + e, _CUTS_ANXIETY) for f in (f0, f1))
+    for j, (name, spec) in enumerate(o["simple_outcomes"].items()):  # one table, no own model
+        draw = rng.standard_normal(n, dtype=np.float32) + 0.3 * re[:, j % 5]
+        d = float(spec["effect"]) * int_school
+        if "share" in spec:
+            p0 = np.clip(float(spec["share"]) + 0.1 * draw, _P_LO, _P_HI)
+            u1 = rng.random(n, dtype=np.float32)
+            y[name] = (u1 < p0, u1 < np.clip(p0 + d, _P_LO, _P_HI))
+        else:
+            v = _codebook.load()[name]
+            y0 = np.clip(float(spec["mean"]) + float(spec["sd"]) * draw, v.min, v.max)
+            y[name] = (y0, np.clip(y0 + d, v.min, v.max))
     # per-row true effects
     diff = lambda name: y[name][1].astype(float) - y[name][0]  # noqa: E731
     te: dict[str, tuple[np.ndarray, Any]] = {k: (diff(k), None) for k in y if k not in items}
@@ -580,6 +607,7 @@ def generate(
     panel_share: float = 0.0,
     item_missing_rate: float = 0.02,
     nonresponse: bool = True,
+    simple_outcomes: Mapping[str, Mapping[str, float]] | None = None,
     **unknown: Any,
 ) -> pd.DataFrame:
     """Generate a synthetic multi-wave school survey with known true policy effects.
@@ -619,6 +647,10 @@ def generate(
         Item non-response (NA, completely at random) in each outcome variable.
     nonresponse : bool
         Unit non-response with probability 0.05-0.25 by urban and income, adjusted in weights.
+    simple_outcomes : dict, optional
+        Rows to add to (or replace in) :data:`SIMPLE_OUTCOMES`: the synthetic truth of outcomes
+        without a model of their own, e.g. ``{"screen_time_min": {"mean": 120, "sd": 40,
+        "effect": -20}}`` for a variable of the codebook in force.
 
     Returns
     -------

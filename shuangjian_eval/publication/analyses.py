@@ -41,9 +41,9 @@ from .quality import describe_source
 from .targets import income_quintile
 
 __all__ = [
-    "COMPARISONS", "DEFAULT_OUTCOMES", "FIELDWORK_MONTH", "Markdown", "Parameters",
+    "COMPARISONS", "FIELDWORK_MONTH", "Markdown", "Parameters",
     "adjusted_table", "change_from_baseline", "changes", "check_parameters", "comparison_groups",
-    "describe_test", "design_for", "did_table", "effect_table", "equality_table", "estimates_by",
+    "default_outcomes", "describe_test", "design_for", "did_table", "effect_table", "equality_table", "estimates_by",
     "event_study", "findings", "heterogeneity", "item_table", "odds_ratio_table", "ordinal_model",
     "placebo", "reliability_table", "robustness", "staggered", "table",
 ]  # fmt: skip
@@ -52,18 +52,14 @@ __all__ = [
 COMPARISONS: tuple[str, ...] = ("grade", "pilot")
 #: Month in which waves are fielded (autumn term), as ``sje.synth`` and ``sje.plots`` assume.
 FIELDWORK_MONTH = 11
-#: Default outcomes of each notebook (``outcomes=[]``).
-DEFAULT_OUTCOMES: dict[str, tuple[str, ...]] = {
-    "homework_and_sleep": ("homework_min_weekday", "homework_within_limit", "sleep_hours",
-                           "sleep_meets_standard"),
-    "tutoring": ("tutoring_subject", "tutoring_nonsubject", "tutoring_hidden",
-                 "tutoring_spend_year", "tutoring_spend_share"),
-    "parental_anxiety": ("anxiety_1",),
-    "causal_effects": ("homework_min_weekday", "sleep_hours", "tutoring_subject",
-                       "tutoring_spend_year", "parent_anxiety"),
-    "heterogeneity": ("homework_min_weekday", "sleep_hours", "tutoring_subject", "parent_anxiety"),
-}  # fmt: skip
-_OUTCOME_GROUPS = ("homework", "sleep", "tutoring", "school", "parents")
+
+
+def default_outcomes(notebook: str) -> tuple[str, ...]:
+    """The outcomes a notebook shows when its ``outcomes`` parameter is ``[]``: those whose entry
+    in the codebook's outcome registry lists the notebook, in registry order."""
+    return _codebook.load().default_outcomes(notebook)
+
+
 _DESIGN = {"weights": "weight", "absorb": ("school_id", "wave"), "cluster": "school_id"}
 _STATS = (*TERM_COLUMNS[1:], "valid", "reason")  # a result's numbers, without its term
 # fmt: off
@@ -146,6 +142,13 @@ def _fail(what: str, value: Any, valid: Sequence[Any], why: str = "is not in the
     raise ValueError(f"{what} {value!r} {why}; valid values: {', '.join(map(str, valid))}")
 
 
+def _kind(v: _codebook.Variable) -> str:
+    """ "share" (yes/no), "rating" (a 1-5 item) or "mean" (any other number) of a variable."""
+    if v.dtype == "bool":
+        return "share"
+    return "rating" if v.dtype.startswith("int") and v.min == 1 and v.max == 5 else "mean"
+
+
 # ------------------------------------------------------------------------------ parameters
 @dataclasses.dataclass(frozen=True)
 class Parameters:
@@ -166,6 +169,41 @@ class Parameters:
     policy: _policy.Policy = dataclasses.field(repr=False)
     notes: tuple[str, ...] = ()
     source: str = ""
+    compared: tuple[str, ...] | None = None
+
+    def pick(
+        self,
+        *,
+        group: str | None = None,
+        kind: str | None = None,
+        standard: bool | None = None,
+        scale_item: bool | None = None,
+        compared: bool = False,
+    ) -> tuple[str, ...]:
+        """The run's outcomes that a notebook section shows, in the run's order.
+
+        ``group``: of this registry group; ``kind``: ``"share"`` (yes/no), ``"rating"`` (a 1-5
+        item) or ``"mean"`` (any other number); ``standard``: with (True) or without a numeric
+        standard of ``policy.yaml``; ``scale_item``: an item of the anxiety scale or not;
+        ``compared``: observed in the baseline waves too (all outcomes except in the
+        ``parental_anxiety`` notebook, which shows ratings asked after the policy only).
+        """
+        cb = _codebook.load()
+        seen = self.outcomes if self.compared is None else self.compared
+        out = []
+        for name in self.outcomes:
+            o, v = cb.outcome(name), cb[name]
+            has_standard = o.standard is not None and v.dtype != "bool"
+            checks = (
+                group is None or o.group == group,
+                kind is None or _kind(v) == kind,
+                standard is None or has_standard == standard,
+                scale_item is None or (name in cb.anxiety_items) == scale_item,
+                not compared or name in seen,
+            )
+            if all(checks):
+                out.append(name)
+        return tuple(out)
 
     @property
     def reference_wave(self) -> int:
@@ -225,10 +263,14 @@ def check_parameters(
         The loaded data (one region, or all).
     region, waves, baseline_waves, comparison, outcomes, lang, min_cell
         The notebook's parameters. ``waves=[]``: every wave in the data; ``outcomes=[]``: the
-        notebook's default set (:data:`DEFAULT_OUTCOMES`); ``min_cell=None``: the small-cell
-        rule of ``policy.yaml`` (``suppression.rule_for("tables")``).
+        notebook's default set (:func:`default_outcomes`, from the codebook's outcome registry);
+        ``min_cell=None``: the small-cell rule of ``policy.yaml`` (``suppression.rule_for
+        ("tables")``). Outcomes are the registry's; they must be observed in the baseline
+        waves, except in ``"parental_anxiety"``, which allows the 1-5 ratings and the scale
+        score only and shows a rating asked after the policy only as levels
+        (``Parameters.compared`` says which outcomes have a baseline).
     notebook : str, optional
-        A key of :data:`DEFAULT_OUTCOMES`; ``"parental_anxiety"`` allows 1-5 rating items only.
+        A notebook of the registry (``outcome_notebooks`` in ``codebook.yaml``).
     policy : Policy, optional
         Policy date and standards (``policy.yaml`` when omitted).
 
@@ -250,8 +292,9 @@ def check_parameters(
     min_cell = suppression.min_cell_for(min_cell, "tables", pol)
     if comparison not in COMPARISONS:
         _fail("comparison", comparison, COMPARISONS, "is not a comparison design")
-    if notebook is not None and notebook not in DEFAULT_OUTCOMES:
-        _fail("notebook", notebook, list(DEFAULT_OUTCOMES), "is not a notebook")
+    cb = _codebook.load()
+    if notebook is not None and notebook not in cb.outcome_notebooks:
+        _fail("notebook", notebook, cb.outcome_notebooks, "is not a notebook")
     _regions.check(region, _regions.counties(df))
     lists = {"waves": waves, "baseline_waves": baseline_waves, "outcomes": outcomes}
     for name, value in lists.items():
@@ -275,10 +318,20 @@ def check_parameters(
     base = sorted({int(w) for w in baseline_waves})
     rows = df.loc[df["wave"].isin(base).fillna(False).to_numpy(bool)]
     likert = notebook == "parental_anxiety"
-    allowed = [v.name for v in _codebook.load() if v.group in _OUTCOME_GROUPS and v.name in df
-               and (not likert or v.dtype.startswith("int") and v.max == 5)
-               and rows[v.name].notna().any()]  # fmt: skip
-    chosen = list(outcomes) or [v for v in DEFAULT_OUTCOMES.get(notebook or "", ()) if v in allowed]
+    used_rows = df.loc[df["wave"].isin(used).fillna(False).to_numpy(bool)]
+    compared = [v.name for v in cb if v.name in cb.outcomes and v.name in df
+                and rows[v.name].notna().any()]  # fmt: skip
+    allowed = (
+        [v.name for v in cb if v.name in cb.outcomes and v.name in df
+         and (_kind(v) == "rating" or v.derived == "parent_anxiety")
+         and used_rows[v.name].notna().any()]
+        if likert else compared
+    )  # fmt: skip
+    chosen = (
+        list(outcomes) or [v for v in cb.default_outcomes(notebook) if v in allowed]
+        if notebook
+        else list(outcomes)
+    )
     for v in chosen:
         if v not in allowed:
             _fail("outcome", v, allowed, "is not allowed here" if v in df else "is not in the data")
@@ -292,7 +345,8 @@ def check_parameters(
     raw = {**pol.raw, "targets": {**pol.raw["targets"], "baseline_waves": base}}
     source = describe_source(df.loc[df["wave"].isin(used).to_numpy(bool)], region=region, lang=lang)
     return Parameters(region, tuple(used), tuple(base), tuple(post), comparison, tuple(chosen),
-                      lang, min_cell, _policy.Policy(raw=raw), tuple(notes), str(source))  # fmt: skip
+                      lang, min_cell, _policy.Policy(raw=raw), tuple(notes), str(source),
+                      tuple(v for v in chosen if v in compared))  # fmt: skip
 
 
 # ------------------------------------------------------------------------------ groups
@@ -414,6 +468,9 @@ def estimates_by(
     """Design-based means (numbers) and proportions (yes/no items) by domain, in one table;
     domains where a variable is undefined (the homework limit in senior grades) are left out.
     ``n_psu`` counts the schools (PSUs) of each estimate, for small-cell suppression."""
+    if not variables:  # a section with none of the run's outcomes: an empty table
+        empty = pd.DataFrame(columns=[*TERM_COLUMNS, "variable", *by, "n", "n_psu"])
+        return EstimateResult(empty, method="mean", options={"by": list(by)}, nobs=design.nobs)
     shares = [v for v in variables if pd.api.types.is_bool_dtype(design.data[v])]
     calls = ((design.mean, [v for v in variables if v not in shares]), (design.proportion, shares))
     t = pd.concat([f(vs, by=list(by)).table for f, vs in calls if vs], ignore_index=True)

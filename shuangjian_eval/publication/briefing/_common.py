@@ -7,6 +7,7 @@ the JSON form of a DataFrame (written by ``Briefing.save``, read by ``load``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import math
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...inputs import codebook as _codebook
 from .. import formatting as fmt
 
 #: Version of the cache file layout; a cache of another version is refused by :func:`load`.
@@ -24,29 +26,28 @@ FORMAT_VERSION = 2
 _FORMAT = "sje-briefing"
 _LANGS = ("zh", "en")
 
+
+class _Charts(Mapping[str, dict[str, Any]]):
+    """The key charts of the codebook's outcome registry (``charts:`` of each outcome), read at
+    each use so that the codebook in force (``SJE_CODEBOOK``) is followed: by key, a dict of
+    ``title``, ``variable``, ``kind``, ``by_stage`` and ``indicator``, in registry order."""
+
+    def _specs(self) -> dict[str, dict[str, Any]]:
+        return {k: dataclasses.asdict(c) for k, c in _codebook.load().charts().items()}
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        return self._specs()[key]
+
+    def __iter__(self):
+        return iter(self._specs())
+
+    def __len__(self) -> int:
+        return len(self._specs())
+
+
 #: Key charts: title, the estimate drawn (variable, kind, by stage) and the scorecard indicator
-#: whose change the chart's reading describes.
-CHARTS: dict[str, dict[str, Any]] = {
-    "homework_minutes": {"title": {"zh": "作业时长", "en": "Homework time"},
-                         "variable": "homework_min_weekday", "kind": "mean", "by_stage": True,
-                         "indicator": "homework_min_weekday"},
-    "homework_standard": {"title": {"zh": "作业时长与国家标准", "en": "Homework against the national limits"},
-                          "variable": "homework_min_weekday", "kind": "distribution",
-                          "indicator": "homework_within_limit"},
-    "tutoring_subject": {"title": {"zh": "学科类校外培训", "en": "Subject tutoring"},
-                         "variable": "tutoring_subject", "kind": "share",
-                         "indicator": "tutoring_subject"},
-    "tutoring_spend": {"title": {"zh": "校外培训支出", "en": "Spending on tutoring"},
-                       "variable": "tutoring_spend_year", "kind": "mean",
-                       "indicator": "tutoring_spend_year"},
-    "sleep": {"title": {"zh": "睡眠", "en": "Sleep"}, "variable": "sleep_meets_standard",
-              "kind": "share", "indicator": "sleep_meets_standard"},
-    "afterschool": {"title": {"zh": "课后服务", "en": "After-school services"},
-                    "variable": "afterschool_participation", "kind": "share",
-                    "indicator": "afterschool_participation"},
-    "anxiety": {"title": {"zh": "家长焦虑", "en": "Parental anxiety"}, "variable": "parent_anxiety",
-                "kind": "mean", "indicator": "parent_anxiety"},
-}  # fmt: skip
+#: whose change the chart's reading describes; from the outcome registry of ``codebook.yaml``.
+CHARTS: Mapping[str, dict[str, Any]] = _Charts()
 
 _VERDICT_ORDER = ("remarkable", "effective", "not_met", "inconclusive", "insufficient")
 #: CSS classes of ``templates/sje_report/report.css`` (``.sje-badge``) by verdict code.

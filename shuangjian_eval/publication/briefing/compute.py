@@ -249,7 +249,7 @@ def _chart_frames(
     for key, spec in CHARTS.items():
         var = spec["variable"]
         if spec["kind"] == "distribution":
-            frames[f"chart:{key}"] = _homework_histogram(prep, dom, min_cell, min_psu)
+            frames[f"chart:{key}"] = _homework_histogram(prep, dom, min_cell, min_psu, var)
             continue
         src = results[
             "stage" if spec.get("by_stage") else ("share" if spec["kind"] == "share" else "wave")
@@ -289,7 +289,7 @@ def _blank_small(t: pd.DataFrame, min_cell: int, min_psu: int) -> pd.DataFrame:
 
 
 def _homework_histogram(
-    prep: _Prepared, dom: np.ndarray, min_cell: int, min_psu: int
+    prep: _Prepared, dom: np.ndarray, min_cell: int, min_psu: int, var: str = "homework_min_weekday"
 ) -> pd.DataFrame:
     """Weighted counts of homework minutes in 10-minute bins, by wave, stage and grade.
 
@@ -301,7 +301,6 @@ def _homework_histogram(
     left out.
     """
     df, pol = prep.df, prep.policy
-    var = "homework_min_weekday"
     x = pd.to_numeric(df[var], errors="coerce").to_numpy(float, na_value=np.nan)
     w = pd.to_numeric(df["weight"], errors="coerce").to_numpy(float, na_value=np.nan)
     rows = dom & np.isfinite(x) & np.isfinite(w)

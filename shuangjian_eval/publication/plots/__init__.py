@@ -31,7 +31,7 @@ from ._style import (
 from .estimates import estimates_by_wave, event_study, trend
 from .heatmap import region_heatmap
 from .scorecard import SCORECARD_COLUMNS, VERDICT_STYLE, scorecard
-from .standards import STANDARDS, distribution_vs_standard, standard_for
+from .standards import distribution_vs_standard, standard_for
 
 __all__ = [
     "FALLBACK_FONTS",
@@ -39,7 +39,6 @@ __all__ = [
     "FONT_PACKAGE",
     "PALETTE",
     "SCORECARD_COLUMNS",
-    "STANDARDS",
     "STYLE",
     "VERDICT_STYLE",
     "distribution_vs_standard",

@@ -13,13 +13,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from ...inputs import codebook as _codebook
 from ...inputs import policy as _policy
 from .. import formatting as fmt
 from .. import suppression
 from . import _data
 from ._style import PALETTE, add_note, house_style, new_figure
 
-__all__ = ["STANDARDS", "Standard", "distribution_vs_standard", "standard_for"]
+__all__ = ["Standard", "distribution_vs_standard", "standard_for"]
 
 
 @dataclass(frozen=True)
@@ -46,32 +47,26 @@ class Standard:
         return values > limits if self.kind == "max" else values < limits
 
 
-#: Variables with an official standard, and where in ``policy.yaml`` it is.
-STANDARDS: dict[str, str] = {
-    "homework_min_weekday": "homework_limits",
-    "sleep_hours": "sleep_standard",
-}
-
-
 def standard_for(variable: str, policy: _policy.Policy | None = None) -> Standard:
-    """The official standard of ``variable``, read from ``policy.yaml``.
+    """The official standard of ``variable``: the ``standard`` of its entry in the codebook's
+    outcome registry, read from ``policy.yaml`` (a limit for an outcome to decrease, a minimum
+    for one to increase).
 
     Raises
     ------
     ValueError
         When the variable has no official standard (the message lists those that do).
     """
-    pol = policy or _policy.load()
-    if variable == "homework_min_weekday":
-        source = pol.raw["homework_limits"]["source"]
-        return Standard(variable, "max", pol.homework_limit_by_grade(), source)
-    if variable == "sleep_hours":
-        source = pol.raw["sleep_standard"]["source"]
-        return Standard(variable, "min", pol.sleep_hours_by_grade(), source)
-    raise ValueError(
-        f"{variable!r} has no official standard in policy.yaml; variables with one: "
-        f"{list(STANDARDS)}"
-    )
+    pol, cb = policy or _policy.load(), _codebook.load()
+    o = cb.outcomes.get(variable)
+    if o is None or o.standard is None or not cb[variable].is_numeric:
+        having = [o.name for o in cb.outcomes.values() if o.standard and cb[o.name].is_numeric]
+        raise ValueError(
+            f"{variable!r} has no official standard in policy.yaml; variables with one: {having}"
+        )
+    kind = "max" if o.direction == "decrease" else "min"
+    source = pol.raw[o.standard]["source"]
+    return Standard(variable, kind, pol.standard_by_grade(o.standard), source)
 
 
 def _weighted_hist(x: np.ndarray, w: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -87,10 +82,11 @@ def _edges(x: np.ndarray, w: np.ndarray, variable: str, limits: list[float]) -> 
         return np.linspace(0.0, 1.0, 11)
     lo, hi = np.quantile(finite, [0.002, 0.995])
     hi = max(hi, *limits) if limits else hi
-    if variable == "homework_min_weekday":
+    unit = fmt.variable_unit(variable)
+    if unit == "minutes per day":
         step = 10.0
         return np.arange(0.0, np.ceil((hi + 1e-9) / step) * step + step, step)
-    if variable == "sleep_hours":
+    if unit == "hours per day":
         step = 0.25
         lo = min(lo, *limits) if limits else lo
         return np.arange(np.floor(lo), np.ceil(hi) + step, step)
@@ -142,7 +138,7 @@ def distribution_vs_standard(
     df : pandas.DataFrame
         Respondent-level data with ``variable``, ``grade`` (for each student's standard;
         without it the group's standards are used), ``by``, ``weights`` and ``wave``.
-    variable : {"homework_min_weekday", "sleep_hours"}
+    variable : str
         A variable with an official standard.
     by : str, optional
         Panels by this column (``"stage"`` gives each stage its own standard); None: one panel

@@ -4,7 +4,6 @@ burden-free value (from which the thresholds of :mod:`.rules` are measured)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,51 +67,36 @@ class Indicator:
 
 
 def default_indicators(policy: _policy.Policy | None = None) -> tuple[Indicator, ...]:
-    """The scorecard's indicators, labelled from the codebook and the policy's standards."""
+    """The scorecard's indicators, in the order of the codebook's outcome registry.
+
+    Each ``scorecard`` entry of an outcome (``codebook.yaml``, ``outcomes:``) gives one
+    indicator, or with ``each_stage`` one per stage its standard covers, labelled with the
+    stage's limit from the policy's standards. Labels are the variable's unless the entry gives
+    one; the unit is the variable's for a mean and "share" for a proportion.
+    """
     pol, cb = policy or _policy.load(), _codebook.load()
-
-    def ind(id_: str, var: str, kind: str, direction: str, ideal: float, **kw: Any) -> Indicator:
-        v = cb[var]
-        unit = kw.pop("unit", v.unit or "share")
-        return Indicator(id_, var, kind, direction, ideal, unit, kw.pop("label", v.label), **kw)
-
-    stage_rows = []
-    for stage in pol.stages:
-        limit = pol.homework_limit_for_stage(stage)
-        if np.isnan(limit):
-            continue
-        name = cb["stage"].categories[stage]
-        rule = (
-            {"zh": "不布置书面作业", "en": "no written homework"}
-            if limit == 0
-            else {"zh": f"不超过{limit:g}分钟", "en": f"at most {limit:g} minutes"}
-        )
-        label = {
-            "zh": f"作业时长达标({name['zh']},{rule['zh']})",
-            "en": f"Homework within the limit ({name['en']}: {rule['en']})",
-        }
-        stage_rows.append(
-            ind(f"homework_within_limit_{stage}", "homework_within_limit", "share", "increase",
-                1.0, label=label, stage=stage)
-        )  # fmt: skip
-    satisfied = {"zh": "(4-5分)比例", "en": " (share scoring 4-5)"}
-    return (
-        ind("homework_min_weekday", "homework_min_weekday", "mean", "decrease", 0.0),
-        ind("homework_within_limit", "homework_within_limit", "share", "increase", 1.0),
-        *stage_rows,
-        ind("tutoring_subject", "tutoring_subject", "share", "decrease", 0.0),
-        ind("tutoring_spend_year", "tutoring_spend_year", "mean", "decrease", 0.0),
-        ind("tutoring_spend_share", "tutoring_spend_share", "mean", "decrease", 0.0),
-        ind("tutoring_hidden", "tutoring_hidden", "share", "decrease", 0.0),
-        ind("sleep_meets_standard", "sleep_meets_standard", "share", "increase", 1.0),
-        ind("afterschool_participation", "afterschool_participation", "share", "increase", 1.0),
-        ind("parent_anxiety", "parent_anxiety", "mean", "decrease", 1.0),
-        ind("afterschool_satisfied", "afterschool_satisfaction", "share", "increase", 1.0,
-            unit="share", satisfied_from=4,
-            label={"zh": "课后服务满意" + satisfied["zh"],
-                   "en": "Satisfied with after-school service" + satisfied["en"]}),
-        ind("policy_satisfied", "policy_satisfaction", "share", "increase", 1.0,
-            unit="share", satisfied_from=4,
-            label={"zh": "对双减政策满意" + satisfied["zh"],
-                   "en": "Satisfied with the policy" + satisfied["en"]}),
-    )  # fmt: skip
+    out: list[Indicator] = []
+    for o in cb.outcomes.values():
+        v = cb[o.name]
+        for spec in o.scorecard:
+            unit = "share" if spec.kind == "share" else str(v.unit)
+            base = (spec.kind, str(o.direction), spec.ideal, unit)
+            if not spec.each_stage:
+                label = spec.label or v.label
+                out.append(Indicator(spec.id, o.name, *base, label, stage=spec.stage,
+                                     satisfied_from=spec.satisfied_from))  # fmt: skip
+                continue
+            for stage, limit in _codebook.stage_indicators(spec, o.standard, pol):
+                name = cb["stage"].categories[stage]
+                rule = (
+                    {"zh": "不布置书面作业", "en": "no written homework"}
+                    if limit == 0
+                    else {"zh": f"不超过{limit:g}分钟", "en": f"at most {limit:g} minutes"}
+                )
+                label = {
+                    "zh": f"{v.label['zh']}({name['zh']},{rule['zh']})",
+                    "en": f"{v.label['en']} ({name['en']}: {rule['en']})",
+                }
+                out.append(Indicator(f"{spec.id}_{stage}", o.name, *base, label, stage=stage,
+                                     satisfied_from=spec.satisfied_from))  # fmt: skip
+    return tuple(out)
