@@ -22,6 +22,7 @@ import yaml
 import shuangjian_eval as sje
 from shuangjian_eval import analyses, quality, suppression, tables
 from shuangjian_eval.estimation.results import EstimateResult
+from shuangjian_eval.publication.analyses import _common as analyses_common
 
 EST = "估计值 [95%置信区间]"
 COMP = suppression.COMPLEMENTARY_MARK["zh"]
@@ -381,7 +382,7 @@ def test_county_equality_test_using_a_suppressed_group_is_not_published(one_rura
     # the estimation layer stays general: it computes the test, a valid finite statistic
     for v in p.outcomes:
         raw = sje.by_group("did", work, group="urban", term="treated:post", outcome=v,
-                           treated="treated", post="post", **analyses._DESIGN)  # fmt: skip
+                           treated="treated", post="post", **analyses_common._DESIGN)  # fmt: skip
         assert raw.equality_test["valid"].all() and np.isfinite(raw.equality_test["p_value"]).all()
     result = analyses.heterogeneity(work, p.outcomes, "urban", comparison=p.comparison)
     t = result.table
