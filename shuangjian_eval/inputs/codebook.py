@@ -141,7 +141,7 @@ class Outcome:
     """One outcome of the registry (``outcomes:`` in ``codebook.yaml``).
 
     ``group`` and ``unit`` are the variable's (never typed twice); ``direction`` is None for an
-    outcome without an aim; ``standard`` a key of :data:`shuangjian_eval.policy.STANDARDS`.
+    outcome without an aim; ``standard`` a key of :data:`shuangjian_eval.inputs.policy.STANDARDS`.
     """
 
     name: str
@@ -467,7 +467,7 @@ def _chart_spec(
 def cast(df: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
     """Return a copy with every codebook column in its canonical dtype.
 
-    Values must already be valid (see :mod:`shuangjian_eval.validate`); categoricals get the
+    Values must already be valid (see :mod:`shuangjian_eval.inputs.validate`); categoricals get the
     codebook's categories in codebook order. Non-codebook columns are left as they are.
     """
     cb = codebook or load()

@@ -4,7 +4,7 @@
 texts as headers, answer texts as cells, platform columns and fake contact details), a CFPS-style
 Stata extract (.dta, numeric codes with value labels and negative missing codes), an SPSS file
 with canonical names and labelled codes (.sav), canonical CSV in UTF-8 and in GBK, and canonical
-Parquet. Each is about 170-200 rows from :func:`shuangjian_eval.synth.generate`; the same seed
+Parquet. Each is about 170-200 rows from :func:`shuangjian_eval.inputs.synth.generate`; the same seed
 writes byte-identical files.
 
 :func:`example_truth` returns the canonical rows each file encodes (after the rounding and
@@ -336,7 +336,7 @@ def _wenjuanxing(df: pd.DataFrame, seed: int, path: Path) -> None:
     for cell in ws["B"][1:]:
         cell.number_format = "yyyy-mm-dd hh:mm:ss"
     wb.properties.created = wb.properties.modified = _FIXED_TIME
-    wb.properties.creator = "shuangjian_eval.examples"
+    wb.properties.creator = "shuangjian_eval.inputs.examples"
     buf = io.BytesIO()
     wb.save(buf)
     path.write_bytes(_fixed_zip(buf.getvalue()))

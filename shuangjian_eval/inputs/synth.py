@@ -656,7 +656,7 @@ def generate(
     -------
     pandas.DataFrame
         Canonical data (codebook columns and dtypes, derived columns from
-        :func:`shuangjian_eval.codebook.derive`), one row per respondent per wave, plus the
+        :func:`shuangjian_eval.inputs.codebook.derive`), one row per respondent per wave, plus the
         codebook column ``first_treated_wave`` (the city's cohort: 2021 pilot, 2022 others).
         ``df.attrs["synth"]`` holds the truth; read it with :func:`truth`.
 
@@ -729,7 +729,7 @@ def generate(
     tables = _tables(o, smp, st, d, strata, post, start, te)
     df.attrs["synth"] = {
         "notice": NOTICE,
-        "generator": "shuangjian_eval.synth",
+        "generator": "shuangjian_eval.inputs.synth",
         "version": 1,
         "seed": int(seed),
         "params": json.loads(json.dumps({**o, "effects": dataclasses.asdict(eff)})),

@@ -2,7 +2,7 @@
 
 :class:`IngestResult` holds the accepted rows in canonical dtypes with the derived variables
 computed, one reject row per (input row, problem), and a log. The readers in
-:mod:`shuangjian_eval.io` hand each mapped column over as a :class:`ColumnInput`; the checks run
+:mod:`shuangjian_eval.inputs.io` hand each mapped column over as a :class:`ColumnInput`; the checks run
 column by column on whole arrays (no Python loop over rows, only over distinct unresolved values),
 so that a file of millions of rows validates in about the time it takes to read it.
 

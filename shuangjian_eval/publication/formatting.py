@@ -1,7 +1,7 @@
 """Numbers, units and labels for readers, in Chinese and English.
 
-Publication-layer helpers shared by :mod:`shuangjian_eval.plots` and
-:mod:`shuangjian_eval.tables`. Units are the codebook's unit strings (``"minutes per day"``,
+Publication-layer helpers shared by :mod:`shuangjian_eval.publication.plots` and
+:mod:`shuangjian_eval.publication.tables`. Units are the codebook's unit strings (``"minutes per day"``,
 ``"CNY per year"``, ``"share of income"`` ...) plus ``"share"`` for a proportion; a share is
 stored as a fraction (0.45) and shown as a percentage (45.0%), and a change in a share is
 shown in percentage points (百分点).

@@ -482,7 +482,7 @@ def describe_change(
     ----------
     row_or_result : scorecard row, EstimateResult, or a row of a result table
         A row of :meth:`Scorecard.to_frame` (a Series or dict); an
-        :class:`~shuangjian_eval.results.EstimateResult` (every term is described); or one row
+        :class:`~shuangjian_eval.estimation.results.EstimateResult` (every term is described); or one row
         of a result's table.
     lang : {"zh", "en"}
     causal : bool
@@ -557,7 +557,7 @@ def describe_scorecard(card: Any, lang: str | None = None, *, rules: bool = True
     Parameters
     ----------
     card : Scorecard
-        From :func:`shuangjian_eval.targets.scorecard`.
+        From :func:`shuangjian_eval.publication.targets.scorecard`.
     lang : {"zh", "en"}, optional
         The scorecard's language when omitted.
 

@@ -1,7 +1,7 @@
 """The parameters cells of the report notebooks, from one table.
 
 Every notebook in ``notebooks/`` starts with a cell tagged ``parameters`` that papermill
-overrides and :func:`shuangjian_eval.pipeline.check_parameters` reads. Those cells are written
+overrides and :func:`shuangjian_eval.run.pipeline.check_parameters` reads. Those cells are written
 from :data:`PARAMETERS` (name, type, default, comment, which notebooks take it) by
 :func:`parameters_cell`; ``make notebooks`` (:func:`write_parameters_cells`) rewrites them in
 both files of each notebook (the .ipynb and its py:percent twin), and a test checks that

@@ -12,7 +12,7 @@ Statistics that could not be computed show their reason. :func:`to_html` renders
 every piece of text escaped.
 
 >>> import pandas as pd
->>> from shuangjian_eval.results import EstimateResult
+>>> from shuangjian_eval.estimation.results import EstimateResult
 >>> r = EstimateResult(pd.DataFrame({"term": ["x"], "variable": ["homework_min_weekday"],
 ...     "estimate": [23.4], "std_error": [2.7], "statistic": [8.7], "p_value": [0.0],
 ...     "ci_lower": [18.1], "ci_upper": [28.7], "n": [120]}), method="mean")

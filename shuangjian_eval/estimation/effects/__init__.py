@@ -2,7 +2,7 @@
 ordinal models, scale reliability, heterogeneity and power.
 
 General estimation code: every estimator takes a DataFrame first and column names by string,
-and returns a :class:`shuangjian_eval.results.EstimateResult` (or a subclass). Nothing here
+and returns a :class:`shuangjian_eval.estimation.results.EstimateResult` (or a subclass). Nothing here
 reads the codebook.
 
 The functions are imported here by name, after their modules: ``effects.did`` is the function

@@ -468,7 +468,7 @@ def wald_test(
 
 @dataclass(eq=False)
 class RegressionResult(EstimateResult):
-    """An :class:`~shuangjian_eval.results.EstimateResult` of a regression.
+    """An :class:`~shuangjian_eval.estimation.results.EstimateResult` of a regression.
 
     ``focus`` names the term of interest (``"treated:post"`` for :func:`did`): ``estimate``,
     ``std_error``, ``p_value`` and ``valid`` return its value; every coefficient is in

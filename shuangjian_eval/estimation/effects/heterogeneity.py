@@ -113,7 +113,7 @@ def by_group(
     ----------
     estimator : callable or str
         Any estimator of the package (``sje.did``, ``sje.ordinal_logit``, a survey mean in a
-        lambda, ...) or its name in :mod:`shuangjian_eval.effects`. Called as
+        lambda, ...) or its name in :mod:`shuangjian_eval.estimation.effects`. Called as
         ``estimator(subset, **kwargs)``.
     df : pandas.DataFrame
         Data.

@@ -1,6 +1,6 @@
 """Quantiles of a survey design: the estimating-equation rule and Woodruff confidence intervals.
 
-A mixin of :class:`shuangjian_eval.survey.SurveyDesign`; it uses the design's factorised codes,
+A mixin of :class:`shuangjian_eval.estimation.survey.SurveyDesign`; it uses the design's factorised codes,
 domains and variance pass.
 """
 

@@ -3,8 +3,8 @@
 Readers for CSV (UTF-8, UTF-8 with BOM, GBK/GB18030, detected), Excel .xlsx (including
 survey-platform exports such as 问卷星), Stata .dta and SPSS .sav (with value labels) and
 Parquet; mapping profiles from raw columns and answer texts to the codebook
-(:mod:`shuangjian_eval.io.mapping`); direct identifiers dropped or pseudonymised
-(:mod:`shuangjian_eval.privacy`); every row checked (:mod:`shuangjian_eval.validate`).
+(:mod:`shuangjian_eval.inputs.io.mapping`); direct identifiers dropped or pseudonymised
+(:mod:`shuangjian_eval.inputs.identifiers`); every row checked (:mod:`shuangjian_eval.inputs.validate`).
 
 The modules: ``readers`` (file type, encodings, one reader per format), ``mapping`` (profiles,
 header matching), ``columns`` (raw cells of one column to canonical values, with the codebook

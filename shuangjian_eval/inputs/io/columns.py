@@ -126,7 +126,7 @@ class Rejects:
         return np.unique(np.concatenate([p[0] for p in self._parts]))
 
     def frame(self, source_row: np.ndarray, malformed: pd.DataFrame | None) -> pd.DataFrame:
-        """All rejects, sorted by row: columns :data:`~shuangjian_eval.validate.REJECT_COLUMNS`."""
+        """All rejects, sorted by row: columns :data:`~shuangjian_eval.inputs.validate.REJECT_COLUMNS`."""
         frames = []
         for pos, column, variable, values, rule, messages in self._parts:
             frames.append(
@@ -156,7 +156,7 @@ class Rejects:
 def check_constant(var: _codebook.Variable, value: Any) -> Any:
     """One value (a profile constant such as ``wave: 2022``) through the checks of
     :func:`check_column`; returns the canonical value
-    (:func:`shuangjian_eval.validate.check_value` by variable name).
+    (:func:`shuangjian_eval.inputs.validate.check_value` by variable name).
 
     Raises
     ------

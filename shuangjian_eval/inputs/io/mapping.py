@@ -271,7 +271,7 @@ def plan(
         Raw headers in file order.
     profile : Profile
     identifiers : mapping
-        Raw column position -> reason, from :mod:`shuangjian_eval.privacy`.
+        Raw column position -> reason, from :mod:`shuangjian_eval.inputs.identifiers`.
     aliases : mapping, optional
         Raw column position -> other names (Stata/SPSS variable labels).
     constants : mapping, optional

@@ -245,7 +245,7 @@ def prepare(
 ) -> tuple[Parameters, pd.DataFrame]:
     """Read a region, check the notebook's parameters against it, and add comparison groups.
 
-    The opening of every analysis notebook: :func:`shuangjian_eval.quality.load_region`,
+    The opening of every analysis notebook: :func:`shuangjian_eval.publication.quality.load_region`,
     :func:`check_parameters`, the chosen waves, then :func:`comparison_groups`.
     """
     from ..quality import load_region

@@ -2,7 +2,7 @@
 
 :func:`compute` gathers everything the policy report (``notebooks/90_policy_report``) shows for
 one region: the 1-year / 3-year scorecard (the region a domain of the full design, as
-:func:`shuangjian_eval.targets.scorecard` does), small summary frames for the key charts
+:func:`shuangjian_eval.publication.targets.scorecard` does), small summary frames for the key charts
 (design-based estimates by wave, a weighted histogram of homework minutes against the national
 limits), the displacement and equity results, the data's coverage, the verdict counts of the
 headline, and every sentence of the report in Chinese and English. No respondent-level row and
@@ -16,7 +16,7 @@ the report runner calls :func:`precompute` once per run (reading the data once f
 and hands each notebook its ``cache_path``; :func:`load_or_compute` uses it, or computes.
 
 Display helpers return objects that a notebook shows as Markdown or HTML (every piece of text
-from data escaped) or matplotlib Figures from :mod:`shuangjian_eval.plots`.
+from data escaped) or matplotlib Figures from :mod:`shuangjian_eval.publication.plots`.
 
 The modules, each importing only those listed before it:
 

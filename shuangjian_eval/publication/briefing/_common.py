@@ -1,4 +1,4 @@
-"""Private names shared by the modules of :mod:`shuangjian_eval.briefing`.
+"""Private names shared by the modules of :mod:`shuangjian_eval.publication.briefing`.
 
 The regions and languages a briefing knows, the key charts (:data:`CHARTS`), the verdicts in
 report order and their badges, text escaping, and the cache file's layout: its format marks and

@@ -3,7 +3,7 @@
 A :class:`Briefing` holds summaries only (the scorecard, chart frames, equity results) and every
 sentence of the report, already computed (:mod:`.compute`, :mod:`.text`); its methods turn these
 into :class:`Markdown`, :class:`HTML` (every piece of text from data escaped) or a
-:class:`Chart` (a PNG rendered by :mod:`shuangjian_eval.plots`, or stored by
+:class:`Chart` (a PNG rendered by :mod:`shuangjian_eval.publication.plots`, or stored by
 :meth:`Briefing.render`), and :meth:`Briefing.save` writes it to one JSON file.
 """
 
@@ -105,7 +105,7 @@ def _png_size(png: bytes) -> tuple[int, int]:
 # ------------------------------------------------------------------------------ the briefing
 @dataclass(eq=False)
 class Briefing:
-    """Everything the policy report shows for one region (see :mod:`shuangjian_eval.briefing`).
+    """Everything the policy report shows for one region (see :mod:`shuangjian_eval.publication.briefing`).
 
     Attributes
     ----------
@@ -117,7 +117,7 @@ class Briefing:
         ``respondents_by_wave``, None for a wave below ``min_cell``), ``verdict_counts``
         ({"1y": {code: count}, "3y": ...}), ``created``, ``version``.
     scorecard : pandas.DataFrame
-        The scorecard table (:data:`shuangjian_eval.targets.CONTRACT_COLUMNS` and more);
+        The scorecard table (:data:`shuangjian_eval.publication.targets.CONTRACT_COLUMNS` and more);
         suppressed cells are blank.
     frames : dict of DataFrame
         Chart data (``"chart:<key>"``) and equity results (``"displacement"``,
@@ -292,7 +292,7 @@ class Briefing:
         return Markdown("\n".join(f"- {s}" for s in self._text(lang)["findings"]))
 
     def scorecard_chart(self, lang: str = "zh") -> Chart | Markdown:
-        """The scorecard as a chart (:func:`shuangjian_eval.plots.scorecard`), as :meth:`chart`."""
+        """The scorecard as a chart (:func:`shuangjian_eval.publication.plots.scorecard`), as :meth:`chart`."""
         return self.chart("scorecard", lang)
 
     def scorecard_table(self, lang: str = "zh") -> HTML:
@@ -301,7 +301,7 @@ class Briefing:
         return HTML(self._text(lang)["scorecard_html"])
 
     def rules(self, lang: str = "zh") -> HTML:
-        """The verdict rules in plain language (:func:`shuangjian_eval.targets.rules_text`)."""
+        """The verdict rules in plain language (:func:`shuangjian_eval.publication.targets.rules_text`)."""
         _check_lang(lang)
         lines = [line for line in self._text(lang)["rules"].splitlines() if line.strip()]
         head, body = lines[0], lines[1:]
@@ -322,7 +322,7 @@ class Briefing:
         return Markdown(f"### {spec['title'][lang]}\n\n{self._text(lang)['readings'][key]}")
 
     def figure(self, key: str, lang: str = "zh"):
-        """A matplotlib Figure drawn by :mod:`shuangjian_eval.plots` from the stored summaries:
+        """A matplotlib Figure drawn by :mod:`shuangjian_eval.publication.plots` from the stored summaries:
         ``"scorecard"`` or a key chart (:data:`CHARTS`); None when every cell of it is
         suppressed or empty."""
         from .. import plots
@@ -463,7 +463,7 @@ class Briefing:
         return Markdown(text)
 
     def methods(self, lang: str = "zh") -> Markdown:
-        """A short note on methods (:func:`shuangjian_eval.narrative.methods_note`) and the
+        """A short note on methods (:func:`shuangjian_eval.publication.narrative.methods_note`) and the
         data's coverage."""
         _check_lang(lang)
         return Markdown(self._text(lang)["methods"] + "\n\n" + self.coverage(lang))

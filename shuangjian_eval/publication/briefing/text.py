@@ -2,7 +2,7 @@
 
 :func:`_texts` gathers, in one language, the key findings (one sentence per verdict, naming the
 indicators), the reading of each key chart (levels before and after, and the change, from
-:func:`shuangjian_eval.narrative.describe_change`), the equity sentences (hidden tutoring,
+:func:`shuangjian_eval.publication.narrative.describe_change`), the equity sentences (hidden tutoring,
 income groups, urban and rural schools), the verdict rules, the methods note and the scorecard
 as an HTML table with verdict badges. Computed with the data, so that a cached briefing is shown
 without the estimation stack; cells suppressed for size are never described.

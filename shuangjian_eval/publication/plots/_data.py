@@ -26,7 +26,7 @@ __all__ = [
 
 def as_frame(obj: Any, what: str = "chart") -> pd.DataFrame:
     """A copy of the tidy table of ``obj``: a DataFrame, or anything with ``to_frame()``
-    (:class:`~shuangjian_eval.results.EstimateResult`, the scorecard object)."""
+    (:class:`~shuangjian_eval.estimation.results.EstimateResult`, the scorecard object)."""
     if isinstance(obj, pd.DataFrame):
         return obj.copy()
     to_frame = getattr(obj, "to_frame", None)

@@ -1,6 +1,6 @@
 """House style and the CJK font that ships with the install.
 
-Importing :mod:`shuangjian_eval.plots` registers Noto Sans SC from the ``pylopdf_fonts_zh_cn``
+Importing :mod:`shuangjian_eval.publication.plots` registers Noto Sans SC from the ``pylopdf_fonts_zh_cn``
 package (SIL Open Font License 1.1) with matplotlib and puts it first in ``font.sans-serif``,
 with common system CJK fonts behind it as fallbacks, so Chinese renders on a fresh install
 without any system font. Charts are drawn in the house style: white background, light
@@ -194,7 +194,7 @@ def series_style(i: int) -> SeriesStyle:
 @contextlib.contextmanager
 def raster_dpi(dpi: float) -> Iterator[None]:
     """Context in which the chart functions build figures that the caller will rasterise once
-    at ``dpi`` (as :meth:`shuangjian_eval.briefing.Briefing.render` does).
+    at ``dpi`` (as :meth:`shuangjian_eval.publication.briefing.Briefing.render` does).
 
     The figures are created at that dpi, outside pyplot, with an Agg canvas, so that laying
     them out and drawing them use one renderer (and its cache of text metrics); a figure of

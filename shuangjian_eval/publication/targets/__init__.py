@@ -19,7 +19,7 @@ against it:
 
 Everything here describes change over time (before-after). It is not a causal estimate: COVID
 school closures, questionnaire changes and earlier rules move the same indicators; see
-:mod:`shuangjian_eval.effects` for difference-in-differences and event studies.
+:mod:`shuangjian_eval.estimation.effects` for difference-in-differences and event studies.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Private helpers shared by the modules of :mod:`shuangjian_eval.targets`."""
+"""Private helpers shared by the modules of :mod:`shuangjian_eval.publication.targets`."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 weighted income quintiles) and the displacement of subject tutoring into non-subject and hidden
 tutoring, each with design-based intervals (contrasts of domain means, linearised in one design).
 
-Like the scorecard (:mod:`shuangjian_eval.targets.scorecard`), these describe change over time
+Like the scorecard (:mod:`shuangjian_eval.publication.targets.scorecard`), these describe change over time
 (before-after); they are not causal estimates.
 """
 

@@ -6,7 +6,7 @@ into one row per indicator: design-based estimates at the pooled baseline waves,
 and the 3-year wave (``policy.yaml``: ``targets``), the changes with confidence intervals, a
 verdict per window, and the official national figure beside it.
 
-The verdicts follow :mod:`shuangjian_eval.targets.rules` (:func:`rules_text` prints them in zh
+The verdicts follow :mod:`shuangjian_eval.publication.targets.rules` (:func:`rules_text` prints them in zh
 or en and every :class:`Scorecard` carries that text).
 
 Region
@@ -18,7 +18,7 @@ as subsetting; where they do not, it is the correct one.
 
 The scorecard describes change over time (before-after). It is not a causal estimate: COVID
 school closures, questionnaire changes and earlier rules move the same indicators; see
-:mod:`shuangjian_eval.effects` for difference-in-differences and event studies.
+:mod:`shuangjian_eval.estimation.effects` for difference-in-differences and event studies.
 """
 
 from __future__ import annotations

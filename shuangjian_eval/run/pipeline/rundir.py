@@ -17,7 +17,7 @@ from .parameters import ParameterError
 
 def data_hash(path: str | Path) -> str:
     """SHA-256 of the data, a file or a folder partitioned by wave (the input data's
-    fingerprint in the manifest and footer; :func:`shuangjian_eval.io.store.fingerprint`)."""
+    fingerprint in the manifest and footer; :func:`shuangjian_eval.inputs.io.store.fingerprint`)."""
     from ...inputs.io.store import fingerprint
 
     return fingerprint(path)

@@ -145,7 +145,7 @@ def run_report(
         HTML exists are kept. The data must be the same file (same SHA-256).
     fresh_kernels : bool
         Start a new kernel for every notebook. By default each worker keeps its kernel for
-        its next notebook, cleared (:mod:`shuangjian_eval.execution`), after one that succeeded.
+        its next notebook, cleared (:mod:`shuangjian_eval.run.execution`), after one that succeeded.
 
     A run holds a lock on its folder, so two runs into the same run folder at once are
     refused rather than interleaved; every file is written under a temporary name and renamed.
