@@ -64,64 +64,63 @@ _OUTCOME_GROUPS = ("homework", "sleep", "tutoring", "school", "parents")
 _DESIGN = {"weights": "weight", "absorb": ("school_id", "wave"), "cluster": "school_id"}
 _STATS = (*TERM_COLUMNS[1:], "valid", "reason")  # a result's numbers, without its term
 # fmt: off
-# words for readers, (zh, en): labels of non-codebook columns and terms, then sentences
-_TEXT = {
-    "income_quintile": ("收入五分位组", "Income quintile"),
-    "specification": ("设定", "Specification"),
-    "event_time": ("相对政策实施的年数", "Years since the policy took effect"),
-    "treated": ("处理组", "Treated group"),
-    "post": ("政策后", "After the policy"),
-    "treated_post": ("处理组×政策后(政策效应)", "Treated × after (policy effect)"),
-    "urban": ("城镇(相对农村)", "Urban (against rural)"),
-    "grade": ("义务教育阶段(1–9年级)学生与高中(10–12年级)学生比较",
-              "students in compulsory education (grades 1–9) compared with senior-high students"),
-    "pilot": ("试点城市与其他城市的义务教育阶段学生比较",
-              "students in compulsory education in pilot cities compared with other cities"),
-    "one_group": ("本数据中只有一个比较组(例如一个区县只属于一个城市),依赖对照组的估计将显示为“无法计算”;"
-                  "可改用另一种对照设计(comparison)。",
-                  "The data hold only one of the two comparison groups (a county lies in one "
-                  "city, for example): estimates that need a comparison group are not computed; "
-                  "try the other comparison design."),
-    "unverified": ("试点城市名单来自二手来源,未经原始文件核实。",
-                   "The list of pilot cities comes from secondary sources and is unverified."),
-    "pretrend": ("政策前趋势检验", "Pre-trend test"),
-    "placebo": ("安慰剂检验", "Placebo test"),
-    "not_possible": ("无法进行", "not possible"),
-    "gap": ("政策前两组差异的变化", "The change in the gap between the groups before the policy "),
-    "fake": ("假设政策提前在{}年实施,这一虚构政策的“效应”", "Pretending the policy started in {}, its 'effect' "),
-    "moved": ("与零差异显著:两组在政策前已有不同的变化,平行趋势可能不成立,因果估计需谨慎解读。",
-              "is different from zero: the groups already moved apart before the policy, so "
-              "parallel trends may not hold; read the causal estimates with care."),
-    "parallel": ("与零无显著差异:未发现违背平行趋势的证据(检验不能证明平行趋势成立)。",
-                 "is not distinguishable from zero: no evidence against parallel trends (the "
-                 "test cannot prove that they hold)."),
-    "differ": ("各组效应差异显著", "effects differ between groups"),
-    "no_difference": ("未发现各组效应不同", "no evidence that effects differ"),
-    "not_tested": ("无法检验", "not tested"),
-    "shared": ("各组共用部分学校,检验为近似", "groups share schools: approximate"),
+# words for readers (fmt.Text entries): labels of non-codebook columns and terms, then sentences
+_TEXT: dict[str, fmt.Text] = {
+    "income_quintile": {"zh": "收入五分位组", "en": "Income quintile"},
+    "specification": {"zh": "设定", "en": "Specification"},
+    "event_time": {"zh": "相对政策实施的年数", "en": "Years since the policy took effect"},
+    "treated": {"zh": "处理组", "en": "Treated group"},
+    "post": {"zh": "政策后", "en": "After the policy"},
+    "treated_post": {"zh": "处理组×政策后（政策效应）", "en": "Treated × after (policy effect)"},
+    "urban": {"zh": "城镇（相对农村）", "en": "Urban (against rural)"},
+    "grade": {"zh": "义务教育阶段（1–9年级）学生与高中（10–12年级）学生比较",
+        "en": "students in compulsory education (grades 1–9) compared with senior-high students"},
+    "pilot": {"zh": "试点城市与其他城市的义务教育阶段学生比较",
+        "en": "students in compulsory education in pilot cities compared with other cities"},
+    "one_group": {"zh": "本数据中只有一个比较组（例如一个区县只属于一个城市），"
+                           "依赖对照组的估计将显示为“无法计算”；可改用另一种对照设计（comparison）。",
+        "en": "The data hold only one of the two comparison groups (a county lies in one city, for "
+          "example): estimates that need a comparison group are not computed; try the other "
+          "comparison design."},
+    "unverified": {"zh": "试点城市名单来自二手来源，未经原始文件核实。",
+        "en": "The list of pilot cities comes from secondary sources and is unverified."},
+    "pretrend": {"zh": "政策前趋势检验", "en": "Pre-trend test"},
+    "placebo": {"zh": "安慰剂检验", "en": "Placebo test"},
+    "not_possible": {"zh": "无法进行", "en": "not possible"},
+    "gap": {"zh": "政策前两组差异的变化",
+        "en": "The change in the gap between the groups before the policy "},
+    "fake": {"zh": "假设政策提前在{}年实施，这一虚构政策的“效应”",
+        "en": "Pretending the policy started in {}, its 'effect' "},
+    "moved": {"zh": "与零差异显著：两组在政策前已有不同的变化，"
+                     "平行趋势可能不成立，因果估计需谨慎解读。",
+        "en": "is different from zero: the groups already moved apart before the policy, so "
+          "parallel trends may not hold; read the causal estimates with care."},
+    "parallel": {"zh": "与零无显著差异：未发现违背平行趋势的证据（检验不能证明平行趋势成立）。",
+        "en": "is not distinguishable from zero: no evidence against parallel trends (the test "
+          "cannot prove that they hold)."},
+    "differ": {"zh": "各组效应差异显著", "en": "effects differ between groups"},
+    "no_difference": {"zh": "未发现各组效应不同", "en": "no evidence that effects differ"},
+    "not_tested": {"zh": "无法检验", "en": "not tested"},
+    "shared": {"zh": "各组共用部分学校，检验为近似", "en": "groups share schools: approximate"},
 }
-_SPECS = [  # robustness: (zh, en, options of sje.did)
-    ("主设定(加权、学校和轮次固定效应)", "Main (weighted, school and wave fixed effects)", {}),
-    ("加入协变量(城镇、收入五分位组)", "With covariates (urban, income quintile)",
+_SPECS: list[tuple[fmt.Text, dict[str, Any]]] = [  # robustness: (name, options of sje.did)
+    ({"zh": "主设定（加权、学校和轮次固定效应）", "en": "Main (weighted, school and wave fixed effects)"}, {}),
+    ({"zh": "加入协变量（城镇、收入五分位组）", "en": "With covariates (urban, income quintile)"},
      {"covariates": ["urban_", "Q2", "Q3", "Q4", "Q5"]}),
-    ("不含固定效应", "Without fixed effects", {"absorb": ()}),
-    ("不加权", "Unweighted", {"weights": None}),
+    ({"zh": "不含固定效应", "en": "Without fixed effects"}, {"absorb": ()}),
+    ({"zh": "不加权", "en": "Unweighted"}, {"weights": None}),
 ]
 # fmt: on
 
 
-def _zh(lang: str) -> bool:
-    return fmt.check_lang(lang) == "zh"
-
-
 def _t(key: str, lang: str) -> str:
     """Reader's words for ``key`` in ``lang`` (a codebook label when not in ``_TEXT``)."""
-    return _TEXT[key][not _zh(lang)] if key in _TEXT else fmt.variable_label(key, lang)
+    return fmt.label(_TEXT, key, lang) if key in _TEXT else fmt.variable_label(key, lang)
 
 
 def _join(values: Sequence[Any], lang: str) -> str:
     items = [str(v) for v in values]
-    if _zh(lang) or len(items) < 2:
+    if (fmt.check_lang(lang) == "zh") or len(items) < 2:
         return "、".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -178,12 +177,8 @@ class Parameters:
         return df.loc[df["wave"].isin(self.waves).fillna(False).to_numpy(bool)]
 
     def _repr_markdown_(self) -> str:
-        lang, zh = self.lang, _zh(self.lang)
-        where = (
-            ("全部地区" if zh else "all regions")
-            if self.region == "all"
-            else _narrative.escape_markdown(self.region)
-        )
+        lang, zh = self.lang, (fmt.check_lang(self.lang) == "zh")
+        where = _narrative.escape_markdown(fmt.region_label(self.region, lang, sentence=True))
         names = _join([fmt.variable_label(v, lang) for v in self.outcomes], lang)
         waves, base, design = (
             _join(self.waves, lang),
@@ -191,8 +186,8 @@ class Parameters:
             _t(self.comparison, lang),
         )
         text = (
-            f"**分析设定**:地区:{where};调查轮次:{waves};政策前基线:{base}年合并;对照设计:{design};"
-            f"指标:{names};受访者少于{self.min_cell}人的估计不予公布。" if zh else
+            f"**分析设定**：地区：{where}；调查轮次：{waves}；政策前基线：{base}年合并；对照设计：{design}；"
+            f"指标：{names}；受访者少于{self.min_cell}人的估计不予公布。" if zh else
             f"**Settings**: region: {where}; waves: {waves}; baseline: {base} pooled; comparison: "
             f"{design}; outcomes: {names}; estimates from fewer than {self.min_cell} respondents "
             "are not published."
@@ -240,8 +235,7 @@ def check_parameters(
         outcomes observed in them); the message lists the valid values.
     """
     pol = policy or _policy.load()
-    if lang not in fmt.LANGS:
-        _fail("lang", lang, fmt.LANGS, "is not a report language")
+    fmt.check_lang(lang)
     if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 1:
         raise ValueError(f"min_cell must be a whole number of respondents >= 1, got {min_cell!r}")
     if comparison not in COMPARISONS:
@@ -538,8 +532,9 @@ def robustness(df: pd.DataFrame, outcome: str, *, lang: str = "zh") -> EstimateR
     name, q = _t("specification", lang), df["income_quintile"]
     work = df.assign(urban_=pd.to_numeric(df["urban"]).astype(float),
                      **{k: (q == k).astype(float).where(q.notna()) for k in ("Q2", "Q3", "Q4", "Q5")})  # fmt: skip
-    parts = [did_table(work, [outcome], **kw).table.assign(term=en, **{name: en if lang == "en" else zh})
-             for zh, en, kw in _SPECS]  # fmt: skip
+    parts = [did_table(work, [outcome], **kw).table.assign(term=spec["en"],
+                                                           **{name: fmt.text(spec, lang)})
+             for spec, kw in _SPECS]  # fmt: skip
     return EstimateResult(
         pd.concat(parts, ignore_index=True), method="did", options={"by": [name]}, nobs=len(df)
     )
@@ -623,7 +618,11 @@ def table(
     long = _tables.report_table(result, lang=lang, min_n=min_n, significance=spread is None)
     if long.empty:
         return pd.DataFrame(
-            {fmt.stat_label("note", lang): ["没有数据" if _zh(lang) else "no data"]}
+            {
+                fmt.stat_label("note", lang): [
+                    "没有数据" if (fmt.check_lang(lang) == "zh") else "no data"
+                ]
+            }
         )
     cb = _codebook.load()
     names = {k: _t(k, lang) for k in ("income_quintile", "specification", "event_time")}
@@ -632,7 +631,7 @@ def table(
     head, wave = fmt.variable_label(spread, lang), fmt.variable_label("wave", lang)
     est = next(c for c in long.columns if c.startswith(fmt.stat_label("estimate", lang)))
     ind, unit = fmt.stat_label("indicator", lang), fmt.stat_label("unit", lang)
-    long[ind] = [f"{i}({u})" if u and _zh(lang) else f"{i} ({u})" if u else i
+    long[ind] = [i + fmt.paren(u, lang) if u else i
                  for i, u in zip(long[ind], long[unit], strict=True)]  # fmt: skip
     drop = {ind, head, est, unit, fmt.stat_label("n", lang), fmt.stat_label("note", lang)}
     rows = [ind, *(c for c in long.columns if c not in drop)]
@@ -646,7 +645,7 @@ def table(
     ):  # 是 -> 试点城市:是
         for b in (True, False):
             v = fmt.category_label(spread, b, lang)
-            names[v] = f"{head}:{v}" if _zh(lang) else f"{head}: {v}"
+            names[v] = f"{head}{fmt.colon(lang)}{v}"
     wide = wide.rename(columns=names)
     wide.attrs = dict(long.attrs)
     return wide
@@ -667,7 +666,10 @@ def effect_table(result: Any, *, lang: str = "zh", min_n: int = 10) -> pd.DataFr
     key = "event_time" if "event_time" in t else "wave"
     when = t["period"] if "period" in t else t.get(key, pd.Series(np.nan, t.index))
     name = _t(key, lang)
-    t[name] = [("总体" if _zh(lang) else "Overall") if pd.isna(x) else str(int(x)) for x in when]
+    t[name] = [
+        ("总体" if (fmt.check_lang(lang) == "zh") else "Overall") if pd.isna(x) else str(int(x))
+        for x in when
+    ]
     t["variable"] = result.options.get("outcome", "")
     sizes = [c for c in ("n", "n_psu", "n_min_cell", "n_psu_min_cell") if c in t]  # suppression
     res = EstimateResult(t[["term", name, "variable", *(c for c in _STATS if c in t), *sizes]],
@@ -680,9 +682,9 @@ def effect_table(result: Any, *, lang: str = "zh", min_n: int = 10) -> pd.DataFr
 def reliability_table(results: Sequence[EstimateResult], *, lang: str = "zh") -> pd.DataFrame:
     """Cronbach's alpha (with its interval) and McDonald's omega, with the usual reading:
     good (>= 0.8), acceptable (0.7-0.8) or low (< 0.7)."""
-    zh = _zh(lang)
+    zh = fmt.check_lang(lang) == "zh"
     names = {"alpha": "Cronbach α", "std_alpha": "标准化 α" if zh else "Standardized α",
-             "omega_total": "McDonald ω", "omega_model": "ω(模型)" if zh else "ω (model)"}  # fmt: skip
+             "omega_total": "McDonald ω", "omega_model": "ω（模型）" if zh else "ω (model)"}  # fmt: skip
     words = ("良好", "可接受", "偏低", "") if zh else ("good", "acceptable", "low", "")
     rows = []
     for r in results:
@@ -700,9 +702,9 @@ def reliability_table(results: Sequence[EstimateResult], *, lang: str = "zh") ->
 def item_table(result: EstimateResult, *, lang: str = "zh") -> pd.DataFrame:
     """Items of ``sje.item_total``: label, mean, corrected item-total correlation with its
     interval, and alpha if the item were dropped."""
-    zh = _zh(lang)
+    zh = fmt.check_lang(lang) == "zh"
     rows = [{"题目" if zh else "Item": fmt.variable_label(t["term"], lang),
-             "平均分(1–5)" if zh else "Mean (1–5)": fmt.format_number(t["mean"], 2),
+             "平均分（1–5）" if zh else "Mean (1–5)": fmt.format_number(t["mean"], 2),
              "校正的题总相关 [95%置信区间]" if zh else "Corrected item-total r [95% CI]":
                  fmt.format_ci(t["estimate"], t["ci_lower"], t["ci_upper"], digits=2),
              "删除该题后的 α" if zh else "Alpha if dropped": fmt.format_number(t["alpha_if_dropped"], 3)}
@@ -724,22 +726,22 @@ def odds_ratio_table(models: dict[str, Any], *, lang: str = "zh") -> pd.DataFram
     labels = []
     for term in terms:  # "income_quintile[Q2]" -> "收入五分位组 Q2(相对Q1)"
         base, _, level = term.partition("[")
-        against = "(相对Q1)" if _zh(lang) else " (against Q1)"
+        against = "（相对Q1）" if (fmt.check_lang(lang) == "zh") else " (against Q1)"
         labels.append(_t(base, lang) + (f" {level.rstrip(']')}{against}" if level else ""))
-    out.insert(0, "项" if _zh(lang) else "Term", labels)
+    out.insert(0, "项" if (fmt.check_lang(lang) == "zh") else "Term", labels)
     return out
 
 
 def equality_table(result: GroupedResult, *, lang: str = "zh") -> pd.DataFrame:
     """The test of equal effects across groups (:func:`heterogeneity`), one row per outcome."""
-    zh, rows = _zh(lang), []
+    zh, rows = (fmt.check_lang(lang) == "zh"), []
     for _, t in result.equality_test.iterrows():
         ok = bool(t["valid"])
         words = _t(
             "not_tested" if not ok else "differ" if t["p_value"] < 0.05 else "no_difference", lang
         )
         rows.append({fmt.stat_label("indicator", lang): fmt.variable_label(t["variable"], lang),
-                     "卡方统计量(自由度)" if zh else "Chi-square (df)":
+                     "卡方统计量（自由度）" if zh else "Chi-square (df)":
                          f"{t['statistic']:.2f} ({int(t['df'])})" if ok else fmt.MISSING,
                      fmt.stat_label("p_value", lang): _pvalue(t["p_value"]),
                      "结论" if zh else "Conclusion": words,
@@ -752,13 +754,13 @@ def adjusted_table(result: EstimateResult, *, lang: str = "zh") -> pd.DataFrame:
     """The effects of several outcomes (:func:`did_table`) with p-values adjusted for multiple
     testing: Holm (family-wise error rate) and Benjamini-Hochberg (false discovery rate), and
     the conclusion under Holm."""
-    zh = _zh(lang)
+    zh = fmt.check_lang(lang) == "zh"
     out = table(result, spread=None, lang=lang).drop(columns=[fmt.stat_label("significance", lang)])
     holm, bh = (_effects.adjust_pvalues(result, method=m)["p_adjusted"] for m in ("holm", "fdr_bh"))
     out[fmt.stat_label("p_value", lang)] = result.table["p_value"].map(_pvalue)
     out["Holm校正p值" if zh else "Holm p"] = holm.map(_pvalue)
     out["BH校正p值" if zh else "BH p"] = bh.map(_pvalue)
-    out["校正后结论(Holm)" if zh else "After adjustment (Holm)"] = [
+    out["校正后结论（Holm）" if zh else "After adjustment (Holm)"] = [
         fmt.SIGNIFICANCE[bool(p < 0.05)][lang] if np.isfinite(p) else fmt.MISSING for p in holm
     ]
     return out
@@ -787,16 +789,15 @@ def findings(result: EstimateResult, *, lang: str = "zh", causal: bool = False, 
 
 def describe_test(result: Any, *, lang: str = "zh") -> Markdown:
     """The pre-trend test of an event study, or the placebo test of :func:`placebo`, in words."""
-    zh = _zh(lang)
     fake = (getattr(result, "options", None) or {}).get("placebo_date")
     test = getattr(result, "pretrend_test" if fake is None else "placebo_test", None)
     what = _t("pretrend" if fake is None else "placebo", lang)
-    sep = ":" if zh else ": "
+    sep = fmt.colon(lang)
     if test is None or test.reason:
         why = test.reason if test is not None else str(result.table["reason"].iloc[0])
-        return Markdown(f"**{what}**{sep}{_t('not_possible', lang)} ({why})")
+        return Markdown(f"**{what}**{sep}{_t('not_possible', lang)}{fmt.paren(why, lang)}")
     df_text = ", ".join(f"{d:g}" for d in test.df)
     stat = f"{test.distribution}({df_text}) = {test.statistic:.2f}, p = {_pvalue(test.p_value)}"
     text = _t("gap", lang) if fake is None else _t("fake", lang).format(fake)
     text += _t("moved" if test.p_value < 0.05 else "parallel", lang)
-    return Markdown(f"**{what}** ({stat}){sep}{text}")
+    return Markdown(f"**{what}**{fmt.paren(stat, lang)}{sep}{text}")

@@ -30,6 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..publication import formatting as fmt
 from .execution import atomic_write as _atomic_write
 from .execution import render_html
 
@@ -56,7 +57,6 @@ EXECUTORS = ("local", "dask")
 # The notebook whose estimates are computed once per run, for every region, before it runs.
 BRIEFING_NOTEBOOK = "90_policy_report"
 ALL_REGIONS = "all"
-_REGION_LABEL = {"zh": "全部地区", "en": "All regions"}
 # region arguments with a meaning of their own: no county may be called so
 _REGION_KEYWORDS = {ALL_REGIONS: "one report on all the data", "each": "a report per county"}
 _DEPENDENCIES = (
@@ -359,8 +359,10 @@ def run_report(
         Before any notebook runs, for an unknown notebook, parameter or region, or a language
         other than zh/en.
     """
-    if lang not in ("zh", "en"):
-        raise ParameterError(f"lang must be 'zh' or 'en', got {lang!r}")
+    try:
+        fmt.check_lang(lang)
+    except ValueError as e:
+        raise ParameterError(str(e)) from None
     if executor not in EXECUTORS:
         raise ParameterError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     if scheduler is not None and executor != "dask":
@@ -392,7 +394,7 @@ def run_report(
     run = ReportRun(run_id=run_id, out_dir=out_dir)
     run.caches = _precompute_briefings(run, data, chosen, notebooks, extra, lang, workers)
     for region in chosen:
-        label = _REGION_LABEL[lang] if region == ALL_REGIONS else region
+        label = fmt.region_label(region, lang)
         folder = out_dir / region_slug(region)
         for name in notebooks:
             params = {"data_path": str(data), "region": region, "lang": lang, **extra}
@@ -735,7 +737,7 @@ def _write_index(run: ReportRun, lang: str, footer: dict[str, str]) -> None:
         lang=lang,
         title="双减政策评估报告" if zh else "Double Reduction evaluation reports",
         subtitle=(
-            f"运行 {run.run_id}:{len(run.jobs)} 份报告,失败 {n_failed} 份"
+            f"运行 {run.run_id}：{len(run.jobs)} 份报告，失败 {n_failed} 份"
             if zh
             else f"Run {run.run_id}: {len(run.jobs)} reports, {n_failed} failed"
         ),

@@ -1,6 +1,6 @@
 """Private names shared by the modules of :mod:`shuangjian_eval.briefing`.
 
-The regions and languages a briefing knows, the key charts (:data:`CHARTS`), the verdicts in
+The regions a briefing knows, the key charts (:data:`CHARTS`), the verdicts in
 report order and their badges, text escaping, and the cache file's layout: its format marks and
 the JSON form of a DataFrame (written by ``Briefing.save``, read by ``load``).
 """
@@ -23,7 +23,6 @@ from .. import formatting as fmt
 FORMAT_VERSION = 1
 _FORMAT = "sje-briefing"
 ALL_REGIONS = "all"
-_LANGS = ("zh", "en")
 
 #: Key charts: title, the estimate drawn (variable, kind, by stage) and the scorecard indicator
 #: whose change the chart's reading describes.
@@ -65,12 +64,6 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|~#])")
 def _md(text: Any) -> str:
     """Text from data made safe for Markdown and HTML (as ``narrative.escape_markdown``)."""
     return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
-
-
-def _check_lang(lang: str) -> str:
-    if lang not in _LANGS:
-        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
-    return lang
 
 
 def _badge(verdict: str, lang: str) -> str:

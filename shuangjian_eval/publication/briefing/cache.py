@@ -20,12 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import formatting as fmt
 from ._common import (
     _FORMAT,
-    _LANGS,
     ALL_REGIONS,
     FORMAT_VERSION,
-    _check_lang,
     _frame_from_json,
     _LazyFrames,
 )
@@ -192,7 +191,7 @@ def precompute(
     if isinstance(regions, str):
         regions = [r.strip() for r in regions.split(",") if r.strip()]
     for lang in langs:
-        _check_lang(lang)
+        fmt.check_lang(lang)
     if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer) or min_n < 1:
         raise ValueError(f"min_n must be a positive integer, got {min_n!r}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -276,6 +275,6 @@ def _precompute_one(part: tuple[str, _Prepared]) -> tuple[str, Path]:
     region, prep = part
     w = _WORKER
     # the sentences in the run's language only; both when no language is given
-    b = _compute(prep, region, w["min_n"], w["facts"], w["langs"] or _LANGS)
+    b = _compute(prep, region, w["min_n"], w["facts"], w["langs"] or fmt.LANGS)
     b.render(w["langs"])
     return region, b.save(cache_file(w["cache_dir"], region))

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._common import _LANGS, _VERDICT_ORDER, ALL_REGIONS, CHARTS
+from .. import formatting as fmt
+from ._common import _VERDICT_ORDER, ALL_REGIONS, CHARTS
 from .model import Briefing
 from .text import _texts
 
@@ -180,7 +181,11 @@ def _strata_rows(df: pd.DataFrame, regions: Sequence[str]) -> dict[str, np.ndarr
 
 
 def _compute(
-    prep: _Prepared, region: str, min_n: int, facts: dict[str, Any], langs: Sequence[str] = _LANGS
+    prep: _Prepared,
+    region: str,
+    min_n: int,
+    facts: dict[str, Any],
+    langs: Sequence[str] = fmt.LANGS,
 ) -> Briefing:
     from ... import __version__
     from .. import targets as _targets

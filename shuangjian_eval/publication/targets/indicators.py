@@ -88,14 +88,14 @@ def default_indicators(policy: _policy.Policy | None = None) -> tuple[Indicator,
             else {"zh": f"不超过{limit:g}分钟", "en": f"at most {limit:g} minutes"}
         )
         label = {
-            "zh": f"作业时长达标({name['zh']},{rule['zh']})",
+            "zh": f"作业时长达标（{name['zh']}，{rule['zh']}）",
             "en": f"Homework within the limit ({name['en']}: {rule['en']})",
         }
         stage_rows.append(
             ind(f"homework_within_limit_{stage}", "homework_within_limit", "share", "increase",
                 1.0, label=label, stage=stage)
         )  # fmt: skip
-    satisfied = {"zh": "(4-5分)比例", "en": " (share scoring 4-5)"}
+    satisfied = {"zh": "（4-5分）比例", "en": " (share scoring 4-5)"}
     return (
         ind("homework_min_weekday", "homework_min_weekday", "mean", "decrease", 0.0),
         ind("homework_within_limit", "homework_within_limit", "share", "increase", 1.0),
