@@ -35,7 +35,7 @@ sje.quality.describe_source(df, region=region, lang=lang)
 # %% [markdown]
 # ## 1. 样本量 · Sample sizes
 #
-# 受访人数为未加权人数;加权人数为样本所代表的学生总数(抽样权重之和),不是样本量。
+# 受访人数为未加权人数；加权人数为样本所代表的学生总数（抽样权重之和），不是样本量。
 
 # %%
 sje.tables.to_styler(sje.quality.sample_size_table(df, rows="stage", min_cell=min_cell, lang=lang))
@@ -55,7 +55,7 @@ sje.quality.missingness(df, by="wave", lang=lang, min_cell=min_cell).style.forma
 # %% [markdown]
 # ## 3. 抽样权重 · Sampling weights
 #
-# Kish 设计效应衡量权重不等带来的精度损失:有效样本量 = 样本量 / 设计效应。
+# Kish 设计效应衡量权重不等带来的精度损失：有效样本量 = 样本量 / 设计效应。
 
 # %%
 sje.quality.weight_summary(df, by="wave", lang=lang, min_cell=min_cell).style.format(

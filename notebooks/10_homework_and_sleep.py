@@ -17,7 +17,7 @@
 # %% [markdown]
 # # 作业与睡眠 · Homework and sleep
 #
-# 书面作业时长与达标率、睡眠时长与达标率,以及与政策前基线相比的变化。所有估计按抽样设计加权。
+# 书面作业时长与达标率、睡眠时长与达标率，以及与政策前基线相比的变化。所有估计按抽样设计加权。
 #
 # Written homework and sleep against the national standards, and their change from the
 # pre-policy baseline. All estimates are weighted to the survey design.
@@ -48,7 +48,7 @@ p
 # %% [markdown]
 # ## 1. 书面作业时长 · Written homework
 #
-# 标准:一、二年级不布置家庭书面作业;三至六年级每天不超过60分钟;初中不超过90分钟;高中不在规定范围内。
+# 标准：一、二年级不布置家庭书面作业；三至六年级每天不超过60分钟；初中不超过90分钟；高中不在规定范围内。
 #
 # Limits: no written homework in grades 1-2, at most 60 minutes a day in grades 3-6 and 90 in
 # junior secondary; senior grades are not covered.
@@ -61,7 +61,7 @@ for v in p.pick(group="homework"):
     )
 
 # %% [markdown]
-# 方括号内为95%置信区间;份额以百分比表示。Brackets hold 95% confidence intervals; shares in percent.
+# 方括号内为95%置信区间；份额以百分比表示。Brackets hold 95% confidence intervals; shares in percent.
 
 # %%
 sje.tables.to_styler(analyses.table(homework, lang=lang, min_cell=min_cell))
@@ -69,7 +69,7 @@ sje.tables.to_styler(analyses.table(homework, lang=lang, min_cell=min_cell))
 # %% [markdown]
 # ## 2. 作业时长分布与标准 · Homework against the standard
 #
-# 政策前最后一轮与最近一轮调查中,作业时长的加权分布;竖线为各学段的标准。
+# 政策前最后一轮与最近一轮调查中，作业时长的加权分布；竖线为各学段的标准。
 #
 # The weighted distribution in the last baseline wave and the latest wave; lines mark the limits.
 
@@ -82,7 +82,7 @@ for v in p.pick(group="homework", standard=True):
 # %% [markdown]
 # ## 3. 睡眠 · Sleep
 #
-# 标准:小学生每天睡眠10小时,初中生9小时,高中生8小时(教育部2021年睡眠管理通知)。
+# 标准：小学生每天睡眠10小时，初中生9小时，高中生8小时（教育部2021年睡眠管理通知）。
 #
 # Standard: 10 hours a day in primary school, 9 in junior and 8 in senior secondary (Ministry of
 # Education notice of 2021).
@@ -104,8 +104,8 @@ sje.tables.to_styler(analyses.table(sleep, lang=lang, min_cell=min_cell))
 # %% [markdown]
 # ## 4. 与政策前相比的变化 · Change from before the policy
 #
-# 每一轮政策后调查与政策前基线(合并)相比的变化及其95%置信区间。这是前后比较,描述变化,不能单独说明变化由政策引起
-# (因果分析见“政策效应”报告)。
+# 每一轮政策后调查与政策前基线（合并）相比的变化及其95%置信区间。这是前后比较，描述变化，不能单独说明变化由政策引起
+# （因果分析见“政策效应”报告）。
 #
 # Each post-policy wave against the pooled baseline, with 95% confidence intervals. A
 # before-after change describes what changed; it is not on its own an effect of the policy.

@@ -17,7 +17,7 @@
 # %% [markdown]
 # # 校外培训 · Off-campus tutoring
 #
-# 学科类、非学科类和隐形变异培训的参与情况,培训支出及其占家庭收入的比例,学科类培训减少后是否转向其他培训,
+# 学科类、非学科类和隐形变异培训的参与情况，培训支出及其占家庭收入的比例，学科类培训减少后是否转向其他培训，
 # 以及不同收入家庭的支出变化。所有估计按抽样设计加权。
 #
 # Subject, non-subject and hidden tutoring, spending and its share of household income, whether
@@ -50,7 +50,7 @@ p
 # %% [markdown]
 # ## 1. 各轮调查的培训参与和支出 · Tutoring by survey wave
 #
-# 学科类培训的规定针对义务教育阶段;高中阶段“参照执行”。
+# 学科类培训的规定针对义务教育阶段；高中阶段“参照执行”。
 #
 # The subject-tutoring rules cover compulsory education; senior high follows them "by reference".
 
@@ -62,7 +62,7 @@ for v in p.pick(kind="share"):
     )
 
 # %% [markdown]
-# 方括号内为95%置信区间;份额以百分比表示。Brackets hold 95% confidence intervals; shares in percent.
+# 方括号内为95%置信区间；份额以百分比表示。Brackets hold 95% confidence intervals; shares in percent.
 
 # %%
 sje.tables.to_styler(analyses.table(tutoring, lang=lang, min_cell=min_cell))
@@ -77,8 +77,8 @@ for v in p.pick(kind="mean"):
 # %% [markdown]
 # ## 3. 学科类培训减少后的去向 · Where subject tutoring went
 #
-# 义务教育阶段学生与政策前基线(合并)相比的变化;“替代比例”为学科类培训每减少100人,其他培训增加的人数。
-# 前后比较,不能单独说明变化由政策引起。
+# 义务教育阶段学生与政策前基线（合并）相比的变化；“替代比例”为学科类培训每减少100人，其他培训增加的人数。
+# 前后比较，不能单独说明变化由政策引起。
 #
 # Students in compulsory education against the pooled baseline; the substitution ratio is the
 # rise in other tutoring per 100 fewer students in subject tutoring. Before-after, not causal.
@@ -95,7 +95,7 @@ analyses.findings(moves, lang=lang, min_cell=min_cell)
 # %% [markdown]
 # ## 4. 不同收入家庭的支出变化 · Spending change by household income
 #
-# 按抽样权重在每轮调查内把家庭收入分为五等份(Q1最低,Q5最高),比较各组义务教育阶段学生与政策前基线相比的变化。
+# 按抽样权重在每轮调查内把家庭收入分为五等份（Q1最低，Q5最高），比较各组义务教育阶段学生与政策前基线相比的变化。
 #
 # Weighted income quintiles within each wave (Q1 lowest, Q5 highest): the change from the
 # pooled baseline for students in compulsory education.

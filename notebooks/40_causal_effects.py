@@ -17,7 +17,7 @@
 # %% [markdown]
 # # 政策效应 · Effects of the policy
 #
-# 用有对照组的设计估计“双减”政策的因果效应:双重差分、事件研究(含政策前趋势检验)、分批实施的双重差分、
+# 用有对照组的设计估计“双减”政策的因果效应：双重差分、事件研究（含政策前趋势检验）、分批实施的双重差分、
 # 安慰剂检验和稳健性检验。
 #
 # Causal effects of the Double Reduction from designs with a comparison group:
@@ -48,14 +48,14 @@ p
 # %% [markdown]
 # ## 1. 识别思路与干扰因素 · Identification and confounders
 #
-# **对照设计**:“年级”设计(comparison="grade")比较义务教育阶段(1–9年级)学生与高中学生;高中不受作业规定约束,
-# 但校外培训规定对高中“参照执行”,高中只是部分未受影响的对照组,培训相关效应可能被低估。“试点”设计
-# (comparison="pilot")比较试点城市与其他城市的义务教育阶段学生;其他城市一年后也实施了政策,因此估计的是
-# “更早、更严格实施”的额外效应,且试点城市名单未经核实。双重差分的前提是:若无政策,两组会有相同的变化趋势(平行趋势)。
+# **对照设计**：“年级”设计（comparison="grade"）比较义务教育阶段（1–9年级）学生与高中学生；高中不受作业规定约束，
+# 但校外培训规定对高中“参照执行”，高中只是部分未受影响的对照组，培训相关效应可能被低估。“试点”设计
+# (comparison="pilot"）比较试点城市与其他城市的义务教育阶段学生；其他城市一年后也实施了政策，因此估计的是
+# “更早、更严格实施”的额外效应，且试点城市名单未经核实。双重差分的前提是：若无政策，两组会有相同的变化趋势（平行趋势）。
 #
-# **可能的干扰因素**:2020—2022年新冠疫情期间的停课和线上教学对各学段、各城市的影响不同;各轮问卷的措辞和题目可能有变化;
-# 2021年春季教育部关于作业和睡眠管理的通知早于“双减”。这些因素若对两组影响不同,会使估计产生偏差;
-# 事件研究和安慰剂检验能发现其中一部分,但不能全部排除。
+# **可能的干扰因素**:2020—2022年新冠疫情期间的停课和线上教学对各学段、各城市的影响不同；各轮问卷的措辞和题目可能有变化；
+# 2021年春季教育部关于作业和睡眠管理的通知早于“双减”。这些因素若对两组影响不同，会使估计产生偏差；
+# 事件研究和安慰剂检验能发现其中一部分，但不能全部排除。
 #
 # **Comparison designs**: "grade" compares students in compulsory education (grades 1-9) with
 # senior-high students, who are not covered by the homework rules but follow the tutoring rules
@@ -74,7 +74,7 @@ p
 # %% [markdown]
 # ## 2. 双重差分 · Difference-in-differences
 #
-# 政策后与政策前基线相比,处理组的变化减去对照组的变化。按抽样权重加权,控制学校和调查轮次固定效应,标准误按学校聚类。
+# 政策后与政策前基线相比，处理组的变化减去对照组的变化。按抽样权重加权，控制学校和调查轮次固定效应，标准误按学校聚类。
 #
 # The change in the treated group minus the change in the comparison group, from the pooled
 # baseline to the post-policy waves; weighted, with school and wave fixed effects, standard
@@ -90,7 +90,7 @@ analyses.findings(effects, lang=lang, causal=True, min_cell=min_cell)
 # %% [markdown]
 # ## 3. 事件研究 · Event study
 #
-# 每一轮调查中两组差异相对政策前最后一轮的变化。政策前各轮的系数应接近零(平行趋势)。
+# 每一轮调查中两组差异相对政策前最后一轮的变化。政策前各轮的系数应接近零（平行趋势）。
 #
 # The gap between the groups in each wave relative to the last pre-policy wave; before the
 # policy the coefficients should be near zero (parallel trends).
@@ -108,8 +108,8 @@ sje.tables.to_styler(analyses.effect_table(event, lang=lang, min_cell=min_cell))
 # %% [markdown]
 # ## 4. 分批实施的双重差分 · Staggered adoption
 #
-# 试点城市先实施,其他城市后实施。Callaway–Sant'Anna 方法按首次受政策影响的轮次分组,与从未受影响(高中)
-# 或尚未受影响的学生比较,再按实施后的年数汇总;重复横截面数据,标准误按学校聚类。
+# 试点城市先实施，其他城市后实施。Callaway–Sant'Anna 方法按首次受政策影响的轮次分组，与从未受影响（高中）
+# 或尚未受影响的学生比较，再按实施后的年数汇总；重复横截面数据，标准误按学校聚类。
 #
 # Pilot cities started first. The Callaway-Sant'Anna estimator compares each cohort (by first
 # treated wave) with never-treated (senior) or not-yet-treated students and aggregates by
@@ -132,7 +132,7 @@ sje.tables.to_styler(analyses.effect_table(dynamic, lang=lang, min_cell=min_cell
 # %% [markdown]
 # ## 5. 安慰剂检验 · Placebo test
 #
-# 只用政策前的调查,假设政策提前一轮实施。若设计可信,这个虚构政策的“效应”应与零无显著差异。
+# 只用政策前的调查，假设政策提前一轮实施。若设计可信，这个虚构政策的“效应”应与零无显著差异。
 #
 # Using only pre-policy waves, pretend the policy started one wave early: if the design is
 # sound, this fake policy should show no effect.
@@ -147,7 +147,7 @@ sje.tables.to_styler(analyses.effect_table(placebo, lang=lang, min_cell=min_cell
 # %% [markdown]
 # ## 6. 稳健性检验 · Robustness
 #
-# 同一双重差分在不同设定下的估计:结果在各设定间接近,说明结论不依赖某一种设定。
+# 同一双重差分在不同设定下的估计：结果在各设定间接近，说明结论不依赖某一种设定。
 #
 # The same difference-in-differences under other specifications: similar estimates mean the
 # conclusion does not hang on one choice.

@@ -17,7 +17,7 @@
 # %% [markdown]
 # # 图表示例 · Chart gallery
 #
-# 每一种报告图表在合成演示数据上各画一次。数据为合成数据,不涉及任何真实个人。
+# 每一种报告图表在合成演示数据上各画一次。数据为合成数据，不涉及任何真实个人。
 # Every report chart, drawn once on synthetic demonstration data (no real people).
 
 # %% tags=["parameters"]
@@ -63,7 +63,7 @@ plots.distribution_vs_standard(df, "sleep_hours", by="stage", weights="weight", 
 # %% [markdown]
 # ## 4. 事件研究 · Event study
 #
-# 义务教育阶段(1-9年级)与高中的作业时长差异,以2020年为参照期。
+# 义务教育阶段（1-9年级）与高中的作业时长差异，以2020年为参照期。
 # Grades 1-9 (covered by the homework rules) against senior grades, reference wave 2020.
 
 # %%
@@ -92,7 +92,7 @@ tables.to_styler(tables.scorecard_table(card, lang=lang, min_cell=min_cell))
 # %% [markdown]
 # ## 6. 各区县指标变化 · Change by county
 #
-# 2019年至2024年的变化;样本不足的单元以斜线标出,不予公布。
+# 2019年至2024年的变化；样本不足的单元以斜线标出，不予公布。
 
 # %%
 indicators = [

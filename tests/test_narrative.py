@@ -62,7 +62,7 @@ def test_significant_change_zh_matches_the_issue_example():
     # 达到'1年内有效减轻'目标。"
     got = narrative.describe_change(_row(), "zh", window="1y")
     assert got == (
-        "2022年调查中,工作日书面作业时长较政策前平均减少 23 分钟(95%置信区间:18–28 分钟),"
+        "2022年调查中，工作日书面作业时长较政策前平均减少 23 分钟（95%置信区间：18–28 分钟），"
         "达到“1年内有效减轻”目标。"
     )
 
@@ -86,7 +86,7 @@ def test_non_significant_change_is_not_described_as_a_change():
                verdict_1y="not_met")  # fmt: skip
     zh = narrative.describe_change(row, "zh", window="1y")
     # one precision a sentence: the largest magnitude (6 minutes) is below 10, so 1 decimal
-    assert "差异不显著(变化 −2.0 分钟,95%置信区间:−6.0 至 2.0 分钟)" in zh
+    assert "差异不显著（变化 −2.0 分钟，95%置信区间：−6.0 至 2.0 分钟）" in zh
     assert "减少" not in zh and "未达到“1年内有效减轻”目标" in zh
     en = narrative.describe_change(row, "en", window="1y")
     assert "not distinguishable from no change (−2.0 minutes; 95% CI: −6.0 to 2.0 minutes)" in en
@@ -107,7 +107,7 @@ def test_shares_in_percentage_points():
         change_1y=-0.203, change_1y_ci_lower=-0.221, change_1y_ci_upper=-0.186,
     )  # fmt: skip
     zh = narrative.describe_change(row, "zh", window="1y")
-    assert "下降 20.3 个百分点(95%置信区间:18.6–22.1 个百分点)" in zh
+    assert "下降 20.3 个百分点（95%置信区间：18.6–22.1 个百分点）" in zh
     en = narrative.describe_change(row, "en", window="1y")
     assert "subject tutoring fell by 20.3 percentage points (95% CI: 18.6–22.1" in en
 
@@ -117,7 +117,7 @@ def test_suppressed_cells_are_not_described():
                change_1y_ci_lower=np.nan, change_1y_ci_upper=np.nan, verdict_1y="insufficient",
                reason_1y="suppressed")  # fmt: skip
     zh = narrative.describe_change(row, "zh", window="1y")
-    assert zh == "2022年调查中,工作日书面作业时长:该组受访者过少,不予报告。"
+    assert zh == "2022年调查中，工作日书面作业时长：该组受访者过少，不予报告。"
     en = narrative.describe_change(row, "en", window="1y")
     assert (
         en
@@ -125,7 +125,7 @@ def test_suppressed_cells_are_not_described():
     )
     assert not re.search(r"\d+ (分钟|minutes)", zh + en)  # no number of the cell
     base = _row(suppressed=True, suppressed_baseline=True)
-    assert "政策前(基线)该组受访者过少" in narrative.describe_change(base, "zh", window="3y")
+    assert "政策前（基线）该组受访者过少" in narrative.describe_change(base, "zh", window="3y")
 
 
 def test_insufficient_data_names_the_reason():
@@ -157,7 +157,7 @@ def test_causal_wording_only_for_causal_designs():
     did = _result("did", -20.0, -25.0, -15.0)
     assert narrative.is_causal(did)
     zh = narrative.describe_change(did, "zh", causal=True)
-    assert zh == "政策使工作日书面作业时长平均减少 20 分钟(95%置信区间:15–25 分钟)。"
+    assert zh == "政策使工作日书面作业时长平均减少 20 分钟（95%置信区间：15–25 分钟）。"
     en = narrative.describe_change(did, "en", causal=True)
     assert en == (
         "The policy reduced weekday written homework by 20 minutes on average "
@@ -169,7 +169,7 @@ def test_causal_wording_only_for_causal_designs():
     with pytest.warns(UserWarning, match="causal design"):
         zh = narrative.describe_change(ba, "zh", causal=True)
     assert "政策使" not in zh and zh.startswith(
-        "2022年与2019年相比,工作日书面作业时长平均减少 20 分钟"
+        "2022年与2019年相比，工作日书面作业时长平均减少 20 分钟"
     )
     with pytest.warns(UserWarning):
         en = narrative.describe_change(ba, "en", causal=True)
@@ -200,7 +200,7 @@ def test_event_study_leads_are_checks_not_effects():
     zh = narrative.describe_change(es, "zh", causal=True)
     first, second = zh.split("。")[:2]
     assert "政策实施前" in first and "与平行趋势假设一致" in first and "政策使" not in first
-    assert second.startswith("政策使工作日书面作业时长(treated:wave=2022)平均减少 18 分钟")
+    assert second.startswith("政策使工作日书面作业时长（treated:wave=2022）平均减少 18 分钟")
     lead = table.assign(estimate=[6.0, -18.0])
     es2 = EstimateResult.from_estimates(lead, method="event_study",
                                         options={"outcome": "homework_min_weekday"})  # fmt: skip
@@ -230,7 +230,7 @@ def test_small_and_invalid_result_rows():
                           "reason": ["", "empty domain"]})  # fmt: skip
     res = EstimateResult.from_estimates(table, method="mean_diff")
     zh = narrative.describe_change(res, "zh")
-    assert "该组样本过少,不予报告" in zh and "无法得到有效估计" in zh and "10.0" not in zh
+    assert "该组样本过少，不予报告" in zh and "无法得到有效估计" in zh and "10.0" not in zh
     en = narrative.describe_change(res, "en")
     assert "too few respondents" in en and "no valid estimate (empty domain)" in en
 
@@ -265,7 +265,7 @@ def test_describe_scorecard(card, lang):
     assert len(sentences) == 1 + 2 * n_ind + figures + rules
     text = "\n".join(sentences)
     assert ("46%" in text) and ("教育部" in text if lang == "zh" else "Ministry" in text)
-    small = "该组受访者过少,不予报告" if lang == "zh" else "too few respondents"
+    small = "该组受访者过少，不予报告" if lang == "zh" else "too few respondents"
     assert small in text  # the county's grade 1-2 cells are below 30 respondents
     # no sentence starts a Markdown list or holds raw HTML
     for s in sentences:

@@ -267,7 +267,7 @@ def test_font_is_found_with_no_system_cjk_font(tmp_path):
     before, after, title = run.stdout.strip().splitlines()
     assert Path(before).parent != FONT_DIR
     assert Path(after) == FONT_DIR / "NotoSansSC-Regular.otf"
-    assert title == "事件研究:工作日书面作业时长"
+    assert title == "事件研究：工作日书面作业时长"
 
 
 def test_missing_glyph_warnings_do_fail_a_chart():
@@ -342,7 +342,7 @@ def test_estimates_by_wave(charts, demo):
     ax = figs["by_wave"].axes[0]
     assert CB.label("homework_min_weekday", lang) in ax.get_title(loc="left")
     expected_y = {
-        "zh": "工作日书面作业时长(分钟/天)",
+        "zh": "工作日书面作业时长（分钟/天）",
         "en": "Weekday written homework (minutes a day)",
     }
     assert ax.get_ylabel() == expected_y[lang]
@@ -370,7 +370,7 @@ def test_estimates_by_wave(charts, demo):
 def test_estimates_of_a_share_are_drawn_in_percent(charts, demo):
     lang, figs = charts
     ax = figs["by_wave_share"].axes[0]
-    assert ax.get_ylabel().endswith("(%)") or ax.get_ylabel().endswith("(%)")
+    assert ax.get_ylabel().endswith("（%）") or ax.get_ylabel().endswith(" (%)")
     assert legend_texts(ax.get_legend()) == [
         CB["urban"].category_label(False, lang),
         CB["urban"].category_label(True, lang),
@@ -401,7 +401,7 @@ def test_estimates_from_too_few_respondents_are_not_drawn():
 def test_trend(charts):
     lang, figs = charts
     ax = figs["trend"].axes[0]
-    assert ax.get_ylabel() == {"zh": "睡眠时长(小时/天)", "en": "Sleep (hours a day)"}[lang]
+    assert ax.get_ylabel() == {"zh": "睡眠时长（小时/天）", "en": "Sleep (hours a day)"}[lang]
     assert CB.label("sleep_hours", lang) in ax.get_title(loc="left")
     series = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
     assert [line.get_label() for line in series] == stage_labels(lang)
@@ -425,7 +425,7 @@ def test_event_study(charts):
         if list(line.get_ydata()) == [0.0, 0.0] and list(line.get_xdata()) == [0.0, 1.0]
     ]  # fmt: skip
     assert len(zero) == 1
-    ref_label = {"zh": "参照期(设为0)", "en": "Reference period (set to 0)"}[lang]
+    ref_label = {"zh": "参照期（设为0）", "en": "Reference period (set to 0)"}[lang]
     ref = [line for line in ax.get_lines() if line.get_label() == ref_label]
     assert (
         len(ref) == 1 and list(ref[0].get_xdata()) == [2020] and list(ref[0].get_ydata()) == [0.0]
@@ -438,7 +438,7 @@ def test_event_study(charts):
     assert (
         ax.get_ylabel()
         == {
-            "zh": "相对参照期的差异(分钟/天)",
+            "zh": "相对参照期的差异（分钟/天）",
             "en": "Difference from the reference period (minutes a day)",
         }[lang]
     )
@@ -510,7 +510,7 @@ def test_scorecard(charts):
     assert ticks == list(frame[f"label_{lang}"])
     assert ("双减" if lang == "zh" else "Double Reduction") in ax.get_title(loc="left")
     assert legend_texts(ax.get_legend()) == (
-        ["1年(2022年)", "3年(2024年)"] if lang == "zh" else ["1 year (2022)", "3 years (2024)"]
+        ["1年（2022年）", "3年（2024年）"] if lang == "zh" else ["1 year (2022)", "3 years (2024)"]
     )  # target waves from policy.yaml
     texts = all_texts(fig)
     # values with units; shares in percentage points

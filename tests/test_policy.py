@@ -144,7 +144,7 @@ def test_comparable_figures_stand_beside_scorecard_indicators(pol):
 
 def test_cite_gives_title_and_date(pol):
     assert pol.cite("opinions_2021", "en").endswith("(2021-07-24)")
-    assert pol.cite("moe_press_2021_12_21", "zh") == "教育部新闻通稿(2021年12月21日)"  # dated
+    assert pol.cite("moe_press_2021_12_21", "zh") == "教育部新闻通稿（2021年12月21日）"  # dated
     assert pol.cite("a document described in words", "en") == "a document described in words"
     with pytest.raises(KeyError, match="opinions_2021"):
         pol.source("nope")

@@ -391,7 +391,7 @@ def test_county_equality_test_using_a_suppressed_group_is_not_published(one_rura
     assert (t.loc[~rural_rows, "n_psu_min_cell"] >= 2).all()
     # the rural estimates are suppressed in the report table ...
     wide = analyses.table(result, spread="urban", lang="zh")
-    assert set(wide["农村"]) == {"样本不足(抽样单位少于2个)"}
+    assert set(wide["农村"]) == {"样本不足（抽样单位少于2个）"}
     # ... and so is every test that uses them: no statistic, no p-value, no "differ"
     tests = result.equality_test
     assert tests["suppressed"].all() and not tests["valid"].any()

@@ -59,10 +59,10 @@ def test_no_minus_zero_and_missing_values():
 
 
 def test_axis_labels_come_from_the_codebook():
-    assert fmt.axis_label("homework_min_weekday", lang="zh") == "工作日书面作业时长(分钟/天)"
+    assert fmt.axis_label("homework_min_weekday", lang="zh") == "工作日书面作业时长（分钟/天）"
     assert fmt.axis_label("tutoring_subject", lang="en") == "Subject tutoring (%)"
     assert (
-        fmt.axis_label("tutoring_subject", lang="zh", change=True) == "参加学科类校外培训(百分点)"
+        fmt.axis_label("tutoring_subject", lang="zh", change=True) == "参加学科类校外培训（百分点）"
     )
     assert fmt.axis_label("tutoring_spend_year", lang="en") == "Tutoring spend a year (CNY a year)"
     assert fmt.category_label("stage", "junior", "zh") == CB["stage"].category_label("junior", "zh")
@@ -148,7 +148,7 @@ def test_small_cells_are_suppressed_and_marked():
         {"term": "c", "variable": "sleep_hours", "estimate": 9.3, "ci_lower": 9.1, "ci_upper": 9.5, "n": 80, "n_psu": 1, "p_value": 0.0},
     ]  # fmt: skip
     zh = tables.report_table(result(rows), lang="zh", min_cell=10)
-    assert list(zh[EST["zh"]]) == ["样本不足", "+9.20 [9.00, 9.40]", "样本不足(抽样单位少于2个)"]
+    assert list(zh[EST["zh"]]) == ["样本不足", "+9.20 [9.00, 9.40]", "样本不足（抽样单位少于2个）"]
     assert list(zh["样本量"]) == ["<10", "10", "80"]  # the count of a small cell is not shown
     assert list(zh["显著性"]) == ["", "与零差异显著", ""]
     assert zh["说明"].iloc[0] == "受访者少于10人"
@@ -169,7 +169,7 @@ def test_invalid_statistics_show_their_reason():
     ]  # fmt: skip
     zh = tables.report_table(result(rows), lang="zh")
     assert zh[EST["zh"]].iloc[0] == "无法计算"
-    assert zh["说明"].iloc[0] == "无法计算:empty domain"
+    assert zh["说明"].iloc[0] == "无法计算：empty domain"
     en = tables.report_table(result(rows), lang="en")
     assert en[EST["en"]].iloc[0] == "not computed"
     assert en["Note"].iloc[0] == "not computed: empty domain"

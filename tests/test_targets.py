@@ -292,7 +292,7 @@ def test_rules_can_be_overridden(default_df):
         default_df, indicators=["tutoring_subject"], rules={"effective": 0.6, "remarkable": 0.9}
     )
     assert strict.to_frame().iloc[0]["verdict_1y"] == "not_met"
-    assert "之差的60%(1年)或90%(3年)" in strict.rules  # default lang zh
+    assert "之差的60%（1年）或90%（3年）" in strict.rules  # default lang zh
 
 
 # ------------------------------------------------------------------------------ estimates

@@ -254,7 +254,7 @@ class Policy:
         title, date = str(doc[lang]), str(doc.get("date", ""))
         if not date or date[:4] in title:  # the title already dates it
             return title
-        return f"{title}({date})" if lang == "zh" else f"{title} ({date})"
+        return f"{title}（{date}）" if lang == "zh" else f"{title} ({date})"
 
     def official_figures(self, scorecard: str | None = None) -> list[dict[str, Any]]:
         """Official national figures, each with ``source`` (a key of :attr:`sources`).

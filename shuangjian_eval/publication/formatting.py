@@ -1,7 +1,17 @@
-"""Numbers, units and labels for readers, in Chinese and English.
+"""Languages, labels, numbers and units for readers, in Chinese and English.
 
-Publication-layer helpers shared by :mod:`shuangjian_eval.publication.plots` and
-:mod:`shuangjian_eval.publication.tables`. Units are the codebook's unit strings (``"minutes per day"``,
+The one owner of the report languages (:data:`LANGS`, :func:`check_lang`), of every shared
+label (statistics, verdicts, regions, units, suppression marks) and of the rules by which
+numbers are shown in tables and in sentences; every publication module imports it as ``fmt``.
+
+Bilingual text has one form: a :data:`Text` entry, a ``{"zh": ..., "en": ...}`` dict, kept in
+tables (a dict of entries) and read with :func:`label` (an entry of a table) or :func:`text`
+(one entry). Chinese text uses full-width punctuation (，。：；（）and “”) next to Chinese
+characters; numbers, code-like tokens and English inside it keep their own (``p < 0.001``,
+``95%``). :func:`paren` and :func:`colon` give the bracket and colon of a language.
+
+Used by :mod:`shuangjian_eval.publication.plots`, :mod:`shuangjian_eval.publication.tables`
+and the other publication modules. Units are the codebook's unit strings (``"minutes per day"``,
 ``"CNY per year"``, ``"share of income"`` ...) plus ``"share"`` for a proportion; a share is
 stored as a fraction (0.45) and shown as a percentage (45.0%), and a change in a share is
 shown in percentage points (百分点).
@@ -17,6 +27,7 @@ shown in percentage points (百分点).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,15 +37,18 @@ from . import suppression
 __all__ = [
     "LANGS",
     "MISSING",
+    "REGIONS",
     "SIGNIFICANCE",
     "STAT_LABELS",
     "SUPPRESSED",
+    "Text",
     "UNITS",
     "VERDICTS",
     "Unit",
     "axis_label",
     "category_label",
     "check_lang",
+    "colon",
     "default_digits",
     "format_change",
     "format_ci",
@@ -42,14 +56,27 @@ __all__ = [
     "format_number",
     "format_value",
     "is_share",
+    "join_list",
+    "label",
+    "paren",
+    "region_label",
+    "sentence_digits",
+    "sentence_number",
+    "sentence_unit",
     "stat_label",
+    "text",
     "unit_info",
     "variable_label",
     "variable_unit",
     "verdict_label",
 ]
 
+#: Report languages: Chinese first, English on request.
 LANGS: tuple[str, ...] = ("zh", "en")
+
+#: One piece of reader-facing text in every language of :data:`LANGS`: ``{"zh": ..., "en": ...}``;
+#: may hold ``str.format`` fields.
+Text = Mapping[str, str]
 
 #: Shown for a number that is missing (NaN / None).
 MISSING = "–"
@@ -75,6 +102,12 @@ class Unit:
         Multiplier from stored to shown values (100 for shares).
     thousands : bool
         Whether to group thousands (not for years).
+    word : dict
+        Unit after a number in a sentence (``"分钟"``, ``"minutes"``; ``"个百分点"`` for a
+        share, whose sentences are about changes); empty: the number stands alone.
+    sentence_digits : int, optional
+        Decimals in a sentence; ``None``: 0 when the largest magnitude of the sentence is 10 or
+        more, else 1 (minutes); ``-1``: three significant digits (a unit without rules).
     """
 
     value: dict[str, str]
@@ -84,6 +117,8 @@ class Unit:
     digits: int = 2
     scale: float = 1.0
     thousands: bool = True
+    word: dict[str, str] | None = None
+    sentence_digits: int | None = -1
 
 
 def _u(value_zh, value_en, axis_zh, axis_en, digits, **kw) -> Unit:
@@ -99,6 +134,9 @@ def _u(value_zh, value_en, axis_zh, axis_en, digits, **kw) -> Unit:
     )
 
 
+_PP = {"zh": "个百分点", "en": "percentage points"}
+
+
 _SHARE = _u(
     "%",
     "%",
@@ -106,23 +144,40 @@ _SHARE = _u(
     "%",
     1,
     scale=100.0,
-    change={"zh": "个百分点", "en": "percentage points"},
+    change=_PP,
     change_axis={"zh": "百分点", "en": "percentage points"},
+    word=_PP,
+    sentence_digits=1,
 )
+_MINUTES = {"word": {"zh": "分钟", "en": "minutes"}, "sentence_digits": None}
+_HOURS = {"word": {"zh": "小时", "en": "hours"}, "sentence_digits": 1}
 
-#: Display rules by unit string (codebook units and ``"share"``).
+#: Display rules by unit string (codebook units and ``"share"``): digits in tables
+#: (``digits``) and in sentences (``sentence_digits``: hours per day 2 in a table, 1 in a
+#: sentence; minutes 1 in a table, whole minutes in a sentence about 10 minutes or more).
 UNITS: dict[str, Unit] = {
-    "minutes per day": _u("分钟", "min", "分钟/天", "minutes a day", 1),
-    "hours per day": _u("小时", "h", "小时/天", "hours a day", 2),
-    "hours per week": _u("小时", "h", "小时/周", "hours a week", 1),
-    "CNY per year": _u("元", "CNY", "元/年", "CNY a year", 0),
+    "minutes per day": _u("分钟", "min", "分钟/天", "minutes a day", 1, **_MINUTES),
+    "minutes": _u("分钟", "min", "分钟", "minutes", 1, **_MINUTES),
+    "hours per day": _u("小时", "h", "小时/天", "hours a day", 2, **_HOURS),
+    "hours per week": _u("小时", "h", "小时/周", "hours a week", 1, **_HOURS),
+    "CNY per year": _u(
+        "元", "CNY", "元/年", "CNY a year", 0, word={"zh": "元", "en": "yuan"}, sentence_digits=0
+    ),
     "CNY": _u("元", "CNY", "元", "CNY", 0),
-    "scale score 1-5": _u("分", "points", "1–5分", "score 1–5", 2),
+    "scale score 1-5": _u(
+        "分",
+        "points",
+        "1–5分",
+        "score 1–5",
+        2,
+        word={"zh": "分", "en": "points"},
+        sentence_digits=2,
+    ),
     "year": _u("", "", "", "", 0, thousands=False),
     "share": _SHARE,
     "share of income": _SHARE,
     "proportion": _SHARE,
-    "percent": _u("%", "%", "%", "%", 1, change={"zh": "个百分点", "en": "percentage points"}),
+    "percent": _u("%", "%", "%", "%", 1, change=_PP),
 }
 _PLAIN = _u("", "", "", "", 2)
 
@@ -155,7 +210,7 @@ STAT_LABELS: dict[str, dict[str, str]] = {
     "period": {"zh": "时期", "en": "Period"},
     "before": {"zh": "政策前", "en": "Before the policy"},
     "after": {"zh": "政策后", "en": "After the policy"},
-    "share_of_students": {"zh": "学生占比(%)", "en": "Share of students (%)"},
+    "share_of_students": {"zh": "学生占比（%）", "en": "Share of students (%)"},
     "above_limit": {"zh": "超过标准", "en": "Above the limit"},
     "below_standard": {"zh": "未达标准", "en": "Below the standard"},
     "standard": {"zh": "标准", "en": "Standard"},
@@ -166,7 +221,8 @@ STAT_LABELS: dict[str, dict[str, str]] = {
 }
 
 #: Verdicts of the 1-year / 3-year target scorecard (``"inconclusive"``: the interval holds
-#: values on both sides of the threshold, a fifth code of ``sje.targets``).
+#: values on both sides of the threshold, a fifth code of ``sje.targets``). The English labels
+#: start a cell; :func:`verdict_label` with ``sentence=True`` gives them inside a sentence.
 VERDICTS: dict[str, dict[str, str]] = {
     "remarkable": {"zh": "成效显著", "en": "Remarkable"},
     "effective": {"zh": "有效减轻", "en": "Effective"},
@@ -185,31 +241,102 @@ SIGNIFICANCE: dict[bool, dict[str, str]] = {
 SUPPRESSED: dict[str, dict[str, str]] = {
     "n": {"zh": "样本不足", "en": "suppressed: too few respondents"},
     "psu": {
-        "zh": "样本不足(抽样单位少于{min_psu}个)",
+        "zh": "样本不足（抽样单位少于{min_psu}个）",
         "en": "suppressed: fewer than {min_psu} PSUs",
     },
     "flag": {"zh": "样本不足", "en": "suppressed: too few respondents"},
 }
 
+#: The region keyword of all the data together (``"all"``) and its label; any other region
+#: is a county and is shown by its name.
+REGIONS: dict[str, dict[str, str]] = {
+    "all": {"zh": "全部地区", "en": "All regions"},
+}
+
+_PUNCT: dict[str, dict[str, str]] = {
+    "open": {"zh": "（", "en": " ("},
+    "close": {"zh": "）", "en": ")"},
+    "colon": {"zh": "：", "en": ": "},
+    "list": {"zh": "、", "en": ", "},
+}
+
 
 def check_lang(lang: str) -> str:
-    """Return ``lang`` when it is ``"zh"`` or ``"en"``; raise ValueError otherwise."""
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {list(LANGS)}, got {lang!r}")
+    """Return ``lang`` when it is a report language (:data:`LANGS`).
+
+    Raises
+    ------
+    ValueError
+        For any other value; the message names the valid languages.
+    """
+    if not isinstance(lang, str) or lang not in LANGS:
+        raise ValueError(
+            f"lang {lang!r} is not a report language; valid values: {', '.join(LANGS)}"
+        )
     return lang
+
+
+def text(entry: Text, lang: str = "zh", **fields: Any) -> str:
+    """One :data:`Text` entry in ``lang``, its ``str.format`` fields filled from ``fields``."""
+    check_lang(lang)
+    words = entry[lang]
+    return words.format(**fields) if fields else words
+
+
+def label(table: Mapping[Any, Text], key: Any, lang: str = "zh", **fields: Any) -> str:
+    """Entry ``key`` of a table of :data:`Text` entries in ``lang`` (the lookup of every label).
+
+    >>> label(VERDICTS, "not_met", "zh")
+    '未达到'
+    """
+    return text(table[key], lang, **fields)
+
+
+def paren(inner: Any, lang: str = "zh") -> str:
+    """``inner`` in brackets after a word: ``"（x）"`` in Chinese, ``" (x)"`` in English."""
+    return f"{label(_PUNCT, 'open', lang)}{inner}{label(_PUNCT, 'close', lang)}"
+
+
+def colon(lang: str = "zh") -> str:
+    """The colon that introduces a list or an explanation: ``"："`` / ``": "``."""
+    return label(_PUNCT, "colon", lang)
+
+
+def join_list(items: Iterable[Any], lang: str = "zh") -> str:
+    """Items as a list: ``"a、b"`` in Chinese, ``"a, b"`` in English."""
+    return label(_PUNCT, "list", lang).join(map(str, items))
+
+
+def _lower_first(words: str) -> str:
+    """English words in mid-sentence: lower-case first letter, unless it starts an acronym."""
+    return words if words[1:2].isupper() else words[:1].lower() + words[1:]
 
 
 def stat_label(key: str, lang: str = "zh", **fields: Any) -> str:
     """Display label of a statistic or report element, e.g. ``stat_label("n", "zh")``."""
-    check_lang(lang)
-    return STAT_LABELS[key][lang].format(**fields)
+    return label(STAT_LABELS, key, lang, **fields)
 
 
-def verdict_label(verdict: str, lang: str = "zh") -> str:
+def verdict_label(verdict: str, lang: str = "zh", *, sentence: bool = False) -> str:
     """Display label of a scorecard verdict (``"remarkable"`` -> ``"成效显著"``); an unknown
-    code is shown as it is."""
+    code is shown as it is. ``sentence=True``: the English label inside a sentence
+    (``"not met"`` rather than ``"Not met"``)."""
     check_lang(lang)
-    return VERDICTS[verdict][lang] if verdict in VERDICTS else str(verdict)
+    if verdict not in VERDICTS:
+        return str(verdict)
+    words = label(VERDICTS, verdict, lang)
+    return _lower_first(words) if sentence and lang == "en" else words
+
+
+def region_label(region: str | None, lang: str = "zh", *, sentence: bool = False) -> str:
+    """A region for readers: ``"全部地区"`` / ``"All regions"`` for the keyword ``"all"`` (and
+    for no region), the county name otherwise (as given: escape it for Markdown yourself).
+    ``sentence=True``: the English label inside a sentence (``"all regions"``)."""
+    check_lang(lang)
+    if region is None or region == "" or region == "all":
+        words = label(REGIONS, "all", lang)
+        return _lower_first(words) if sentence and lang == "en" else words
+    return str(region)
 
 
 # ------------------------------------------------------------------------------ labels
@@ -275,14 +402,14 @@ def axis_label(
     ``change=True`` the unit of a change is used (百分点 for shares).
     """
     check_lang(lang)
-    text = variable_label(label, lang)
+    name = variable_label(label, lang)
     if unit is None and label in _codebook.load():
         unit = variable_unit(label)
     info = unit_info(unit)
     suffix = (info.change_axis if change else info.axis)[lang]
     if not suffix:
-        return text
-    return f"{text}({suffix})" if lang == "zh" else f"{text} ({suffix})"
+        return name
+    return name + paren(suffix, lang)
 
 
 # ------------------------------------------------------------------------------ numbers
@@ -412,3 +539,46 @@ def format_ci(
     if _missing(lower) or _missing(upper):
         return head
     return f"{head} [{num(lower, False)}, {num(upper, False)}]"
+
+
+# ------------------------------------------------------------------------------ sentences
+
+
+def sentence_digits(unit: str | None, ref: float | None = None) -> int | None:
+    """Decimals of a number of ``unit`` in a sentence (``None``: three significant digits).
+
+    ``ref`` is the largest magnitude of the sentence in stored units, so that its numbers
+    share one precision (whole minutes from 10 minutes on, else one decimal).
+    """
+    info = unit_info(unit)
+    if info.sentence_digits is None:
+        big = abs(float(ref)) * info.scale if ref is not None else math.inf
+        return 0 if big >= 10 else 1
+    return None if info.sentence_digits < 0 else info.sentence_digits
+
+
+def sentence_number(x: Any, unit: str | None = None, *, ref: float | None = None) -> str:
+    """A magnitude (no sign) for a sentence, in display units (a share in percentage points),
+    with :func:`sentence_digits` decimals; a unit without rules gets three significant digits.
+
+    >>> sentence_number(-0.0345, "share"), sentence_number(7.84, "hours per day")
+    ('3.5', '7.8')
+    """
+    if _missing(x):
+        return MISSING
+    info = unit_info(unit)
+    v = abs(float(x)) * info.scale
+    d = sentence_digits(unit, v / info.scale if ref is None else ref)
+    if d is None:
+        return f"{v:.3g}"
+    return f"{v:,.{d}f}" if info.thousands else f"{v:.{d}f}"
+
+
+def sentence_unit(unit: str | None, lang: str = "zh") -> str:
+    """The word after a number of ``unit`` in a sentence (``"分钟"``, ``"percentage points"``);
+    empty when the unit has none."""
+    check_lang(lang)
+    info = unit_info(unit) if unit in UNITS else None
+    if info is None or info.word is None:
+        return ""
+    return info.word[lang]

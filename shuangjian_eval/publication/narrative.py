@@ -3,7 +3,7 @@
 The sentences never say more than the numbers do:
 
 - a change whose confidence interval includes zero is "not distinguishable from no change"
-  (与政策前相比差异不显著), with its interval, never "fell" or "rose";
+  （与政策前相比差异不显著）, with its interval, never "fell" or "rose";
 - causal wording ("the policy reduced ...", 政策使……) only for results of a causal design
   (:func:`is_causal`: difference-in-differences, event studies, staggered adoption), and only
   when asked for with ``causal=True``; a before-after comparison, such as every scorecard row,
@@ -13,6 +13,10 @@ The sentences never say more than the numbers do:
   the group is too small to report;
 - every piece of text that comes from data (labels, group and region names) is escaped, so the
   sentences are safe to put into Markdown or HTML.
+
+Numbers follow the sentence rules of :mod:`~shuangjian_eval.publication.formatting`
+(:func:`~shuangjian_eval.publication.formatting.sentence_number`: minutes whole from 10 up,
+hours and shares with one decimal, yuan whole); the words are entries of :data:`_TEXT`.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import pandas as pd
 from ..estimation.results import EstimateResult
 from ..inputs import codebook as _codebook
 from ..inputs import policy as _policy
+from . import formatting as fmt
 from . import suppression
 
 __all__ = [
@@ -46,23 +51,131 @@ CAUSAL_METHODS = frozenset(
      "synthetic_control", "regression_discontinuity"}
 )  # fmt: skip
 
-_UNIT_WORDS = {
-    "minutes per day": ("分钟", "minutes"),
-    "minutes": ("分钟", "minutes"),
-    "CNY per year": ("元", "yuan"),
-    "share": ("个百分点", "percentage points"),
-    "share of income": ("个百分点", "percentage points"),
-    "scale score 1-5": ("分", "points"),
-    "hours per day": ("小时", "hours"),
-    "hours per week": ("小时", "hours"),
-}
 _MINUS = "\u2212"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|~#])")
 
-
-def _check_lang(lang: str) -> None:
-    if lang not in ("zh", "en"):
-        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+# The sentences' words (fmt.Text entries, read with fmt.label); fields are filled by the caller.
+_TEXT: dict[str, fmt.Text] = {
+    "to": {"zh": " 至 ", "en": " to "},
+    "ci": {"zh": "{pct}置信区间", "en": "{pct} CI"},
+    "fell": {"zh": "减少", "en": "fell"},
+    "rose": {"zh": "增加", "en": "rose"},
+    "share_fell": {"zh": "下降", "en": "fell"},
+    "share_rose": {"zh": "提高", "en": "rose"},
+    "on_average": {"zh": "平均", "en": " on average"},
+    "not_distinct": {
+        "zh": "差异不显著（变化 {signed}，{lv}：{signed_range}）",
+        "en": "was not distinguishable from no change ({signed}; {lv}: {signed_range})",
+    },
+    "distinct": {
+        "zh": "{avg}{verb} {amount}（{lv}：{range}）",
+        "en": "{verb} by {amount}{avg} ({lv}: {range})",
+    },
+    "when": {"zh": "{wave}年调查中，", "en": "In the {wave} survey, "},
+    "row_small": {
+        "zh": "{when}{label}：{who}该组受访者过少，不予报告。",
+        "en": "{when}{label}: too few respondents in this group{who} to report.",
+    },
+    "row_small_baseline": {"zh": "政策前（基线）", "en": " before the policy (baseline)"},
+    "row_insufficient": {
+        "zh": "{when}{label}数据不足，无法判断是否达到{target}（{why}）。",
+        "en": "{when}{label}: insufficient data to judge {target} ({why}).",
+    },
+    "row": {
+        "zh": "{when}{label}较政策前{clause}，{verdict}。",
+        "en": "{when}{label} {clause} compared with before the policy, {verdict}.",
+    },
+    "wave_missing": {"zh": "数据中缺少{detail}年调查", "en": "the data have no {detail} survey"},
+    "no_baseline": {
+        "zh": "政策前没有此项数据（无基线）",
+        "en": "no data on it before the policy (no baseline)",
+    },
+    "no_data": {"zh": "该时点没有此项数据", "en": "no data on it at this time"},
+    "zero_baseline_gap": {
+        "zh": "基线已处于无负担水平，无法设定相对门槛",
+        "en": "the baseline is already at the burden-free value, so no threshold can be set",
+    },
+    "not_measured": {"zh": "数据中没有此项", "en": "the item is not in the data"},
+    "no_estimate": {"zh": "无法得到有效估计", "en": "no valid estimate could be computed"},
+    "quintile": {"zh": "收入第{q}五分位组", "en": "income quintile {q}"},
+    "small": {
+        "zh": "{when}{lead}：该组样本过少，不予报告。",
+        "en": "{when}{lead}: too few respondents in this group to report.",
+    },
+    "invalid": {
+        "zh": "{when}{lead}：无法得到有效估计。",
+        "en": "{when}{lead}: no valid estimate{why}.",
+    },
+    "substitution": {
+        "zh": "{when}学科类培训每减少100人，{plain}约增加 {per} 人（{lv}：{rng}）{tail}。",
+        "en": "{when}{opening} every 100 fewer students in subject tutoring, about {per} more "
+        "took {plain} ({lv}: {rng}){tail}.",
+    },
+    "substitution_zero": {"zh": "，与零差异不显著", "en": "; not distinguishable from zero"},
+    "gap_change": {
+        "zh": "{when}{grp}与{ref}相比，{plain}的变化相差 {diff}（{lv}：{rng}）{tail}。",
+        "en": "{when}{opening} change in {plain} differed by {diff} between {grp} and {ref} "
+        "({lv}: {rng}){tail}.",
+    },
+    "gap_change_zero": {"zh": "，差异不显著", "en": "; not distinguishable from no difference"},
+    "pre_distinct": {
+        "zh": "政策实施前，{label}的组间差异为 {signed}（{lv}：{signed_range}），"
+        "平行趋势假设可能不成立。",
+        "en": "Before the policy, the groups differed in {label} by {signed} "
+        "({lv}: {signed_range}): parallel trends may not hold.",
+    },
+    "pre_parallel": {
+        "zh": "政策实施前，{label}的组间差异不显著（估计 {signed}，{lv}：{signed_range}），"
+        "与平行趋势假设一致。",
+        "en": "Before the policy, the groups' difference in {label} was not distinguishable from "
+        "zero (estimate {signed}; {lv}: {signed_range}), consistent with parallel trends.",
+    },
+    "no_effect": {
+        "zh": "{when}未发现政策对{label}有可辨别的影响（估计 {signed}，{lv}：{signed_range}）。",
+        "en": "{when}{no} effect of the policy on {label} can be distinguished from zero "
+        "(estimate {signed}; {lv}: {signed_range}).",
+    },
+    "effect": {
+        "zh": "{when}政策使{label}{clause}。",
+        "en": "{when}{the} policy {verb} {label} by {amount}{avg} ({lv}: {range}).",
+    },
+    "reduced": {"zh": "减少", "en": "reduced"},
+    "raised": {"zh": "增加", "en": "raised"},
+    "change_at": {
+        "zh": "{when}{label}较政策前{clause}。",
+        "en": "{when}{label} {clause} compared with before the policy.",
+    },
+    "between_waves": {
+        "zh": "{b}年与{a}年相比，{label}{clause}。",
+        "en": "{lead} {clause} in {b} compared with {a}.",
+    },
+    "between": {
+        "zh": "{col}={b} 与 {col}={a} 相比，{label}{clause}。",
+        "en": "{lead} {clause} ({col}={b} against {col}={a}).",
+    },
+    "plain": {"zh": "{label}：{clause}。", "en": "{lead}: {clause}."},
+    "scope": {
+        "zh": "以下结果针对{where}义务教育阶段学生，以{base}年调查为政策前基线，"
+        "与{y1}年（1年）和{y3}年（3年）调查比较；估计按抽样设计加权，括号内为{lv}。",
+        "en": "These results cover students in compulsory education in {where}, comparing the "
+        "{y1} (1 year) and {y3} (3 years) surveys with the pre-policy baseline of the {base} "
+        "surveys; estimates are weighted to the survey design, with {lv}s in brackets.",
+    },
+    "national": {
+        "zh": "全国数据：{text}（来源：{src}）。{note}",
+        "en": "National figure: {text} (source: {src}).{note}",
+    },
+    "not_comparable": {
+        "zh": "该数据口径与本调查不同，仅作背景参考。",
+        "en": " It is measured differently; context only.",
+    },
+    "pilot_cities": {"zh": "试点城市名单", "en": "the list of pilot cities"},
+    "unverified": {
+        "zh": "以下政策信息未能以原始文件核实：{items}。",
+        "en": "Not verified against the primary documents: {items}.",
+    },
+    "unverified_sep": {"zh": "；", "en": "; "},
+}
 
 
 def escape_markdown(text: Any, *, start: bool = False) -> str:
@@ -101,24 +214,15 @@ def is_causal(result: Any) -> bool:
 
 
 # ------------------------------------------------------------------------------ numbers
-def _scale(unit: str | None) -> float:
-    return 100.0 if unit in ("share", "share of income") else 1.0
+def _t(key: str, lang: str, **fields: Any) -> str:
+    return fmt.label(_TEXT, key, lang, **fields)
 
 
 def _num(value: float, unit: str | None, ref: float | None = None) -> str:
-    """A magnitude in display units (shares in percentage points), no sign. ``ref``: the
-    largest magnitude of the sentence, so that its numbers share one precision."""
-    v = abs(float(value)) * _scale(unit)
-    big = abs(float(ref)) * _scale(unit) if ref is not None else v
-    if unit == "CNY per year":
-        return f"{v:,.0f}"
-    if unit == "scale score 1-5":
-        return f"{v:.2f}"
-    if unit in ("share", "share of income", "hours per day", "hours per week"):
-        return f"{v:.1f}"
-    if unit in ("minutes per day", "minutes"):
-        return f"{v:.0f}" if big >= 10 else f"{v:.1f}"
-    return f"{v:.3g}"
+    """A magnitude in display units (shares in percentage points), no sign, by the sentence
+    rules of :func:`fmt.sentence_number`. ``ref``: the largest magnitude of the sentence, so
+    that its numbers share one precision."""
+    return fmt.sentence_number(value, unit, ref=ref)
 
 
 def _signed(value: float, unit: str | None, factor: float = 1.0, ref: float | None = None) -> str:
@@ -130,13 +234,8 @@ def _signed(value: float, unit: str | None, factor: float = 1.0, ref: float | No
     return text
 
 
-def _unit(unit: str | None, lang: str) -> str:
-    words = _UNIT_WORDS.get(unit or "")
-    return "" if words is None else words[0 if lang == "zh" else 1]
-
-
 def _with_unit(text: str, unit: str | None, lang: str) -> str:
-    word = _unit(unit, lang)
+    word = fmt.sentence_unit(unit, lang)
     return f"{text} {word}" if word else text
 
 
@@ -147,13 +246,12 @@ def _range(lo: float, hi: float, unit: str | None, lang: str, magnitude: bool,
     if magnitude:
         a, b = sorted((abs(lo), abs(hi)))
         return _with_unit(f"{_num(a, unit, ref)}–{_num(b, unit, ref)}", unit, lang)
-    join = " 至 " if lang == "zh" else " to "
+    join = _t("to", lang)
     return _with_unit(f"{_signed(lo, unit, ref=ref)}{join}{_signed(hi, unit, ref=ref)}", unit, lang)
 
 
 def _level_text(level: float, lang: str) -> str:
-    pct = f"{100 * level:g}%"
-    return f"{pct}置信区间" if lang == "zh" else f"{pct} CI"
+    return _t("ci", lang, pct=f"{100 * level:g}%")
 
 
 def _label_en(label: str) -> str:
@@ -171,16 +269,12 @@ def _change_parts(est: float, lo: float, hi: float, unit: str | None, kind: str,
     distinct = bool(np.isfinite(lo) and np.isfinite(hi) and not (lo <= 0 <= hi))
     down = est < 0
     ref = float(np.nanmax(np.abs([est, lo, hi])))
-    if lang == "zh":
-        verb = ("下降" if down else "提高") if kind == "share" else ("减少" if down else "增加")
-    else:
-        verb = "fell" if down else "rose"
+    verb = ("share_" if kind == "share" else "") + ("fell" if down else "rose")
     return {
         "distinct": distinct,
         "down": down,
-        "verb": verb,
-        "avg": ("" if kind == "share" else "平均") if lang == "zh" else
-               ("" if kind == "share" else " on average"),
+        "verb": _t(verb, lang),
+        "avg": "" if kind == "share" else _t("on_average", lang),
         "amount": _with_unit(_num(est, unit, ref), unit, lang),
         "range": _range(lo, hi, unit, lang, magnitude=True, ref=ref),
         "signed": _with_unit(_signed(est, unit, ref=ref), unit, lang),
@@ -193,67 +287,44 @@ def _change_clause(est: float, lo: float, hi: float, unit: str | None, kind: str
                    level: float) -> tuple[str, bool]:  # fmt: skip
     """The change part of a sentence, and whether the change is distinguishable from zero."""
     p = _change_parts(est, lo, hi, unit, kind, lang, level)
-    if not p["distinct"]:
-        if lang == "zh":
-            return f"差异不显著(变化 {p['signed']},{p['lv']}:{p['signed_range']})", False
-        return (
-            f"was not distinguishable from no change ({p['signed']}; {p['lv']}: "
-            f"{p['signed_range']})",
-            False,
-        )
-    if lang == "zh":
-        return f"{p['avg']}{p['verb']} {p['amount']}({p['lv']}:{p['range']})", True
-    return f"{p['verb']} by {p['amount']}{p['avg']} ({p['lv']}: {p['range']})", True
+    return _t("distinct" if p["distinct"] else "not_distinct", lang, **p), p["distinct"]
 
 
-_VERDICT_CLAUSE = {
-    ("1y", "effective"): ("达到“1年内有效减轻”目标", "meeting the 1-year target of an effective reduction"),
-    ("1y", "not_met"): ("未达到“1年内有效减轻”目标", "short of the 1-year target of an effective reduction"),
-    ("1y", "inconclusive"): (
-        "尚不能判断是否达到“1年内有效减轻”目标",
-        "too uncertain to say whether the 1-year target of an effective reduction was met",
-    ),
-    ("3y", "remarkable"): ("达到“3年内成效显著”目标", "meeting the 3-year target of remarkable results"),
-    ("3y", "effective"): (
-        "达到有效减轻的标准,但尚未显示达到“3年内成效显著”目标",
-        "meeting the standard of an effective reduction, but not showing the 3-year target of "
+_VERDICT_CLAUSE: dict[tuple[str, str], fmt.Text] = {
+    ("1y", "effective"): {"zh": "达到“1年内有效减轻”目标", "en": "meeting the 1-year target of an effective reduction"},
+    ("1y", "not_met"): {"zh": "未达到“1年内有效减轻”目标", "en": "short of the 1-year target of an effective reduction"},
+    ("1y", "inconclusive"): {
+        "zh": "尚不能判断是否达到“1年内有效减轻”目标",
+        "en": "too uncertain to say whether the 1-year target of an effective reduction was met",
+    },
+    ("3y", "remarkable"): {"zh": "达到“3年内成效显著”目标", "en": "meeting the 3-year target of remarkable results"},
+    ("3y", "effective"): {
+        "zh": "达到有效减轻的标准，但尚未显示达到“3年内成效显著”目标",
+        "en": "meeting the standard of an effective reduction, but not showing the 3-year target of "
         "remarkable results",
-    ),
-    ("3y", "not_met"): ("未达到“3年内成效显著”目标", "short of the 3-year target of remarkable results"),
-    ("3y", "inconclusive"): (
-        "尚不能判断是否达到“3年内成效显著”目标",
-        "too uncertain to say whether the 3-year target of remarkable results was met",
-    ),
+    },
+    ("3y", "not_met"): {"zh": "未达到“3年内成效显著”目标", "en": "short of the 3-year target of remarkable results"},
+    ("3y", "inconclusive"): {
+        "zh": "尚不能判断是否达到“3年内成效显著”目标",
+        "en": "too uncertain to say whether the 3-year target of remarkable results was met",
+    },
 }  # fmt: skip
-_TARGET_NAME = {
-    "1y": ("“1年内有效减轻”目标", "the 1-year target"),
-    "3y": ("“3年内成效显著”目标", "the 3-year target"),
+_TARGET_NAME: dict[str, fmt.Text] = {
+    "1y": {"zh": "“1年内有效减轻”目标", "en": "the 1-year target"},
+    "3y": {"zh": "“3年内成效显著”目标", "en": "the 3-year target"},
 }
 
 
 def _reason_text(reason: str, lang: str) -> str:
     code, _, detail = str(reason).partition(":")
     detail = escape_markdown(detail.strip())
-    zh = lang == "zh"
     if code == "wave_missing":
-        return f"数据中缺少{detail}年调查" if zh else f"the data have no {detail} survey"
+        return _t("wave_missing", lang, detail=detail)
     if code == "no_data":
-        if detail == "baseline":
-            return (
-                "政策前没有此项数据(无基线)"
-                if zh
-                else "no data on it before the policy (no baseline)"
-            )
-        return "该时点没有此项数据" if zh else "no data on it at this time"
-    if code == "zero_baseline_gap":
-        return (
-            "基线已处于无负担水平,无法设定相对门槛"
-            if zh
-            else "the baseline is already at the burden-free value, so no threshold can be set"
-        )
-    if code == "not_measured":
-        return "数据中没有此项" if zh else "the item is not in the data"
-    return "无法得到有效估计" if zh else "no valid estimate could be computed"
+        return _t("no_baseline" if detail == "baseline" else "no_data", lang)
+    if code in ("zero_baseline_gap", "not_measured"):
+        return _t(code, lang)
+    return _t("no_estimate", lang)
 
 
 # ------------------------------------------------------------------------------ scorecard rows
@@ -268,31 +339,24 @@ def _row_sentence(row: Mapping[str, Any], window: str, lang: str, level: float,
     label = label if zh else _label_en(label)
     wave = policy.one_year_wave if window == "1y" else policy.three_year_wave
     period = "one_year" if window == "1y" else "three_year"
-    when = f"{wave}年调查中," if zh else f"In the {wave} survey, "
+    when = _t("when", lang, wave=wave)
     suppressed = [p for p in ("baseline", period) if bool(row.get(f"suppressed_{p}", False))]
     if suppressed or (bool(row.get("suppressed", False)) and f"suppressed_{period}" not in row):
-        who = "政策前(基线)" if suppressed == ["baseline"] else ""
-        if zh:
-            return f"{when}{label}:{who}该组受访者过少,不予报告。"
-        extra = " before the policy (baseline)" if suppressed == ["baseline"] else ""
-        return f"{when}{label}: too few respondents in this group{extra} to report."
+        who = _t("row_small_baseline", lang) if suppressed == ["baseline"] else ""
+        return _t("row_small", lang, when=when, label=label, who=who)
     verdict = row[f"verdict_{window}"]
     change = row[f"change_{window}"]
     if verdict == "insufficient" or not np.isfinite(change):
         why = _reason_text(row.get(f"reason_{window}", ""), lang)
-        target = _TARGET_NAME[window][0 if zh else 1]
-        if zh:
-            return f"{when}{label}数据不足,无法判断是否达到{target}({why})。"
-        return f"{when}{label}: insufficient data to judge {target} ({why})."
+        target = fmt.label(_TARGET_NAME, window, lang)
+        return _t("row_insufficient", lang, when=when, label=label, target=target, why=why)
     kind = row.get("kind", "share" if row.get("unit") == "share" else "mean")
     clause, _ = _change_clause(
         change, row[f"change_{window}_ci_lower"], row[f"change_{window}_ci_upper"],
         row.get("unit"), kind, lang, level,
     )  # fmt: skip
-    verdict_clause = _VERDICT_CLAUSE[(window, verdict)][0 if zh else 1]
-    if zh:
-        return f"{when}{label}较政策前{clause},{verdict_clause}。"
-    return f"{when}{label} {clause} compared with before the policy, {verdict_clause}."
+    verdict_clause = fmt.label(_VERDICT_CLAUSE, (window, verdict), lang)
+    return _t("row", lang, when=when, label=label, clause=clause, verdict=verdict_clause)
 
 
 # ------------------------------------------------------------------------------ result rows
@@ -324,13 +388,13 @@ def _group_text(row: Mapping[str, Any], result: EstimateResult | None, lang: str
             continue
         value = row[col]
         if col == "income_quintile" and isinstance(value, str) and value[:1] == "Q":
-            text = f"收入第{value[1:]}五分位组" if lang == "zh" else f"income quintile {value[1:]}"
+            text = _t("quintile", lang, q=value[1:])
         elif col in cb:
             text = cb[col].category_label(value, lang)
         else:
             text = f"{col}={value}"
         parts.append(escape_markdown(text))
-    return ("、" if lang == "zh" else ", ").join(parts)
+    return fmt.join_list(parts, lang)
 
 
 def _result_sentence(row: Mapping[str, Any], result: EstimateResult | None, lang: str,
@@ -343,14 +407,14 @@ def _result_sentence(row: Mapping[str, Any], result: EstimateResult | None, lang
     window = row.get("window")
     term = escape_markdown(row.get("term", ""))
     if group:
-        label = f"{label}({group})" if zh else f"{label} ({group})"
+        label = label + fmt.paren(group, lang)
     elif named and var and not isinstance(window, str):  # several terms: name each
-        label = f"{label}({term})" if zh else f"{label} ({term})"
+        label = label + fmt.paren(term, lang)
     when = ""
     if isinstance(window, str) and window in ("1y", "3y"):
         pol = _policy.load()
         wave = pol.one_year_wave if window == "1y" else pol.three_year_wave
-        when = f"{wave}年调查中," if zh else f"In the {wave} survey, "
+        when = _t("when", lang, wave=wave)
     lead = label if zh or when else _cap(label)
     reason = str(row.get("reason", "") or "")
     n = row.get("n", np.nan)
@@ -359,14 +423,10 @@ def _result_sentence(row: Mapping[str, Any], result: EstimateResult | None, lang
         and suppression.is_small(n, min_cell=min_cell)
     )
     if small:
-        if zh:
-            return f"{when}{lead}:该组样本过少,不予报告。"
-        return f"{when}{lead}: too few respondents in this group to report."
+        return _t("small", lang, when=when, lead=lead)
     if not bool(row.get("valid", True)) or not np.isfinite(row.get("estimate", np.nan)):
-        if zh:
-            return f"{when}{lead}:无法得到有效估计。"
-        why = f" ({escape_markdown(reason)})" if reason else ""
-        return f"{when}{lead}: no valid estimate{why}."
+        why = f" ({escape_markdown(reason)})" if reason and not zh else ""
+        return _t("invalid", lang, when=when, lead=lead, why=why)
     level = result.level if result is not None else 0.95
     unit, kind = _unit_kind(var)
     est, lo, hi = float(row["estimate"]), float(row["ci_lower"]), float(row["ci_upper"])
@@ -375,17 +435,13 @@ def _result_sentence(row: Mapping[str, Any], result: EstimateResult | None, lang
     distinct = not (lo <= 0 <= hi)
     if quantity == "substitution_ratio":
         per = f"{100 * est:.0f}"
-        rng = f"{_signed(lo, None, 100)}{' 至 ' if zh else ' to '}{_signed(hi, None, 100)}"
+        rng = f"{_signed(lo, None, 100)}{_t('to', lang)}{_signed(hi, None, 100)}"
         plain = escape_markdown(_codebook.load().label(var, lang)) if var else label
-        if zh:
-            tail = "" if distinct else ",与零差异不显著"
-            return f"{when}学科类培训每减少100人,{plain}约增加 {per} 人({lv}:{rng}){tail}。"
-        tail = "" if distinct else "; not distinguishable from zero"
-        opening = "for" if when else "For"
-        return (
-            f"{when}{opening} every 100 fewer students in subject tutoring, about {per} more "
-            f"took {_label_en(plain)} ({lv}: {rng}){tail}."
-        )
+        tail = "" if distinct else _t("substitution_zero", lang)
+        return _t(
+            "substitution", lang, when=when, opening="for" if when else "For", per=per, lv=lv,
+            plain=plain if zh else _label_en(plain), rng=rng, tail=tail,
+        )  # fmt: skip
     if quantity == "gap_change":
         ref = result.options.get("reference") if result is not None else None
         by = result.options.get("by") if result is not None else None
@@ -395,75 +451,34 @@ def _result_sentence(row: Mapping[str, Any], result: EstimateResult | None, lang
         ref = max(abs(est), abs(lo), abs(hi))
         rng = _range(lo, hi, unit, lang, magnitude=False, ref=ref)
         diff = _with_unit(_signed(est, unit, ref=ref), unit, lang)
-        if zh:
-            tail = "" if distinct else ",差异不显著"
-            return f"{when}{grp}与{ref_text}相比,{plain}的变化相差 {diff}({lv}:{rng}){tail}。"
-        tail = "" if distinct else "; not distinguishable from no difference"
-        opening = "the" if when else "The"
-        return (
-            f"{when}{opening} change in {_label_en(plain)} differed by {diff} between "
-            f"{_label_en(grp)} and {_label_en(ref_text)} ({lv}: {rng}){tail}."
-        )
+        tail = "" if distinct else _t("gap_change_zero", lang)
+        mid = (lambda x: x) if zh else _label_en
+        return _t(
+            "gap_change", lang, when=when, opening="the" if when else "The", plain=mid(plain),
+            diff=diff, grp=mid(grp), ref=mid(ref_text), lv=lv, rng=rng, tail=tail,
+        )  # fmt: skip
     pre = row.get("pre") is True or row.get("post") is False  # event-study leads, placebo
     if pre and is_causal(result):
         p = _change_parts(est, lo, hi, unit, kind, lang, level)
-        if zh:
-            if p["distinct"]:
-                return (
-                    f"政策实施前,{label}的组间差异为 {p['signed']}({p['lv']}:{p['signed_range']}),"
-                    "平行趋势假设可能不成立。"
-                )
-            return (
-                f"政策实施前,{label}的组间差异不显著(估计 {p['signed']},{p['lv']}:"
-                f"{p['signed_range']}),与平行趋势假设一致。"
-            )
-        if p["distinct"]:
-            return (
-                f"Before the policy, the groups differed in {label} by {p['signed']} "
-                f"({p['lv']}: {p['signed_range']}): parallel trends may not hold."
-            )
-        return (
-            f"Before the policy, the groups' difference in {label} was not distinguishable from "
-            f"zero (estimate {p['signed']}; {p['lv']}: {p['signed_range']}), consistent with "
-            "parallel trends."
-        )
+        return _t("pre_distinct" if p["distinct"] else "pre_parallel", lang, label=label, **p)
     clause, distinct = _change_clause(est, lo, hi, unit, kind, lang, level)
     if causal:
         p = _change_parts(est, lo, hi, unit, kind, lang, level)
         if not distinct:
-            if zh:
-                return (
-                    f"{when}未发现政策对{label}有可辨别的影响"
-                    f"(估计 {p['signed']},{p['lv']}:{p['signed_range']})。"
-                )
-            return (
-                f"{when}{'no' if when else 'No'} effect of the policy on {label} can be "
-                f"distinguished from zero (estimate {p['signed']}; {p['lv']}: {p['signed_range']})."
-            )
-        if zh:
-            return f"{when}政策使{label}{clause}。"
-        verb = "reduced" if p["down"] else "raised"
-        return (
-            f"{when}{'the' if when else 'The'} policy {verb} {label} by {p['amount']}{p['avg']} "
-            f"({p['lv']}: {p['range']})."
-        )
+            return _t("no_effect", lang, when=when, no="no" if when else "No", label=label, **p)
+        p["verb"] = _t("reduced" if p["down"] else "raised", lang)
+        return _t(
+            "effect", lang, when=when, the="the" if when else "The", label=label, clause=clause,
+            **p,
+        )  # fmt: skip
     between = result.options.get("between") if result is not None else None
     if when:
-        if zh:
-            return f"{when}{label}较政策前{clause}。"
-        return f"{when}{label} {clause} compared with before the policy."
+        return _t("change_at", lang, when=when, label=label, clause=clause)
     if isinstance(between, tuple | list) and len(between) == 3:
         col, a, b = (escape_markdown(x) for x in between)
-        if col == "wave":
-            if zh:
-                return f"{b}年与{a}年相比,{label}{clause}。"
-            return f"{lead} {clause} in {b} compared with {a}."
-        if zh:
-            return f"{col}={b} 与 {col}={a} 相比,{label}{clause}。"
-        return f"{lead} {clause} ({col}={b} against {col}={a})."
-    if zh:
-        return f"{label}:{clause}。"
-    return f"{lead}: {clause}."
+        key = "between_waves" if col == "wave" else "between"
+        return _t(key, lang, col=col, a=a, b=b, label=label, lead=lead, clause=clause)
+    return _t("plain", lang, label=label, lead=lead, clause=clause)
 
 
 def describe_change(
@@ -505,7 +520,7 @@ def describe_change(
     str
         Markdown-safe text.
     """
-    _check_lang(lang)
+    fmt.check_lang(lang)
     pol = policy or _policy.load()
     min_cell = suppression.min_cell_for(min_cell, "scorecard", pol)
     join = "" if lang == "zh" else " "
@@ -568,26 +583,16 @@ def describe_scorecard(card: Any, lang: str | None = None, *, rules: bool = True
     """
     from .targets import rules_text
 
-    lang = lang or card.lang
-    _check_lang(lang)
-    pol, zh = card.policy, lang == "zh"
+    lang = fmt.check_lang(lang or card.lang)
+    pol = card.policy
     vr = card.verdict_rules
-    base = ("、" if zh else ", ").join(map(str, pol.baseline_waves))
-    where = escape_markdown(card.region) if card.region else ("全部地区" if zh else "all regions")
+    base = fmt.join_list(pol.baseline_waves, lang)
+    where = escape_markdown(fmt.region_label(card.region, lang, sentence=True))
     lv = _level_text(vr.level, lang)
-    if zh:
-        out = [
-            f"以下结果针对{where}义务教育阶段学生,以{base}年调查为政策前基线,"
-            f"与{pol.one_year_wave}年(1年)和{pol.three_year_wave}年(3年)调查比较;"
-            f"估计按抽样设计加权,括号内为{lv}。"
-        ]
-    else:
-        out = [
-            f"These results cover students in compulsory education in {where}, comparing the "
-            f"{pol.one_year_wave} (1 year) and {pol.three_year_wave} (3 years) surveys with the "
-            f"pre-policy baseline of the {base} surveys; estimates are weighted to the survey "
-            f"design, with {lv}s in brackets."
-        ]
+    out = [
+        _t("scope", lang, where=where, base=base, y1=pol.one_year_wave, y3=pol.three_year_wave,
+           lv=lv)
+    ]  # fmt: skip
     for _, row in card.table.iterrows():
         for window in ("1y", "3y"):
             out.append(_row_sentence(row, window, lang, vr.level, pol))
@@ -595,12 +600,8 @@ def describe_scorecard(card: Any, lang: str | None = None, *, rules: bool = True
         if figures:
             f = figures[0]
             text, src = escape_markdown(f[lang]), escape_markdown(pol.cite(f["source"], lang))
-            if zh:
-                note = "" if f.get("comparable") else "该数据口径与本调查不同,仅作背景参考。"
-                out.append(f"全国数据:{text}(来源:{src})。{note}")
-            else:
-                note = "" if f.get("comparable") else " It is measured differently; context only."
-                out.append(f"National figure: {text} (source: {src}).{note}")
+            note = "" if f.get("comparable") else _t("not_comparable", lang)
+            out.append(_t("national", lang, text=text, src=src, note=note))
     if rules:
         out.extend(escape_markdown(line) for line in rules_text(lang, vr, pol).splitlines() if line)
     return [_line(t) for t in out]
@@ -621,59 +622,68 @@ def methods_note(
     """
     from .targets import VerdictRules
 
-    _check_lang(lang)
+    fmt.check_lang(lang)
     pol = policy or _policy.load()
     vr = VerdictRules.from_policy(pol, rules)
-    zh = lang == "zh"
-    base = ("、" if zh else ", ").join(map(str, pol.baseline_waves))
     unverified = []
     for path, node in pol.with_status("unverified"):
         if path == "pilot_cities":
-            unverified.append("试点城市名单" if zh else "the list of pilot cities")
+            unverified.append(_t("pilot_cities", lang))
         elif isinstance(node.get("rule"), Mapping):
             unverified.append(escape_markdown(node["rule"][lang]))
         else:
             unverified.append(escape_markdown(path))
-    lv = f"{100 * vr.level:g}%"
-    if zh:
-        text = [
-            "**方法说明**:所有估计均按抽样设计加权:每位受访者按其代表的学生人数加权(抽样权重),"
-            "方差计算考虑分层和以学校为单位的整群抽样(泰勒线性化),"
-            f"括号中的区间为{lv}置信区间,表示抽样误差的范围。",
-            f"政策前基线为{base}年调查的合并估计,1年和3年时点分别为{pol.one_year_wave}年和"
-            f"{pol.three_year_wave}年调查;两个时点调查了同一批学校,其相关性已计入变化的置信区间。",
-            f"受访者少于{vr.min_cell}人或学校少于{vr.min_psu}所的单元不予报告。",
-            "前后比较描述的是变化,不能单独说明变化由政策引起:同期还有2020—2022年新冠疫情期间的停课和"
-            "线上教学、各轮问卷措辞和题目的变化,以及“双减”之前已有的减负规定(包括2021年春季教育部关于"
-            "作业和睡眠管理的通知)。因果结论需要有对照组的设计(如以高中学生或非试点城市为对照的"
-            "双重差分和事件研究),并检验政策前的平行趋势。",
-            "官方全国数据来自其他调查或行政统计,口径与本调查不同,仅作参考。",
-        ]
-        if unverified:
-            text.append("以下政策信息未能以原始文件核实:" + ";".join(unverified) + "。")
-    else:
-        text = [
-            "**Methods**: all estimates are weighted to the survey design: each respondent "
-            "stands for the number of students they represent, and the variance accounts for "
-            "strata and for sampling schools as clusters (Taylor linearisation). The ranges in "
-            f"brackets are {lv} confidence intervals: the margin of sampling error.",
-            f"The pre-policy baseline pools the {base} surveys; the 1-year and 3-year marks are "
-            f"the {pol.one_year_wave} and {pol.three_year_wave} surveys. The same schools were "
-            "surveyed at both times, and the intervals of the changes allow for that.",
-            f"Figures for fewer than {vr.min_cell} respondents or {vr.min_psu} schools are not "
-            "published.",
-            "A before-after change is not on its own an effect of the policy: over the same "
-            "years schools closed and taught online during COVID-19 (2020-2022), questionnaires "
-            "changed between waves, and earlier burden-reduction rules were already in force "
-            "(including the Ministry of Education's spring-2021 notices on homework and sleep). "
-            "Causal claims need a comparison group (for example senior-high students or "
-            "non-pilot cities, in difference-in-differences and event studies) and a check of "
-            "parallel pre-policy trends.",
-            "Official national figures come from other surveys or administrative statistics, "
-            "measured differently; they are context, not benchmarks.",
-        ]
-        if unverified:
-            text.append(
-                "Not verified against the primary documents: " + "; ".join(unverified) + "."
-            )
+    fields = {
+        "lv": f"{100 * vr.level:g}%", "base": fmt.join_list(pol.baseline_waves, lang),
+        "y1": pol.one_year_wave, "y3": pol.three_year_wave, "min_cell": vr.min_cell,
+        "min_psu": vr.min_psu,
+    }  # fmt: skip
+    text = [fmt.text(paragraph, lang, **fields) for paragraph in _METHODS]
+    if unverified:
+        items = _t("unverified_sep", lang).join(unverified)
+        text.append(_t("unverified", lang, items=items))
     return "\n\n".join(text)
+
+
+# The paragraphs of :func:`methods_note` (fmt.Text entries; fields: lv, base, y1, y3, min_cell,
+# min_psu).
+_METHODS: tuple[fmt.Text, ...] = (
+    {
+        "zh": "**方法说明**：所有估计均按抽样设计加权：每位受访者按其代表的学生人数加权（抽样权重），"
+        "方差计算考虑分层和以学校为单位的整群抽样（泰勒线性化），"
+        "括号中的区间为{lv}置信区间，表示抽样误差的范围。",
+        "en": "**Methods**: all estimates are weighted to the survey design: each respondent "
+        "stands for the number of students they represent, and the variance accounts for "
+        "strata and for sampling schools as clusters (Taylor linearisation). The ranges in "
+        "brackets are {lv} confidence intervals: the margin of sampling error.",
+    },
+    {
+        "zh": "政策前基线为{base}年调查的合并估计，1年和3年时点分别为{y1}年和{y3}年调查；"
+        "两个时点调查了同一批学校，其相关性已计入变化的置信区间。",
+        "en": "The pre-policy baseline pools the {base} surveys; the 1-year and 3-year marks are "
+        "the {y1} and {y3} surveys. The same schools were surveyed at both times, and the "
+        "intervals of the changes allow for that.",
+    },
+    {
+        "zh": "受访者少于{min_cell}人或学校少于{min_psu}所的单元不予报告。",
+        "en": "Figures for fewer than {min_cell} respondents or {min_psu} schools are not published.",
+    },
+    {
+        "zh": "前后比较描述的是变化，不能单独说明变化由政策引起：同期还有2020—2022年新冠疫情期间的停课和"
+        "线上教学、各轮问卷措辞和题目的变化，以及“双减”之前已有的减负规定（包括2021年春季教育部关于"
+        "作业和睡眠管理的通知）。因果结论需要有对照组的设计（如以高中学生或非试点城市为对照的"
+        "双重差分和事件研究），并检验政策前的平行趋势。",
+        "en": "A before-after change is not on its own an effect of the policy: over the same "
+        "years schools closed and taught online during COVID-19 (2020-2022), questionnaires "
+        "changed between waves, and earlier burden-reduction rules were already in force "
+        "(including the Ministry of Education's spring-2021 notices on homework and sleep). "
+        "Causal claims need a comparison group (for example senior-high students or "
+        "non-pilot cities, in difference-in-differences and event studies) and a check of "
+        "parallel pre-policy trends.",
+    },
+    {
+        "zh": "官方全国数据来自其他调查或行政统计，口径与本调查不同，仅作参考。",
+        "en": "Official national figures come from other surveys or administrative statistics, "
+        "measured differently; they are context, not benchmarks.",
+    },
+)

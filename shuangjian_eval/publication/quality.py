@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..inputs import codebook as _codebook
 from ..inputs import regions as _regions
+from . import formatting as fmt
 from . import suppression
 from .formatting import format_count
 from .narrative import escape_markdown
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 _SYNTH_NOTICE = {
-    "zh": "本数据为合成演示数据,不涉及任何真实个人。",
+    "zh": "本数据为合成演示数据，不涉及任何真实个人。",
     "en": "These are synthetic demonstration data; no real people are described.",
 }
 
@@ -84,13 +85,13 @@ def describe_source(
     ).any()
     synthetic = "synth" in df.attrs
     if lang == "zh":
-        where = "全部地区" if region == _regions.ALL else escape_markdown(region)
+        where = escape_markdown(fmt.region_label(region, lang, sentence=True))
         text = (
-            f"**范围**:{where},{counties} 个区县、{schools:,} 所学校,"
-            f"{len(waves)} 轮调查({span})" + (f",共 {n:,} 名受访者。" if show_n else "。")
+            f"**范围**：{where}，{counties} 个区县、{schools:,} 所学校，"
+            f"{len(waves)} 轮调查（{span}）" + (f"，共 {n:,} 名受访者。" if show_n else "。")
         )
     else:
-        where = "all regions" if region == _regions.ALL else escape_markdown(region)
+        where = escape_markdown(fmt.region_label(region, lang, sentence=True))
         text = (
             f"**Coverage**: {where}, {counties} counties, {schools:,} schools, "
             f"{len(waves)} waves ({span})" + (f", {n:,} respondents." if show_n else ".")

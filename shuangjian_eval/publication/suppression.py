@@ -52,7 +52,7 @@ COMPLEMENTARY_REASON = "suppressed (complementary)"
 COMPLEMENTARY_MARK = {"zh": "互补隐藏", "en": "suppressed (complementary)"}
 #: reason of a statistic not published because it uses a suppressed cell or group
 DERIVED_REASON = {
-    "zh": "不予公布:所用的组中有因样本不足而隐藏的组",
+    "zh": "不予公布：所用的组中有因样本不足而隐藏的组",
     "en": "suppressed: uses a suppressed group (too few respondents or PSUs)",
 }
 

@@ -86,18 +86,18 @@ def _notes(
     pct = f"{level * 100:g}"
     notes = []
     if lang == "zh":
-        notes.append(f"方括号内为{pct}%置信区间;份额以百分比表示,份额的变化以百分点表示。")
+        notes.append(f"方括号内为{pct}%置信区间；份额以百分比表示，份额的变化以百分点表示。")
         if sig:
             notes.append(
-                f"显著性:双侧检验估计值是否为零,p<{alpha:g}为“与零差异显著”,否则为“与零无显著差异”。"
+                f"显著性：双侧检验估计值是否为零，p<{alpha:g}为“与零差异显著”，否则为“与零无显著差异”。"
             )
         notes.append(
-            f"受访者少于{min_cell}人(或抽样单位少于{min_psu}个)的估计标为“样本不足”,不予公布。"
+            f"受访者少于{min_cell}人（或抽样单位少于{min_psu}个）的估计标为“样本不足”，不予公布。"
         )
         if cells:
             notes.append(
-                f"效应估计所依据的最小单元(如处理组某一时期)受访者少于{min_cell}人或抽样单位少于"
-                f"{min_psu}个的,同样标为“样本不足”。"
+                f"效应估计所依据的最小单元（如处理组某一时期）受访者少于{min_cell}人或抽样单位少于"
+                f"{min_psu}个的，同样标为“样本不足”。"
             )
     else:
         notes.append(
@@ -233,7 +233,7 @@ def report_table(
         if not valid and not flagged:
             est_text = fmt.stat_label("not_computed", lang)
             note = (
-                (f"无法计算:{reason}" if lang == "zh" else f"not computed: {reason}")
+                (f"无法计算：{reason}" if lang == "zh" else f"not computed: {reason}")
                 if reason
                 else ""
             )

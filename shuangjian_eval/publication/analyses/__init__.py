@@ -74,7 +74,6 @@ __all__ = [
     "heterogeneity",
     "item_table",
     "odds_ratio_table",
-    "prepare",
     "ordinal_model",
     "placebo",
     "reliability_table",

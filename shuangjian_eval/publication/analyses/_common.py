@@ -24,62 +24,62 @@ _DESIGN = {"weights": "weight", "absorb": ("school_id", "wave"), "cluster": "sch
 _STATS = (*TERM_COLUMNS[1:], "valid", "reason")  # a result's numbers, without its term
 
 # fmt: off
-# words for readers, (zh, en): labels of non-codebook columns and terms, then sentences
-_TEXT = {
-    "income_quintile": ("收入五分位组", "Income quintile"),
-    "specification": ("设定", "Specification"),
-    "event_time": ("相对政策实施的年数", "Years since the policy took effect"),
-    "treated": ("处理组", "Treated group"),
-    "post": ("政策后", "After the policy"),
-    "treated_post": ("处理组×政策后(政策效应)", "Treated × after (policy effect)"),
-    "urban": ("城镇(相对农村)", "Urban (against rural)"),
-    "grade": ("义务教育阶段(1–9年级)学生与高中(10–12年级)学生比较",
-              "students in compulsory education (grades 1–9) compared with senior-high students"),
-    "pilot": ("试点城市与其他城市的义务教育阶段学生比较",
-              "students in compulsory education in pilot cities compared with other cities"),
-    "one_group": ("本数据中只有一个比较组(例如一个区县只属于一个城市),依赖对照组的估计将显示为“无法计算”;"
-                  "可改用另一种对照设计(comparison)。",
-                  "The data hold only one of the two comparison groups (a county lies in one "
-                  "city, for example): estimates that need a comparison group are not computed; "
-                  "try the other comparison design."),
-    "unverified": ("试点城市名单来自二手来源,未经原始文件核实。",
-                   "The list of pilot cities comes from secondary sources and is unverified."),
-    "pretrend": ("政策前趋势检验", "Pre-trend test"),
-    "placebo": ("安慰剂检验", "Placebo test"),
-    "not_possible": ("无法进行", "not possible"),
-    "gap": ("政策前两组差异的变化", "The change in the gap between the groups before the policy "),
-    "fake": ("假设政策提前在{}年实施,这一虚构政策的“效应”", "Pretending the policy started in {}, its 'effect' "),
-    "moved": ("与零差异显著:两组在政策前已有不同的变化,平行趋势可能不成立,因果估计需谨慎解读。",
-              "is different from zero: the groups already moved apart before the policy, so "
-              "parallel trends may not hold; read the causal estimates with care."),
-    "parallel": ("与零无显著差异:未发现违背平行趋势的证据(检验不能证明平行趋势成立)。",
-                 "is not distinguishable from zero: no evidence against parallel trends (the "
-                 "test cannot prove that they hold)."),
-    "differ": ("各组效应差异显著", "effects differ between groups"),
-    "no_difference": ("未发现各组效应不同", "no evidence that effects differ"),
-    "not_tested": ("无法检验", "not tested"),
-    "not_published": ("不予公布", "not published"),
-    "shared": ("各组共用部分学校,检验为近似", "groups share schools: approximate"),
+# words for readers (fmt.Text entries): labels of non-codebook columns and terms, then sentences
+_TEXT: dict[str, fmt.Text] = {
+    "income_quintile": {"zh": "收入五分位组", "en": "Income quintile"},
+    "specification": {"zh": "设定", "en": "Specification"},
+    "event_time": {"zh": "相对政策实施的年数", "en": "Years since the policy took effect"},
+    "treated": {"zh": "处理组", "en": "Treated group"},
+    "post": {"zh": "政策后", "en": "After the policy"},
+    "treated_post": {"zh": "处理组×政策后（政策效应）", "en": "Treated × after (policy effect)"},
+    "urban": {"zh": "城镇（相对农村）", "en": "Urban (against rural)"},
+    "grade": {"zh": "义务教育阶段（1–9年级）学生与高中（10–12年级）学生比较",
+        "en": "students in compulsory education (grades 1–9) compared with senior-high students"},
+    "pilot": {"zh": "试点城市与其他城市的义务教育阶段学生比较",
+        "en": "students in compulsory education in pilot cities compared with other cities"},
+    "one_group": {"zh": "本数据中只有一个比较组（例如一个区县只属于一个城市），"
+                           "依赖对照组的估计将显示为“无法计算”；可改用另一种对照设计（comparison）。",
+        "en": "The data hold only one of the two comparison groups (a county lies in one city, for "
+          "example): estimates that need a comparison group are not computed; try the other "
+          "comparison design."},
+    "unverified": {"zh": "试点城市名单来自二手来源，未经原始文件核实。",
+        "en": "The list of pilot cities comes from secondary sources and is unverified."},
+    "pretrend": {"zh": "政策前趋势检验", "en": "Pre-trend test"},
+    "placebo": {"zh": "安慰剂检验", "en": "Placebo test"},
+    "not_possible": {"zh": "无法进行", "en": "not possible"},
+    "gap": {"zh": "政策前两组差异的变化",
+        "en": "The change in the gap between the groups before the policy "},
+    "fake": {"zh": "假设政策提前在{}年实施，这一虚构政策的“效应”",
+        "en": "Pretending the policy started in {}, its 'effect' "},
+    "moved": {"zh": "与零差异显著：两组在政策前已有不同的变化，"
+                     "平行趋势可能不成立，因果估计需谨慎解读。",
+        "en": "is different from zero: the groups already moved apart before the policy, so "
+          "parallel trends may not hold; read the causal estimates with care."},
+    "parallel": {"zh": "与零无显著差异：未发现违背平行趋势的证据（检验不能证明平行趋势成立）。",
+        "en": "is not distinguishable from zero: no evidence against parallel trends (the test "
+          "cannot prove that they hold)."},
+    "differ": {"zh": "各组效应差异显著", "en": "effects differ between groups"},
+    "no_difference": {"zh": "未发现各组效应不同", "en": "no evidence that effects differ"},
+    "not_tested": {"zh": "无法检验", "en": "not tested"},
+    "shared": {"zh": "各组共用部分学校，检验为近似", "en": "groups share schools: approximate"},
+    "not_published": {"zh": "不予公布", "en": "not published"},
 }
 
-_SPECS = [  # robustness: (zh, en, options of sje.did)
-    ("主设定(加权、学校和轮次固定效应)", "Main (weighted, school and wave fixed effects)", {}),
-    ("加入协变量(城镇、收入五分位组)", "With covariates (urban, income quintile)",
+_SPECS: list[tuple[fmt.Text, dict[str, Any]]] = [  # robustness: (name, options of sje.did)
+    ({"zh": "主设定（加权、学校和轮次固定效应）", "en": "Main (weighted, school and wave fixed effects)"}, {}),
+    ({"zh": "加入协变量（城镇、收入五分位组）", "en": "With covariates (urban, income quintile)"},
      {"covariates": ["urban_", "Q2", "Q3", "Q4", "Q5"]}),
-    ("不含固定效应", "Without fixed effects", {"absorb": ()}),
-    ("不加权", "Unweighted", {"weights": None}),
+    ({"zh": "不含固定效应", "en": "Without fixed effects"}, {"absorb": ()}),
+    ({"zh": "不加权", "en": "Unweighted"}, {"weights": None}),
 ]
-
-def _zh(lang: str) -> bool:
-    return fmt.check_lang(lang) == "zh"
 
 def _t(key: str, lang: str) -> str:
     """Reader's words for ``key`` in ``lang`` (a codebook label when not in ``_TEXT``)."""
-    return _TEXT[key][not _zh(lang)] if key in _TEXT else fmt.variable_label(key, lang)
+    return fmt.label(_TEXT, key, lang) if key in _TEXT else fmt.variable_label(key, lang)
 
 def _join(values: Sequence[Any], lang: str) -> str:
     items = [str(v) for v in values]
-    if _zh(lang) or len(items) < 2:
+    if (fmt.check_lang(lang) == "zh") or len(items) < 2:
         return "、".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
 

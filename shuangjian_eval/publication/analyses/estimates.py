@@ -13,6 +13,7 @@ from ...estimation.effects.heterogeneity import GroupedResult
 from ...estimation.results import TERM_COLUMNS, EstimateResult, invalid_row
 from ...estimation.survey import SurveyDesign
 from ...inputs import policy as _policy
+from .. import formatting as fmt
 from .. import suppression
 from ._common import _DESIGN, _SPECS, _is_post, _t, _waves
 from .groups import design_for
@@ -174,8 +175,9 @@ def robustness(df: pd.DataFrame, outcome: str, *, lang: str = "zh") -> EstimateR
     name, q = _t("specification", lang), df["income_quintile"]
     work = df.assign(urban_=pd.to_numeric(df["urban"]).astype(float),
                      **{k: (q == k).astype(float).where(q.notna()) for k in ("Q2", "Q3", "Q4", "Q5")})  # fmt: skip
-    parts = [did_table(work, [outcome], **kw).table.assign(term=en, **{name: en if lang == "en" else zh})
-             for zh, en, kw in _SPECS]  # fmt: skip
+    parts = [did_table(work, [outcome], **kw).table.assign(term=spec["en"],
+                                                           **{name: fmt.text(spec, lang)})
+             for spec, kw in _SPECS]  # fmt: skip
     return EstimateResult(
         pd.concat(parts, ignore_index=True), method="did", options={"by": [name]}, nobs=len(df)
     )

@@ -15,7 +15,7 @@ from .. import formatting as fmt
 from .. import narrative as _narrative
 from .. import suppression
 from ..quality import describe_source
-from ._common import COMPARISONS, _fail, _is_post, _join, _t, _waves, _zh
+from ._common import COMPARISONS, _fail, _is_post, _join, _t, _waves
 from .groups import comparison_groups
 
 
@@ -102,12 +102,8 @@ class Parameters:
         return df.loc[df["wave"].isin(self.waves).fillna(False).to_numpy(bool)]
 
     def _repr_markdown_(self) -> str:
-        lang, zh = self.lang, _zh(self.lang)
-        where = (
-            ("全部地区" if zh else "all regions")
-            if self.region == _regions.ALL
-            else _narrative.escape_markdown(self.region)
-        )
+        lang, zh = self.lang, (fmt.check_lang(self.lang) == "zh")
+        where = _narrative.escape_markdown(fmt.region_label(self.region, lang, sentence=True))
         names = _join([fmt.variable_label(v, lang) for v in self.outcomes], lang)
         waves, base, design = (
             _join(self.waves, lang),
@@ -115,8 +111,8 @@ class Parameters:
             _t(self.comparison, lang),
         )
         text = (
-            f"**分析设定**:地区:{where};调查轮次:{waves};政策前基线:{base}年合并;对照设计:{design};"
-            f"指标:{names};受访者少于{self.min_cell}人的估计不予公布。" if zh else
+            f"**分析设定**：地区：{where}；调查轮次：{waves}；政策前基线：{base}年合并；对照设计：{design}；"
+            f"指标：{names}；受访者少于{self.min_cell}人的估计不予公布。" if zh else
             f"**Settings**: region: {where}; waves: {waves}; baseline: {base} pooled; comparison: "
             f"{design}; outcomes: {names}; estimates from fewer than {self.min_cell} respondents "
             "are not published."
@@ -169,8 +165,7 @@ def check_parameters(
         outcomes observed in them); the message lists the valid values.
     """
     pol = policy or _policy.load()
-    if lang not in fmt.LANGS:
-        _fail("lang", lang, fmt.LANGS, "is not a report language")
+    fmt.check_lang(lang)
     min_cell = suppression.min_cell_for(min_cell, "tables", pol)
     if comparison not in COMPARISONS:
         _fail("comparison", comparison, COMPARISONS, "is not a comparison design")

@@ -16,7 +16,7 @@ from ...inputs import policy as _policy
 from .. import formatting as fmt
 from .. import suppression
 from .. import tables as _tables
-from ._common import _STATS, _pvalue, _t, _zh
+from ._common import _STATS, _pvalue, _t
 from .estimates import suppressed_tests
 
 
@@ -52,7 +52,11 @@ def table(
     long = _tables.report_table(result, lang=lang, min_cell=min_cell, significance=spread is None)
     if long.empty:
         return pd.DataFrame(
-            {fmt.stat_label("note", lang): ["没有数据" if _zh(lang) else "no data"]}
+            {
+                fmt.stat_label("note", lang): [
+                    "没有数据" if (fmt.check_lang(lang) == "zh") else "no data"
+                ]
+            }
         )
     cb = _codebook.load()
     names = {k: _t(k, lang) for k in ("income_quintile", "specification", "event_time")}
@@ -61,7 +65,7 @@ def table(
     head, wave = fmt.variable_label(spread, lang), fmt.variable_label("wave", lang)
     est = next(c for c in long.columns if c.startswith(fmt.stat_label("estimate", lang)))
     ind, unit = fmt.stat_label("indicator", lang), fmt.stat_label("unit", lang)
-    long[ind] = [f"{i}({u})" if u and _zh(lang) else f"{i} ({u})" if u else i
+    long[ind] = [i + fmt.paren(u, lang) if u else i
                  for i, u in zip(long[ind], long[unit], strict=True)]  # fmt: skip
     drop = {ind, head, est, unit, fmt.stat_label("n", lang), fmt.stat_label("note", lang)}
     rows = [ind, *(c for c in long.columns if c not in drop)]
@@ -75,7 +79,7 @@ def table(
     ):  # 是 -> 试点城市:是
         for b in (True, False):
             v = fmt.category_label(spread, b, lang)
-            names[v] = f"{head}:{v}" if _zh(lang) else f"{head}: {v}"
+            names[v] = f"{head}{fmt.colon(lang)}{v}"
     wide = wide.rename(columns=names)
     wide.attrs = dict(long.attrs)
     return wide
@@ -96,7 +100,10 @@ def effect_table(result: Any, *, lang: str = "zh", min_cell: int | None = None) 
     key = "event_time" if "event_time" in t else "wave"
     when = t["period"] if "period" in t else t.get(key, pd.Series(np.nan, t.index))
     name = _t(key, lang)
-    t[name] = [("总体" if _zh(lang) else "Overall") if pd.isna(x) else str(int(x)) for x in when]
+    t[name] = [
+        ("总体" if (fmt.check_lang(lang) == "zh") else "Overall") if pd.isna(x) else str(int(x))
+        for x in when
+    ]
     t["variable"] = result.options.get("outcome", "")
     sizes = [c for c in ("n", "n_psu", "n_min_cell", "n_psu_min_cell") if c in t]  # suppression
     res = EstimateResult(t[["term", name, "variable", *(c for c in _STATS if c in t), *sizes]],
@@ -109,9 +116,9 @@ def effect_table(result: Any, *, lang: str = "zh", min_cell: int | None = None) 
 def reliability_table(results: Sequence[EstimateResult], *, lang: str = "zh") -> pd.DataFrame:
     """Cronbach's alpha (with its interval) and McDonald's omega, with the usual reading:
     good (>= 0.8), acceptable (0.7-0.8) or low (< 0.7)."""
-    zh = _zh(lang)
+    zh = fmt.check_lang(lang) == "zh"
     names = {"alpha": "Cronbach α", "std_alpha": "标准化 α" if zh else "Standardized α",
-             "omega_total": "McDonald ω", "omega_model": "ω(模型)" if zh else "ω (model)"}  # fmt: skip
+             "omega_total": "McDonald ω", "omega_model": "ω（模型）" if zh else "ω (model)"}  # fmt: skip
     words = ("良好", "可接受", "偏低", "") if zh else ("good", "acceptable", "low", "")
     rows = []
     for r in results:
@@ -129,9 +136,9 @@ def reliability_table(results: Sequence[EstimateResult], *, lang: str = "zh") ->
 def item_table(result: EstimateResult, *, lang: str = "zh") -> pd.DataFrame:
     """Items of ``sje.item_total``: label, mean, corrected item-total correlation with its
     interval, and alpha if the item were dropped."""
-    zh = _zh(lang)
+    zh = fmt.check_lang(lang) == "zh"
     rows = [{"题目" if zh else "Item": fmt.variable_label(t["term"], lang),
-             "平均分(1–5)" if zh else "Mean (1–5)": fmt.format_number(t["mean"], 2),
+             "平均分（1–5）" if zh else "Mean (1–5)": fmt.format_number(t["mean"], 2),
              "校正的题总相关 [95%置信区间]" if zh else "Corrected item-total r [95% CI]":
                  fmt.format_ci(t["estimate"], t["ci_lower"], t["ci_upper"], digits=2),
              "删除该题后的 α" if zh else "Alpha if dropped": fmt.format_number(t["alpha_if_dropped"], 3)}
@@ -153,9 +160,9 @@ def odds_ratio_table(models: dict[str, Any], *, lang: str = "zh") -> pd.DataFram
     labels = []
     for term in terms:  # "income_quintile[Q2]" -> "收入五分位组 Q2(相对Q1)"
         base, _, level = term.partition("[")
-        against = "(相对Q1)" if _zh(lang) else " (against Q1)"
+        against = "（相对Q1）" if (fmt.check_lang(lang) == "zh") else " (against Q1)"
         labels.append(_t(base, lang) + (f" {level.rstrip(']')}{against}" if level else ""))
-    out.insert(0, "项" if _zh(lang) else "Term", labels)
+    out.insert(0, "项" if (fmt.check_lang(lang) == "zh") else "Term", labels)
     return out
 
 
@@ -172,12 +179,12 @@ def equality_table(
     ``min_psu``; None: ``suppression.rule_for()``) shows no statistic, no p-value and no
     conclusion: "不予公布" / "not published", and the note says that it uses a suppressed
     group (``suppression.DERIVED_REASON``)."""
-    zh, rows = _zh(lang), []
+    zh, rows = (fmt.check_lang(lang) == "zh"), []
     for _, t in suppressed_tests(result, min_cell=min_cell, min_psu=min_psu).iterrows():
         ok, hidden = bool(t["valid"]), bool(t["suppressed"])
         if hidden:
             rows.append({fmt.stat_label("indicator", lang): fmt.variable_label(t["variable"], lang),
-                         "卡方统计量(自由度)" if zh else "Chi-square (df)": fmt.MISSING,
+                         "卡方统计量（自由度）" if zh else "Chi-square (df)": fmt.MISSING,
                          fmt.stat_label("p_value", lang): fmt.MISSING,
                          "结论" if zh else "Conclusion": _t("not_published", lang),
                          fmt.stat_label("note", lang): suppression.DERIVED_REASON[lang]})  # fmt: skip
@@ -186,7 +193,7 @@ def equality_table(
             "not_tested" if not ok else "differ" if t["p_value"] < 0.05 else "no_difference", lang
         )
         rows.append({fmt.stat_label("indicator", lang): fmt.variable_label(t["variable"], lang),
-                     "卡方统计量(自由度)" if zh else "Chi-square (df)":
+                     "卡方统计量（自由度）" if zh else "Chi-square (df)":
                          f"{t['statistic']:.2f} ({int(t['df'])})" if ok else fmt.MISSING,
                      fmt.stat_label("p_value", lang): _pvalue(t["p_value"]),
                      "结论" if zh else "Conclusion": words,
@@ -199,13 +206,13 @@ def adjusted_table(result: EstimateResult, *, lang: str = "zh") -> pd.DataFrame:
     """The effects of several outcomes (:func:`did_table`) with p-values adjusted for multiple
     testing: Holm (family-wise error rate) and Benjamini-Hochberg (false discovery rate), and
     the conclusion under Holm."""
-    zh = _zh(lang)
+    zh = fmt.check_lang(lang) == "zh"
     out = table(result, spread=None, lang=lang).drop(columns=[fmt.stat_label("significance", lang)])
     holm, bh = (_effects.adjust_pvalues(result, method=m)["p_adjusted"] for m in ("holm", "fdr_bh"))
     out[fmt.stat_label("p_value", lang)] = result.table["p_value"].map(_pvalue)
     out["Holm校正p值" if zh else "Holm p"] = holm.map(_pvalue)
     out["BH校正p值" if zh else "BH p"] = bh.map(_pvalue)
-    out["校正后结论(Holm)" if zh else "After adjustment (Holm)"] = [
+    out["校正后结论（Holm）" if zh else "After adjustment (Holm)"] = [
         fmt.SIGNIFICANCE[bool(p < 0.05)][lang] if np.isfinite(p) else fmt.MISSING for p in holm
     ]
     return out

@@ -6,10 +6,11 @@ import dataclasses
 from typing import Any
 
 from ...estimation.results import EstimateResult
+from .. import formatting as fmt
 from .. import narrative as _narrative
 from .. import suppression
 from ..quality import Text as Markdown
-from ._common import _join, _pvalue, _t, _zh
+from ._common import _join, _pvalue, _t
 
 
 def findings(result: EstimateResult, *, lang: str = "zh", causal: bool = False,
@@ -37,16 +38,15 @@ def findings(result: EstimateResult, *, lang: str = "zh", causal: bool = False,
 
 def describe_test(result: Any, *, lang: str = "zh") -> Markdown:
     """The pre-trend test of an event study, or the placebo test of :func:`placebo`, in words."""
-    zh = _zh(lang)
     fake = (getattr(result, "options", None) or {}).get("placebo_date")
     test = getattr(result, "pretrend_test" if fake is None else "placebo_test", None)
     what = _t("pretrend" if fake is None else "placebo", lang)
-    sep = ":" if zh else ": "
+    sep = fmt.colon(lang)
     if test is None or test.reason:
         why = test.reason if test is not None else str(result.table["reason"].iloc[0])
-        return Markdown(f"**{what}**{sep}{_t('not_possible', lang)} ({why})")
+        return Markdown(f"**{what}**{sep}{_t('not_possible', lang)}{fmt.paren(why, lang)}")
     df_text = ", ".join(f"{d:g}" for d in test.df)
     stat = f"{test.distribution}({df_text}) = {test.statistic:.2f}, p = {_pvalue(test.p_value)}"
     text = _t("gap", lang) if fake is None else _t("fake", lang).format(fake)
     text += _t("moved" if test.p_value < 0.05 else "parallel", lang)
-    return Markdown(f"**{what}** ({stat}){sep}{text}")
+    return Markdown(f"**{what}**{fmt.paren(stat, lang)}{sep}{text}")

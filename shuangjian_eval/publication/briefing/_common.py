@@ -1,6 +1,6 @@
 """Private names shared by the modules of :mod:`shuangjian_eval.publication.briefing`.
 
-The regions and languages a briefing knows, the key charts (:data:`CHARTS`), the verdicts in
+The regions a briefing knows, the key charts (:data:`CHARTS`), the verdicts in
 report order and their badges, text escaping, and the cache file's layout: its format marks and
 the JSON form of a DataFrame (written by ``Briefing.save``, read by ``load``).
 """
@@ -24,7 +24,6 @@ from .. import formatting as fmt
 #: Version of the cache file layout; a cache of another version is refused by :func:`load`.
 FORMAT_VERSION = 2
 _FORMAT = "sje-briefing"
-_LANGS = ("zh", "en")
 
 
 class _Charts(Mapping[str, dict[str, Any]]):
@@ -65,12 +64,6 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|~#])")
 def _md(text: Any) -> str:
     """Text from data made safe for Markdown and HTML (as ``narrative.escape_markdown``)."""
     return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
-
-
-def _check_lang(lang: str) -> str:
-    if lang not in _LANGS:
-        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
-    return lang
 
 
 def _badge(verdict: str, lang: str) -> str:

@@ -20,12 +20,11 @@ from typing import Any
 import pandas as pd
 
 from ...inputs import regions as _regions
+from .. import formatting as fmt
 from .. import suppression
 from ._common import (
     _FORMAT,
-    _LANGS,
     FORMAT_VERSION,
-    _check_lang,
     _frame_from_json,
     _LazyFrames,
 )
@@ -192,7 +191,7 @@ def precompute(
 
     regions = _regions.split(regions)
     for lang in langs:
-        _check_lang(lang)
+        fmt.check_lang(lang)
     min_cell = suppression.min_cell_for(min_cell, "scorecard", policy)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
@@ -264,6 +263,6 @@ def _precompute_one(part: tuple[str, _Prepared]) -> tuple[str, Path]:
     region, prep = part
     w = _WORKER
     # the sentences in the run's language only; both when no language is given
-    b = _compute(prep, region, w["min_cell"], w["facts"], w["langs"] or _LANGS)
+    b = _compute(prep, region, w["min_cell"], w["facts"], w["langs"] or fmt.LANGS)
     b.render(w["langs"])
     return region, b.save(cache_file(w["cache_dir"], region))

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from ...inputs import regions as _regions
+from .. import formatting as fmt
 from .. import suppression
-from ._common import _LANGS, _VERDICT_ORDER, CHARTS
+from ._common import _VERDICT_ORDER, CHARTS
 from .model import Briefing
 from .text import _texts
 
@@ -158,7 +159,7 @@ def _compute(
     region: str,
     min_cell: int,
     facts: dict[str, Any],
-    langs: Sequence[str] = _LANGS,
+    langs: Sequence[str] = fmt.LANGS,
 ) -> Briefing:
     from ... import __version__
     from .. import targets as _targets

@@ -29,7 +29,6 @@ from ._common import (
     CHARTS,
     FORMAT_VERSION,
     _badge,
-    _check_lang,
     _frame_to_json,
     _json_default,
     _md,
@@ -43,14 +42,13 @@ SECTIONS: dict[str, dict[str, str]] = {
     "equity": {"zh": "四、隐形培训与公平", "en": "4. Hidden tutoring and equity"},
     "methods": {"zh": "五、方法与数据说明", "en": "5. Methods and data"},
 }
-_REGION_ALL = {"zh": "全部地区", "en": "all regions"}
 _SYNTH_NOTICE = {
-    "zh": "注意:本报告使用合成演示数据,不描述任何真实地区、学校或个人。",
+    "zh": "注意：本报告使用合成演示数据，不描述任何真实地区、学校或个人。",
     "en": "Note: this report uses synthetic demonstration data; it describes no real place, "
     "school or person.",
 }
 _SCORECARD_TITLE = {
-    "zh": "目标完成情况:各项指标相对政策前基线的变化及评价",
+    "zh": "目标完成情况：各项指标相对政策前基线的变化及评价",
     "en": "Progress against the targets: each indicator's change from the pre-policy baseline, "
     "with its verdict",
 }
@@ -182,7 +180,7 @@ class Briefing:
     def _text(self, lang: str) -> dict[str, Any]:
         """The sentences in ``lang``; a briefing precomputed for a report run holds only the
         run's language."""
-        _check_lang(lang)
+        fmt.check_lang(lang)
         if lang not in self.text:
             held = ", ".join(sorted(self.text)) or "none"
             raise ValueError(
@@ -195,20 +193,20 @@ class Briefing:
     # ---- sections
     def heading(self, section: str, lang: str = "zh") -> Markdown:
         """The Markdown heading of a report section (:data:`SECTIONS`)."""
-        _check_lang(lang)
+        fmt.check_lang(lang)
         if section not in SECTIONS:
             raise ValueError(f"unknown section {section!r}; sections: {', '.join(SECTIONS)}")
         return Markdown(f"## {SECTIONS[section][lang]}")
 
     def _where(self, lang: str) -> str:
-        return _REGION_ALL[lang] if self.region == _regions.ALL else self.region
+        return fmt.region_label(self.region, lang, sentence=True)
 
     def _waves_text(self, lang: str) -> str:
         m = self.meta
         base = ("、" if lang == "zh" else ", ").join(map(str, m["baseline_waves"]))
         if lang == "zh":
             return (
-                f"政策前基线为{base}年调查,“1年”为{m['one_year_wave']}年调查,"
+                f"政策前基线为{base}年调查，“1年”为{m['one_year_wave']}年调查，"
                 f"“3年”为{m['three_year_wave']}年调查"
             )
         return (
@@ -222,12 +220,12 @@ class Briefing:
         The counts are those of the scorecard (:meth:`verdict_counts`); the indicators that
         did not meet a target are named.
         """
-        _check_lang(lang)
+        fmt.check_lang(lang)
         zh, m = lang == "zh", self.meta
         where = html.escape(self._where(lang))
         n_ind = len(self.scorecard)
         scope = (
-            f"范围:{where}义务教育阶段学生;{self._waves_text(lang)}。共评估 {n_ind} 项指标。"
+            f"范围：{where}义务教育阶段学生；{self._waves_text(lang)}。共评估 {n_ind} 项指标。"
             if zh
             else f"Scope: students in compulsory education, {where}; {self._waves_text(lang)}. "
             f"{n_ind} indicators are assessed."
@@ -243,8 +241,8 @@ class Briefing:
         for window in ("1y", "3y"):
             wave = m["one_year_wave" if window == "1y" else "three_year_wave"]
             if zh:
-                name = "1年目标:有效减轻" if window == "1y" else "3年目标:成效显著"
-                lead = f"<b>{name}</b>({wave}年调查与政策前相比):"
+                name = "1年目标：有效减轻" if window == "1y" else "3年目标：成效显著"
+                lead = f"<b>{name}</b>（{wave}年调查与政策前相比）："
             else:
                 name = (
                     "1-year target: effective reduction"
@@ -264,7 +262,7 @@ class Briefing:
             )
         missed = self._not_met_names(lang)
         if missed:
-            label = "未达到目标的指标:" if zh else "Targets not met: "
+            label = "未达到目标的指标：" if zh else "Targets not met: "
             parts.append(f'<p style="margin: .35rem 0 0;"><b>{label}</b>{html.escape(missed)}</p>')
         parts.append(f'<p class="sje-note" style="margin: .35rem 0 0;">{scope}</p>')
         parts.append("</div>")
@@ -277,18 +275,16 @@ class Briefing:
             windows = [w for w in ("1y", "3y") if r[f"verdict_{w}"] == "not_met"]
             if not windows:
                 continue
-            when = ("、" if lang == "zh" else ", ").join(
-                {"zh": {"1y": "1年", "3y": "3年"}, "en": {"1y": "1 year", "3y": "3 years"}}[lang][w]
-                for w in windows
+            when = fmt.join_list(
+                (fmt.stat_label("one_year" if w == "1y" else "three_year", lang) for w in windows),
+                lang,
             )
-            out.append(
-                f"{r[f'label_{lang}']}({when})" if lang == "zh" else f"{r['label_en']} ({when})"
-            )
+            out.append(r[f"label_{lang}"] + fmt.paren(when, lang))
         return ("、" if lang == "zh" else "; ").join(out)
 
     def key_findings(self, lang: str = "zh") -> Markdown:
         """The main findings in a few plain sentences (a Markdown list)."""
-        _check_lang(lang)
+        fmt.check_lang(lang)
         return Markdown("\n".join(f"- {s}" for s in self._text(lang)["findings"]))
 
     def scorecard_chart(self, lang: str = "zh") -> Chart | Markdown:
@@ -297,12 +293,12 @@ class Briefing:
 
     def scorecard_table(self, lang: str = "zh") -> HTML:
         """The scorecard as a table with verdict badges and its footnotes."""
-        _check_lang(lang)
+        fmt.check_lang(lang)
         return HTML(self._text(lang)["scorecard_html"])
 
     def rules(self, lang: str = "zh") -> HTML:
         """The verdict rules in plain language (:func:`shuangjian_eval.publication.targets.rules_text`)."""
-        _check_lang(lang)
+        fmt.check_lang(lang)
         lines = [line for line in self._text(lang)["rules"].splitlines() if line.strip()]
         head, body = lines[0], lines[1:]
         items = "".join(f'<p style="margin: .15rem 0;">{html.escape(x)}</p>' for x in body)
@@ -317,7 +313,7 @@ class Briefing:
 
     def reading(self, key: str, lang: str = "zh") -> Markdown:
         """A chart's subheading and its one-sentence reading in plain language."""
-        _check_lang(lang)
+        fmt.check_lang(lang)
         spec = _chart_spec(key)
         return Markdown(f"### {spec['title'][lang]}\n\n{self._text(lang)['readings'][key]}")
 
@@ -327,7 +323,7 @@ class Briefing:
         suppressed or empty."""
         from .. import plots
 
-        _check_lang(lang)
+        fmt.check_lang(lang)
         if key == "scorecard":
             return plots.scorecard(self.scorecard, lang=lang)
         spec = _chart_spec(key)
@@ -354,7 +350,7 @@ class Briefing:
         import base64
 
         for lang in langs:
-            _check_lang(lang)
+            fmt.check_lang(lang)
             out = self.images.setdefault(lang, {})
             for key in ("scorecard", *CHARTS):
                 png = self._png(key, lang, dpi)
@@ -384,7 +380,7 @@ class Briefing:
         """
         import base64
 
-        _check_lang(lang)
+        fmt.check_lang(lang)
         if key != "scorecard":
             _chart_spec(key)
         stored = self.images.get(lang, {})
@@ -394,7 +390,7 @@ class Briefing:
             png, dpi = self._png(key, lang, _DPI) or b"", _DPI
         if not png:
             return Markdown(
-                "*该地区此项受访者过少或无数据,不予绘图。*"
+                "*该地区此项受访者过少或无数据，不予绘图。*"
                 if lang == "zh"
                 else "*Too few respondents or no data in this region to draw this chart.*"
             )
@@ -403,7 +399,7 @@ class Briefing:
 
     def equity(self, lang: str = "zh") -> Markdown:
         """Hidden tutoring, income groups and urban/rural schools, in brief (a Markdown list)."""
-        _check_lang(lang)
+        fmt.check_lang(lang)
         t = self._text(lang)["equity"]
         names = {
             "hidden": ("隐形培训", "Hidden tutoring"),
@@ -420,7 +416,7 @@ class Briefing:
 
     def coverage(self, lang: str = "zh") -> Markdown:
         """What the data cover: region, respondents, schools, waves; synthetic or not."""
-        _check_lang(lang)
+        fmt.check_lang(lang)
         m, zh = self.meta, lang == "zh"
         waves = m["waves"]
         span = f"{waves[0]}–{waves[-1]}" if waves else "–"
@@ -432,12 +428,12 @@ class Briefing:
         )
         where = _md(self._where(lang))
         if self.region == _regions.ALL:
-            where += f"({m['counties']} 个区县)" if zh else f" ({m['counties']} counties)"
+            where += f"（{m['counties']} 个区县）" if zh else f" ({m['counties']} counties)"
         if zh:
             text = (
-                f"**数据范围**:{where},{m['schools']:,} 所学校,"
-                f"{len(waves)} 轮调查({span}),共 {m['respondents']:,} 名受访学生,其中义务教育阶段 "
-                f"{m['respondents_compulsory']:,} 名(目标评估只用义务教育阶段学生)。各轮受访人数:{by_wave}。"
+                f"**数据范围**：{where}，{m['schools']:,} 所学校，"
+                f"{len(waves)} 轮调查（{span}），共 {m['respondents']:,} 名受访学生，其中义务教育阶段 "
+                f"{m['respondents_compulsory']:,} 名（目标评估只用义务教育阶段学生）。各轮受访人数：{by_wave}。"
             )
         else:
             text = (
@@ -448,11 +444,11 @@ class Briefing:
             )
         if m.get("data_file"):
             text += (
-                f"数据文件:{_md(m['data_file'])}" if zh else f" Data file: {_md(m['data_file'])}"
+                f"数据文件：{_md(m['data_file'])}" if zh else f" Data file: {_md(m['data_file'])}"
             )
             if m.get("data_sha256"):
                 text += (
-                    f"(数据指纹 {m['data_sha256'][:16]})。"
+                    f"（数据指纹 {m['data_sha256'][:16]}）。"
                     if zh
                     else f" (SHA-256 {m['data_sha256'][:16]})."
                 )
@@ -465,7 +461,7 @@ class Briefing:
     def methods(self, lang: str = "zh") -> Markdown:
         """A short note on methods (:func:`shuangjian_eval.publication.narrative.methods_note`) and the
         data's coverage."""
-        _check_lang(lang)
+        fmt.check_lang(lang)
         return Markdown(self._text(lang)["methods"] + "\n\n" + self.coverage(lang))
 
 

@@ -65,7 +65,7 @@ def _levels(row: pd.Series, window: str, meta: dict[str, Any], lang: str) -> str
     wave = meta["one_year_wave" if window == "1y" else "three_year_wave"]
     a, b = fmt.format_value(base, unit, lang), fmt.format_value(now, unit, lang)
     if lang == "zh":
-        return f"政策前为 {a},{wave}年为 {b}。"
+        return f"政策前为 {a}，{wave}年为 {b}。"
     return f"Before the policy: {a}; in {wave}: {b}. "
 
 
@@ -75,7 +75,7 @@ def _findings(table: pd.DataFrame, meta: dict[str, Any], lang: str) -> list[str]
     window = meta["window"]
     if window is None:
         return [
-            "数据中没有政策后的调查轮次,无法评估目标。"
+            "数据中没有政策后的调查轮次，无法评估目标。"
             if zh
             else "The data have no survey after the policy; the targets cannot be assessed."
         ]
@@ -84,9 +84,9 @@ def _findings(table: pd.DataFrame, meta: dict[str, Any], lang: str) -> list[str]
         "zh": {
             "remarkable": "达到“3年内成效显著”目标",
             "effective": "达到“有效减轻”标准" if window == "3y" else "达到“1年内有效减轻”目标",
-            "not_met": "未达到目标(可以确定)",
-            "inconclusive": "尚无定论(数据不能判断是否达到)",
-            "insufficient": "数据不足,无法判断",
+            "not_met": "未达到目标（可以确定）",
+            "inconclusive": "尚无定论（数据不能判断是否达到）",
+            "insufficient": "数据不足，无法判断",
         },
         "en": {
             "remarkable": "met the 3-year target of remarkable results",
@@ -106,13 +106,13 @@ def _findings(table: pd.DataFrame, meta: dict[str, Any], lang: str) -> list[str]
         if not names:
             continue
         if zh:
-            out.append(f"{wave}年,{len(names)} 项指标{lead[v]}:{'、'.join(names)}。")
+            out.append(f"{wave}年，{len(names)} 项指标{lead[v]}：{'、'.join(names)}。")
         else:
             noun = "indicator" if len(names) == 1 else "indicators"
             verb = lead[v].replace("were ", "was ") if len(names) == 1 else lead[v]
             out.append(f"In {wave}, {len(names)} {noun} {verb}: {'; '.join(names)}.")
     out.append(
-        "以上均为政策前后的比较,描述的是变化,不能单独证明变化由政策引起(见第五部分)。"
+        "以上均为政策前后的比较，描述的是变化，不能单独证明变化由政策引起（见第五部分）。"
         if zh
         else "All of these compare before and after the policy: they describe change and do not "
         "on their own show that the policy caused it (see section 5)."
@@ -131,9 +131,9 @@ _EQUITY_ROWS: dict[str, tuple[str, str | None, list[tuple[str, str, Any]]]] = {
                                        ("tutoring_subject", "gap_change", True)]),
 }  # fmt: skip
 _EQUITY_SMALL = {
-    "hidden": ("该地区受访者过少,不予报告。", "Too few respondents in this region to report."),
-    "income": ("各收入组受访者过少,不予分组报告。", "Too few respondents in the income groups to report."),
-    "urban": ("城镇或农村学校的受访者过少,不予分组报告。",
+    "hidden": ("该地区受访者过少，不予报告。", "Too few respondents in this region to report."),
+    "income": ("各收入组受访者过少，不予分组报告。", "Too few respondents in the income groups to report."),
+    "urban": ("城镇或农村学校的受访者过少，不予分组报告。",
               "Too few respondents in urban or rural schools to report."),
 }  # fmt: skip
 

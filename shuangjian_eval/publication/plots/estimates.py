@@ -71,7 +71,7 @@ def _level(result: Any) -> str:
 
 def _ci_note(lang: str, what: str, level: str) -> str:
     if lang == "zh":
-        return f"注:{what}为{level}%置信区间;样本不足或无法计算的估计未画出。"
+        return f"注：{what}为{level}%置信区间；样本不足或无法计算的估计未画出。"
     return f"Note: {what} are {level}% confidence intervals; estimates from too few respondents or that could not be computed are not drawn."
 
 
@@ -182,7 +182,7 @@ def estimates_by_wave(
             name = (
                 fmt.variable_label(variable, lang) if variable else fmt.stat_label("estimate", lang)
             )
-            title = f"{name}:各轮调查估计值" if lang == "zh" else f"{name} by survey wave"
+            title = f"{name}：各轮调查估计值" if lang == "zh" else f"{name} by survey wave"
         ax.set_title(title)
         return _finish(fig, ax, _ci_note(lang, "竖线" if lang == "zh" else "bars", _level(result)))
 
@@ -434,14 +434,12 @@ def event_study(
         if title is None:
             name = fmt.variable_label(variable, lang) if variable else ""
             if lang == "zh":
-                title = f"事件研究:{name}" if name else "事件研究"
+                title = f"事件研究：{name}" if name else "事件研究"
             else:
                 title = f"Event study: {name}" if name else "Event study"
         ax.set_title(title)
         if lang == "zh":
-            note = (
-                f"注:竖线为{_level(result)}%置信区间;参照期系数设为0,其余各期为相对参照期的差异。"
-            )
+            note = f"注：竖线为{_level(result)}%置信区间；参照期系数设为0，其余各期为相对参照期的差异。"
             note += "样本不足的估计未画出。" if suppressed else ""
         else:
             note = f"Note: bars are {_level(result)}% confidence intervals; the reference period is set to 0 and other periods are differences from it."
@@ -453,7 +451,7 @@ def _es_label(key: str, lang: str) -> str:
     labels = {
         "pre": {"zh": "政策前各期", "en": "Periods before the policy"},
         "post": {"zh": "政策后各期", "en": "Periods after the policy"},
-        "ref": {"zh": "参照期(设为0)", "en": "Reference period (set to 0)"},
+        "ref": {"zh": "参照期（设为0）", "en": "Reference period (set to 0)"},
         "all": {"zh": "各期系数", "en": "Coefficients"},
     }
     return labels[key][lang]

@@ -37,8 +37,8 @@ def _between_text(obj: Any, lang: str) -> str:
     col, first, second = between
     a, b = (fmt.category_label(col, v, lang) for v in (first, second))
     if col == "wave":
-        return f"({b}年相对{a}年)" if lang == "zh" else f" ({b} vs {a})"
-    return f"({b}相对{a})" if lang == "zh" else f" ({b} vs {a})"
+        return f"（{b}年相对{a}年）" if lang == "zh" else f" ({b} vs {a})"
+    return f"（{b}相对{a}）" if lang == "zh" else f" ({b} vs {a})"
 
 
 def _wrap_label(text: str, lang: str) -> str:
@@ -224,7 +224,7 @@ def region_heatmap(
             return ax
         parts = []
         if scale == "column":
-            parts.append("颜色按各指标分别标度,数值见格内" if lang == "zh"
+            parts.append("颜色按各指标分别标度，数值见格内" if lang == "zh"
                          else "colours are scaled within each indicator; values are in the cells")  # fmt: skip
         if hidden.any():
             parts.append("斜线格为样本不足、不予公布的单元" if lang == "zh"
@@ -237,7 +237,7 @@ def region_heatmap(
             )
         if parts:
             note = (
-                ("注:" + ";".join(parts) + "。")
+                ("注：" + ";".join(parts) + "。")
                 if lang == "zh"
                 else ("Note: " + "; ".join(parts) + ".")
             )

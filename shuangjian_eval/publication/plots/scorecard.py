@@ -73,7 +73,7 @@ def _waves_text(lang: str) -> str:
     pol = _policy.load()
     base = ("、" if lang == "zh" else ", ").join(str(w) for w in pol.baseline_waves)
     if lang == "zh":
-        return f"基线:{base}年;1年:{pol.one_year_wave}年;3年:{pol.three_year_wave}年"
+        return f"基线：{base}年；1年：{pol.one_year_wave}年；3年：{pol.three_year_wave}年"
     return f"Baseline: {base}; 1 year: {pol.one_year_wave}; 3 years: {pol.three_year_wave}"
 
 
@@ -197,7 +197,7 @@ def scorecard(
         for i in range(1, k):
             ax.axhline(i - 0.5, color="#e3e3e3", linewidth=0.6, zorder=0)
         if lang == "zh":
-            ax.set_xlabel("相对基线的变化\n(各指标按自身单位缩放,数值见右)", fontsize=9.5)
+            ax.set_xlabel("相对基线的变化\n（各指标按自身单位缩放，数值见右）", fontsize=9.5)
         else:
             ax.set_xlabel(
                 "Change from baseline\n(each indicator on its own scale; values at right)",
@@ -214,7 +214,7 @@ def scorecard(
         for h in horizons:
             spec = HORIZONS[h]
             wave = pol.one_year_wave if h == "1y" else pol.three_year_wave
-            when = f"({wave}年)" if lang == "zh" else f" ({wave})"
+            when = f"（{wave}年）" if lang == "zh" else f" ({wave})"
             handles.append(Line2D([], [], color=spec["color"], linestyle=spec["ls"], marker=spec["marker"],
                                   markerfacecolor=spec["color"] if spec["filled"] else "white",
                                   label=fmt.stat_label(spec["key"], lang) + when))  # fmt: skip
@@ -223,7 +223,7 @@ def scorecard(
         if title is None:
             name = pol.raw["policy"]["name"][lang]
             title = (
-                f"“{name}”目标进展:相对基线的变化"
+                f"“{name}”目标进展：相对基线的变化"
                 if lang == "zh"
                 else f"{name} targets: change from baseline"
             )
@@ -234,7 +234,7 @@ def scorecard(
             f"{VERDICT_STYLE[v]['symbol']} {fmt.verdict_label(v, lang)}" for v in VERDICT_STYLE
         )
         if lang == "zh":
-            note = f"注:{_waves_text(lang)}。评价:{legend_v}。份额的变化以百分点计。"
+            note = f"注：{_waves_text(lang)}。评价：{legend_v}。份额的变化以百分点计。"
         else:
             note = f"Note: {_waves_text(lang)}. Verdicts: {legend_v}. Changes in shares are in percentage points."
         add_note(fig, note)

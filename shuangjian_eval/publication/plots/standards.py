@@ -107,7 +107,7 @@ def _limit_text(limit: float, std: Standard, lang: str) -> str:
     value = fmt.format_value(limit, unit, lang, digits=0)
     if std.kind == "max":
         if limit == 0:
-            return "标准:不布置书面作业" if lang == "zh" else "Standard: no written homework"
+            return "标准：不布置书面作业" if lang == "zh" else "Standard: no written homework"
         return f"标准 ≤{value}" if lang == "zh" else f"Limit ≤{value}"
     return f"标准 ≥{value}" if lang == "zh" else f"Standard ≥{value}"
 
@@ -272,9 +272,9 @@ def distribution_vs_standard(
         fig.suptitle(title, x=0.01, ha="left", y=1 - 0.1 / height, va="top", fontsize=12.5)
         source = pol.sources.get(std.source, {}).get(lang, std.source)
         if lang == "zh":
-            note = f"注:纵轴为各区间学生占比(加权,%),超出坐标范围的值计入最后一个区间。标准来源:{source}。"
+            note = f"注：纵轴为各区间学生占比（加权，%），超出坐标范围的值计入最后一个区间。标准来源：{source}。"
             if suppressed:
-                note += f"受访者少于{min_cell}人或学校少于{rule.min_psu}所的分布未画出(样本不足)。"
+                note += f"受访者少于{min_cell}人或学校少于{rule.min_psu}所的分布未画出（样本不足）。"
         else:
             note = f"Note: vertical axis is the weighted share of students in each bin (%); values beyond the axis count in the last bin. Standard: {source}."
             if suppressed:

@@ -4,8 +4,3 @@ from __future__ import annotations
 
 #: Keys of the two target windows and the period each is measured at.
 _WINDOWS = {"1y": "one_year", "3y": "three_year"}
-
-
-def _check_lang(lang: str) -> None:
-    if lang not in ("zh", "en"):
-        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")

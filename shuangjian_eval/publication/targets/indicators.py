@@ -94,7 +94,7 @@ def default_indicators(policy: _policy.Policy | None = None) -> tuple[Indicator,
                     else {"zh": f"不超过{limit:g}分钟", "en": f"at most {limit:g} minutes"}
                 )
                 label = {
-                    "zh": f"{v.label['zh']}({name['zh']},{rule['zh']})",
+                    "zh": f"{v.label['zh']}（{name['zh']}，{rule['zh']}）",
                     "en": f"{v.label['en']} ({name['en']}: {rule['en']})",
                 }
                 out.append(Indicator(f"{spec.id}_{stage}", o.name, *base, label, stage=stage,

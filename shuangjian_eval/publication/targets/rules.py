@@ -46,8 +46,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ...inputs import policy as _policy
+from .. import formatting as fmt
 from .. import suppression
-from ._common import _check_lang
 
 if TYPE_CHECKING:
     from .indicators import Indicator
@@ -65,21 +65,11 @@ __all__ = [
 #: Verdict codes; the first four are the contract, "inconclusive" is documented above.
 VERDICTS: tuple[str, ...] = ("remarkable", "effective", "not_met", "inconclusive", "insufficient")
 
-VERDICT_LABELS = {
-    "zh": {
-        "remarkable": "成效显著",
-        "effective": "有效减轻",
-        "not_met": "未达到",
-        "inconclusive": "尚无定论",
-        "insufficient": "数据不足",
-    },
-    "en": {
-        "remarkable": "remarkable",
-        "effective": "effective",
-        "not_met": "not met",
-        "inconclusive": "inconclusive",
-        "insufficient": "insufficient data",
-    },
+#: Verdict labels by language and code, as they read inside a sentence ("not met"): derived
+#: from the one table, :data:`shuangjian_eval.publication.formatting.VERDICTS`.
+VERDICT_LABELS: dict[str, dict[str, str]] = {
+    lang: {code: fmt.verdict_label(code, lang, sentence=True) for code in VERDICTS}
+    for lang in fmt.LANGS
 }
 
 PERIODS: tuple[str, ...] = ("baseline", "one_year", "three_year")
@@ -228,7 +218,7 @@ def rules_text(
     policy : Policy, optional
         For the waves and defaults.
     """
-    _check_lang(lang)
+    fmt.check_lang(lang)
     pol = policy or _policy.load()
     vr = VerdictRules.from_policy(pol, rules)
     lv, e, r = f"{100 * vr.level:g}", f"{100 * vr.effective:g}", f"{100 * vr.remarkable:g}"
@@ -239,30 +229,30 @@ def rules_text(
         met = (
             "置信区间下限达到{t}门槛"
             if vr.met_rule == "lower_bound"
-            else "改善的置信区间完全位于改善一侧(不含“无变化”),且改善估计值达到{t}门槛"
+            else "改善的置信区间完全位于改善一侧（不含“无变化”），且改善估计值达到{t}门槛"
         )
         points = (
-            f"比例类指标改用固定百分点:1年{ep}个百分点,3年{rp}个百分点。"
+            f"比例类指标改用固定百分点：1年{ep}个百分点，3年{rp}个百分点。"
             if vr.share_scale == "points"
             else ""
         )
         lines = [
-            f"判定规则({lv}%置信区间):",
-            f"1. 比较:{base}年调查合并为政策前基线,{y1}年调查为“1年”时点,{y3}年调查为“3年”时点;"
-            "变化 = 时点估计值 − 基线估计值。估计按抽样设计(权重、分层、以学校为初级抽样单元)计算,"
+            f"判定规则（{lv}%置信区间）：",
+            f"1. 比较：{base}年调查合并为政策前基线，{y1}年调查为“1年”时点，{y3}年调查为“3年”时点；"
+            "变化 = 时点估计值 − 基线估计值。估计按抽样设计（权重、分层、以学校为初级抽样单元）计算，"
             "两个时点共用学校的相关性已计入。",
-            "2. 改善方向:作业时长、学科类培训参与与支出、隐形变异培训、家长焦虑以下降为改善;"
+            "2. 改善方向：作业时长、学科类培训参与与支出、隐形变异培训、家长焦虑以下降为改善；"
             "作业达标、睡眠达标、课后服务参与和满意度以上升为改善。",
-            f"3. 门槛:改善幅度须达到基线与“无负担值”之差的{e}%(1年)或{r}%(3年);无负担值为 0"
-            "(时长、支出、参与率)、100%(达标率、课后服务参与率、满意率)或 1 分(焦虑量表最低分)。"
+            f"3. 门槛：改善幅度须达到基线与“无负担值”之差的{e}%（1年）或{r}%（3年）；无负担值为 0"
+            "（时长、支出、参与率）、100%（达标率、课后服务参与率、满意率）或 1 分（焦虑量表最低分）。"
             + points,
-            f"4. 有效减轻:1年时{met.format(t='1年')}。",
-            f"5. 成效显著:3年时{met.format(t='3年')}。3年时未显示成效显著、但达到1年门槛的,记为“有效减轻”。",
-            "6. 未达到:改善的置信区间上限低于该时点的门槛,即可以确定未达到目标(包括无变化或变差)。",
-            "7. 尚无定论:置信区间同时包含达到与未达到门槛的数值,数据无法判断。",
-            f"8. 数据不足:缺少所需调查轮次或该项未调查、任一时点受访者少于{vr.min_cell}人或学校少于"
-            f"{vr.min_psu}所(此类数据不予报告),或估计无效。",
-            "前后比较只描述变化,不能单独证明变化由政策引起。",
+            f"4. 有效减轻：1年时{met.format(t='1年')}。",
+            f"5. 成效显著：3年时{met.format(t='3年')}。3年时未显示成效显著、但达到1年门槛的，记为“有效减轻”。",
+            "6. 未达到：改善的置信区间上限低于该时点的门槛，即可以确定未达到目标（包括无变化或变差）。",
+            "7. 尚无定论：置信区间同时包含达到与未达到门槛的数值，数据无法判断。",
+            f"8. 数据不足：缺少所需调查轮次或该项未调查、任一时点受访者少于{vr.min_cell}人或学校少于"
+            f"{vr.min_psu}所（此类数据不予报告），或估计无效。",
+            "前后比较只描述变化，不能单独证明变化由政策引起。",
         ]
     else:
         base = ", ".join(map(str, pol.baseline_waves))

@@ -37,9 +37,10 @@ from ...estimation.survey import SurveyDesign
 from ...inputs import codebook as _codebook
 from ...inputs import policy as _policy
 from ...inputs import regions as _regions
+from .. import formatting as fmt
 from .. import suppression
 from ..design import standard_spec
-from ._common import _WINDOWS, _check_lang
+from ._common import _WINDOWS
 from .indicators import Indicator, default_indicators
 from .rules import PERIODS, VERDICT_LABELS, VerdictRules, rules_text, window_verdict
 
@@ -205,7 +206,7 @@ def scorecard(
         suppressed period: the count of a suppressed cell is not given anywhere (its
         ``n_<period>`` and ``psu_<period>`` are NA), so it cannot be worked out by difference.
     """
-    _check_lang(lang)
+    fmt.check_lang(lang)
     pol = policy or _policy.load()
     overrides = rules if isinstance(rules, VerdictRules) else dict(rules or {})
     if min_cell is not None:
@@ -479,7 +480,7 @@ class Scorecard:
         lang, t = self.lang, self.table
         zh = lang == "zh"
         cols = (
-            ["指标", "基线", "1年", "3年", "1年变化(置信区间)", "1年判定", "3年变化(置信区间)",
+            ["指标", "基线", "1年", "3年", "1年变化（置信区间）", "1年判定", "3年变化（置信区间）",
              "3年判定", "官方数据"]
             if zh
             else ["Indicator", "Baseline", "1 year", "3 years", "Change at 1 year (CI)",
@@ -505,17 +506,13 @@ class Scorecard:
 
     def _title(self) -> str:
         zh = self.lang == "zh"
-        where = self.region or ("全部地区" if zh else "all regions")
+        where = fmt.region_label(self.region, self.lang, sentence=True)
         pol = self.policy
-        base = (
-            "、".join(map(str, pol.baseline_waves))
-            if zh
-            else ", ".join(map(str, pol.baseline_waves))
-        )
+        base = fmt.join_list(pol.baseline_waves, self.lang)
         if zh:
             return (
-                f"“双减”目标评分卡:{where};基线 {base} 年,1年 {pol.one_year_wave} 年,"
-                f"3年 {pol.three_year_wave} 年(义务教育阶段学生)"
+                f"“双减”目标评分卡：{where}；基线 {base} 年，1年 {pol.one_year_wave} 年，"
+                f"3年 {pol.three_year_wave} 年（义务教育阶段学生）"
             )
         return (
             f"Double Reduction scorecard: {where}; baseline {base}, 1 year {pol.one_year_wave}, "
@@ -550,7 +547,7 @@ class Scorecard:
 def _official_display(row: pd.Series, lang: str) -> str:
     text = row["official_figure"]
     if text and not row.get("official_comparable", False):
-        text += "(口径不同,仅作参考)" if lang == "zh" else " (measured differently; context)"
+        text += "（口径不同，仅作参考）" if lang == "zh" else " (measured differently; context)"
     return text
 
 

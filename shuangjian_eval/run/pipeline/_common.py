@@ -24,8 +24,6 @@ EXECUTORS = ("local", "dask")
 # The notebook whose estimates are computed once per run, for every region, before it runs.
 BRIEFING_NOTEBOOK = "90_policy_report"
 
-_REGION_LABEL = {"zh": "全部地区", "en": "All regions"}
-
 _DEPENDENCIES = (
     "numpy",
     "pandas",

@@ -89,7 +89,7 @@ def _write_index(run: ReportRun, lang: str, footer: dict[str, str]) -> None:
         lang=lang,
         title="双减政策评估报告" if zh else "Double Reduction evaluation reports",
         subtitle=(
-            f"运行 {run.run_id}:{len(run.jobs)} 份报告,失败 {n_failed} 份"
+            f"运行 {run.run_id}：{len(run.jobs)} 份报告，失败 {n_failed} 份"
             if zh
             else f"Run {run.run_id}: {len(run.jobs)} reports, {n_failed} failed"
         ),

@@ -12,17 +12,9 @@ from typing import Any
 
 from ...base.files import atomic_path
 from ...inputs import regions as _regions
+from ...publication import formatting as fmt
 from ..execution import render_html
-from ._common import (
-    _REGION_LABEL,
-    BRIEFING_NOTEBOOK,
-    EXECUTORS,
-    NOTEBOOKS,
-    Job,
-    ReportRun,
-    _now,
-    _running_path,
-)
+from ._common import BRIEFING_NOTEBOOK, EXECUTORS, NOTEBOOKS, Job, ReportRun, _now, _running_path
 from .executors import _execute_dask, _execute_local, _progress
 from .index import _write_index
 from .parameters import ParameterError, _notebook_path, check_parameters
@@ -158,8 +150,10 @@ def run_report(
         Before any notebook runs, for an unknown notebook, parameter or region, or a language
         other than zh/en.
     """
-    if lang not in ("zh", "en"):
-        raise ParameterError(f"lang must be 'zh' or 'en', got {lang!r}")
+    try:
+        fmt.check_lang(lang)
+    except ValueError as e:
+        raise ParameterError(str(e)) from None
     if executor not in EXECUTORS:
         raise ParameterError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     if scheduler is not None and executor != "dask":
@@ -191,7 +185,7 @@ def run_report(
     run = ReportRun(run_id=run_id, out_dir=out_dir)
     run.caches = _precompute_briefings(run, data, chosen, notebooks, extra, lang, workers)
     for region in chosen:
-        label = _REGION_LABEL[lang] if region == _regions.ALL else region
+        label = fmt.region_label(region, lang)
         folder = out_dir / _regions.slug(region)
         for name in notebooks:
             params = {"data_path": str(data), "region": region, "lang": lang, **extra}
