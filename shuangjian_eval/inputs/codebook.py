@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..base.languages import check_lang
 from . import policy as _policy
 
 __all__ = [
@@ -226,12 +227,12 @@ class Codebook:
 
     def label(self, name: str, lang: str = "zh") -> str:
         """Display label of a variable, or the name itself for a non-codebook column."""
-        _check_lang(lang)
+        check_lang(lang)
         return self.variables[name].label[lang] if name in self.variables else name
 
     def to_frame(self, lang: str = "en") -> pd.DataFrame:
         """The codebook as a table (for documentation and data-quality reports)."""
-        _check_lang(lang)
+        check_lang(lang)
         rows = []
         for v in self:
             valid = (
@@ -253,11 +254,6 @@ class Codebook:
                 }
             )
         return pd.DataFrame(rows)
-
-
-def _check_lang(lang: str) -> None:
-    if lang not in ("zh", "en"):
-        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
 
 
 def load(path: str | Path | None = None) -> Codebook:

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from ..base.languages import check_lang
+
 __all__ = ["Policy", "load", "unsourced_values", "unknown_sources", "STANDARDS", "STATUSES"]
 
 _DEFAULT = "policy.yaml"
@@ -246,8 +248,7 @@ class Policy:
         A ``key`` that is not in ``sources:`` but describes a document (a policy file of the
         older shape) is returned as it is.
         """
-        if lang not in ("zh", "en"):
-            raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+        check_lang(lang)
         if key not in self.sources:
             return str(key)
         doc = self.sources[key]

@@ -31,7 +31,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..base.languages import LANGS, check_lang
 from ..inputs import codebook as _codebook
+from ..inputs import regions as _regions
 from . import suppression
 
 __all__ = [
@@ -71,8 +73,6 @@ __all__ = [
     "verdict_label",
 ]
 
-#: Report languages: Chinese first, English on request.
-LANGS: tuple[str, ...] = ("zh", "en")
 
 #: One piece of reader-facing text in every language of :data:`LANGS`: ``{"zh": ..., "en": ...}``;
 #: may hold ``str.format`` fields.
@@ -261,21 +261,6 @@ _PUNCT: dict[str, dict[str, str]] = {
 }
 
 
-def check_lang(lang: str) -> str:
-    """Return ``lang`` when it is a report language (:data:`LANGS`).
-
-    Raises
-    ------
-    ValueError
-        For any other value; the message names the valid languages.
-    """
-    if not isinstance(lang, str) or lang not in LANGS:
-        raise ValueError(
-            f"lang {lang!r} is not a report language; valid values: {', '.join(LANGS)}"
-        )
-    return lang
-
-
 def text(entry: Text, lang: str = "zh", **fields: Any) -> str:
     """One :data:`Text` entry in ``lang``, its ``str.format`` fields filled from ``fields``."""
     check_lang(lang)
@@ -333,7 +318,7 @@ def region_label(region: str | None, lang: str = "zh", *, sentence: bool = False
     for no region), the county name otherwise (as given: escape it for Markdown yourself).
     ``sentence=True``: the English label inside a sentence (``"all regions"``)."""
     check_lang(lang)
-    if region is None or region == "" or region == "all":
+    if region is None or region == "" or region == _regions.ALL:
         words = label(REGIONS, "all", lang)
         return _lower_first(words) if sentence and lang == "en" else words
     return str(region)
