@@ -39,6 +39,7 @@ from . import suppression
 __all__ = [
     "LANGS",
     "MISSING",
+    "NOTEBOOK_TITLES",
     "REGIONS",
     "SIGNIFICANCE",
     "STAT_LABELS",
@@ -251,6 +252,17 @@ SUPPRESSED: dict[str, dict[str, str]] = {
 #: is a county and is shown by its name.
 REGIONS: dict[str, dict[str, str]] = {
     "all": {"zh": "全部地区", "en": "All regions"},
+}
+
+#: The report notebooks, in report order, and their titles (a run's pages and its index).
+NOTEBOOK_TITLES: dict[str, Text] = {
+    "90_policy_report": {"zh": "政策评估报告", "en": "Policy evaluation report"},
+    "00_data_quality": {"zh": "数据质量", "en": "Data quality"},
+    "10_homework_and_sleep": {"zh": "作业与睡眠", "en": "Homework and sleep"},
+    "20_tutoring": {"zh": "校外培训", "en": "Off-campus tutoring"},
+    "30_parental_anxiety": {"zh": "家长焦虑", "en": "Parental anxiety"},
+    "40_causal_effects": {"zh": "因果效应", "en": "Causal effects"},
+    "50_heterogeneity": {"zh": "群体差异", "en": "Heterogeneity"},
 }
 
 _PUNCT: dict[str, dict[str, str]] = {

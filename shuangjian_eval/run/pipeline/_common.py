@@ -8,16 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# Notebooks a run can execute, in report order, with their display titles.
-NOTEBOOKS: dict[str, dict[str, str]] = {
-    "90_policy_report": {"zh": "政策评估报告", "en": "Policy evaluation report"},
-    "00_data_quality": {"zh": "数据质量", "en": "Data quality"},
-    "10_homework_and_sleep": {"zh": "作业与睡眠", "en": "Homework and sleep"},
-    "20_tutoring": {"zh": "校外培训", "en": "Off-campus tutoring"},
-    "30_parental_anxiety": {"zh": "家长焦虑", "en": "Parental anxiety"},
-    "40_causal_effects": {"zh": "因果效应", "en": "Causal effects"},
-    "50_heterogeneity": {"zh": "群体差异", "en": "Heterogeneity"},
-}
+from ...publication import formatting as fmt
+
+# Notebooks a run can execute, in report order, with their display titles (the labels are
+# the language owner's).
+NOTEBOOKS = fmt.NOTEBOOK_TITLES
 
 EXECUTORS = ("local", "dask")
 
