@@ -36,6 +36,11 @@ def check_invariant(res) -> None:
     assert log["accepted"] == len(res.data)
     assert log["rejected"] == res.rejects["source_row"].nunique()
     assert not set(res.data.index) & set(res.rejects["source_row"])
+    # every answer set missing belongs to an accepted row, and its cell is missing
+    assert set(res.issues["source_row"]) <= set(res.data.index)
+    for r in res.issues.itertuples():
+        assert pd.isna(res.data.loc[r.source_row, r.variable]), r
+    assert log.get("cells_set_missing", {}) == res.issues["variable"].value_counts().to_dict()
 
 
 def assert_same_data(got: pd.DataFrame, truth: pd.DataFrame) -> None:
@@ -268,10 +273,17 @@ def test_real_encrypted_xlsx(tmp_path):
         load_survey(out, mapping="wenjuanxing-parent")
 
 
-def test_legacy_xls_container(tmp_path):
+def test_damaged_legacy_xls(tmp_path):
     path = tmp_path / "old.xls"
     path.write_bytes(bad_inputs._compound_file({"Workbook": bytes(4096)}))
-    with pytest.raises(IngestError, match=r"legacy Excel 97-2003 \(\.xls\)"):
+    with pytest.raises(IngestError, match=r"\.xls workbook is damaged"):
+        load_survey(path)
+
+
+def test_ole_file_without_workbook(tmp_path):
+    path = tmp_path / "letter.xls"
+    path.write_bytes(bad_inputs._compound_file({"WordDocument": bytes(4096)}))
+    with pytest.raises(IngestError, match="without an Excel workbook"):
         load_survey(path)
 
 
@@ -427,6 +439,8 @@ def test_committed_examples_match_the_generator(tmp_path):
     fresh = {p.name: p for p in examples.make_examples(tmp_path, seed=0)}
     for name, profile in examples.EXAMPLE_FILES.items():
         kwargs = {"salt": SALT} if profile == "wenjuanxing-parent" else {}
+        if profile == "wenjuanxing-county":
+            kwargs = {"salt": SALT, "county": examples.COUNTY, "wave": 2022}
         got = load_survey(EX / name, mapping=profile, **kwargs).data
         want = load_survey(fresh[name], mapping=profile, **kwargs).data
         pd.testing.assert_frame_equal(got, want, obj=name)

@@ -75,7 +75,9 @@ def test_parameters_table_follows_a_changed_rule(monkeypatch):
     from shuangjian_eval.publication import notebook_parameters as nbp
     from shuangjian_eval.publication import suppression
 
-    monkeypatch.setattr(suppression, "rule_for", lambda use, policy=None: suppression.CellRule(7, 2))
+    monkeypatch.setattr(
+        suppression, "rule_for", lambda use, policy=None: suppression.CellRule(7, 2)
+    )
     assert "min_cell: int = 7  #" in nbp.parameters_cell("20_tutoring")
     with pytest.raises(ValueError, match="unknown notebook 'tutoring'"):
         nbp.defaults("tutoring")

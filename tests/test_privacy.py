@@ -27,8 +27,9 @@ WJX = bad_inputs.EXAMPLES / "wenjuanxing-parent.xlsx"
 
 
 def all_text(res) -> str:
-    """Every cell of data and rejects (and the index) as one string."""
+    """Every cell of data, rejects and issues (and the index) as one string."""
     parts = [res.data.astype(str).to_csv(), res.rejects.astype(str).to_csv()]
+    parts.append(res.issues.astype(str).to_csv())
     return "\n".join(parts)
 
 
@@ -51,7 +52,7 @@ def test_wenjuanxing_identifiers_do_not_survive():
     res = load_survey(WJX, mapping="wenjuanxing-parent", salt="k")
     assert_no_identifier(res, ident)
     assert set(res.log["dropped_identifier_columns"]) == {
-        "来源IP",
+        "来自IP",
         "填写人姓名",
         "20、学生身份证号(选填):",
     }
@@ -60,9 +61,9 @@ def test_wenjuanxing_identifiers_do_not_survive():
 
 
 def test_identifiers_do_not_survive_in_rejects(tmp_path):
-    """Rows rejected in a 问卷星 file still show no names, phones or ID numbers."""
+    """Rows rejected (and answers set missing) in a 问卷星 file show no names, phones or IDs."""
     res = load_survey(bad_inputs.unknown_answers(tmp_path), mapping="wenjuanxing-parent", salt="k")
-    assert res.log["rejected"] == 2
+    assert res.log["rejected"] == 1 and len(res.issues) == 1
     assert_no_identifier(res, examples.example_identifiers())
 
 
@@ -72,8 +73,8 @@ def test_identifiers_found_by_their_values(tmp_path):
     dropped = res.log["dropped_identifier_columns"]
     assert dropped["备注"].startswith("values: mainland mobile numbers (12 of 12")
     assert dropped["contact"].startswith("values: e-mail addresses (12 of 12")
-    # the phone number typed into a numeric column (line 5) is rejected, and masked
-    row = res.rejects.set_index("source_row").loc[5]
+    # the phone number typed into a numeric column (line 5) is set missing, and masked
+    row = res.issues.set_index("source_row").loc[5]
     assert row["rule"] == "out of range" and row["value"] == "***"
     assert "13912345678" not in all_text(res) and "@example.com" not in all_text(res)
     assert not any(f"139{k:08d}" in all_text(res) for k in range(1, 13))

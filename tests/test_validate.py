@@ -30,10 +30,11 @@ from shuangjian_eval.inputs.validate import (
 )
 
 
-def rejects_of(res: IngestResult) -> set[tuple[int, str | None, str]]:
+def rejects_of(res: IngestResult, frame: str = "rejects") -> set[tuple[int, str | None, str]]:
+    """(row, column, rule) of the rejected rows, or of the answers set missing (``issues``)."""
     return {
         (int(r.source_row), None if pd.isna(r.column) else r.column, r.rule)
-        for r in res.rejects.itertuples()
+        for r in getattr(res, frame).itertuples()
     }
 
 
@@ -42,29 +43,46 @@ def rejects_of(res: IngestResult) -> set[tuple[int, str | None, str]]:
 
 
 def test_bad_values_each_rule_column_and_line(tmp_path):
+    """A bad key (grade, weight) rejects the row; a bad answer to one question is set missing
+    with its reason, and the respondent's other answers are kept."""
     res = load_survey(bad_inputs.bad_values(tmp_path))
     check_invariant(res)
     assert rejects_of(res) == {
+        (6, "grade", "out of range"),  # 13 > max 12
+        (8, "weight", "out of range"),  # 0: weight must be > 0
+        (10, "grade", "not an integer"),  # 3.5
+    }
+    assert rejects_of(res, "issues") == {
         (3, "homework_min_weekday", "not a number"),  # 'abc'
         (4, "homework_min_weekday", "not a number"),  # '12岁'
         (5, "homework_min_weekday", "not a number"),  # 'N/A': not a declared missing code
-        (6, "grade", "out of range"),  # 13 > max 12
         (7, "tutoring_spend_year", "out of range"),  # -500 < min 0
-        (8, "weight", "out of range"),  # 0: weight must be > 0
         (9, "sleep_hours", "out of range"),  # 25 > max 14
-        (10, "grade", "not an integer"),  # 3.5
         (11, "gender", "unknown answer"),  # 'x'
         (12, "tutoring_subject", "unknown answer"),  # 'maybe'
     }
-    assert res.log["rows_in"] == 12 and res.log["accepted"] == 2
-    assert list(res.data.index) == [2, 13]
-    by_row = res.rejects.set_index("source_row")
+    assert res.log["rows_in"] == 12 and res.log["accepted"] == 9
+    assert list(res.data.index) == [2, 3, 4, 5, 7, 9, 11, 12, 13]
+    assert res.log["cells_set_missing"] == {
+        "homework_min_weekday": 3,
+        "tutoring_spend_year": 1,
+        "sleep_hours": 1,
+        "gender": 1,
+        "tutoring_subject": 1,
+    }
+    # the other answers of a row with one bad answer are kept
+    truth = bad_inputs.canonical_rows()
+    assert res.data.loc[3, "sleep_hours"] == float(truth.loc[1, "sleep_hours"])
+    by_row = res.issues.set_index("source_row")
     assert by_row.loc[4, "value"] == "12岁"  # the original text
-    assert by_row.loc[6, "message"] == "13 is above the maximum 12 for grade"
+    assert res.rejects.set_index("source_row").loc[6, "message"] == (
+        "13 is above the maximum 12 for grade"
+    )
     assert by_row.loc[7, "message"] == "-500 is below the minimum 0 for tutoring_spend_year"
-    assert by_row.loc[8, "message"] == "0 must be above 0 for weight"
+    assert res.rejects.set_index("source_row").loc[8, "message"] == "0 must be above 0 for weight"
     assert "known answers: female, 女, male, 男" in by_row.loc[11, "message"]
     assert (res.rejects["variable"] == res.rejects["column"]).all()  # canonical file
+    assert "Answers set missing (unreadable, row kept): 7" in res.summary()
 
 
 def test_declared_missing_text_is_na(tmp_path):
@@ -94,26 +112,25 @@ def test_totals_row(tmp_path):
 def test_excel_dates_in_numeric_column(tmp_path):
     res = load_survey(bad_inputs.excel_dates(tmp_path))
     check_invariant(res)
-    assert rejects_of(res) == {
+    assert rejects_of(res, "issues") == {
         (3, "homework_min_weekday", "Excel date"),
         (5, "homework_min_weekday", "Excel date"),
     }
-    assert res.rejects["value"].tolist() == ["2022-03-03 00:00:00", "2022-03-05 00:00:00"]
+    assert res.issues["value"].tolist() == ["2022-03-03 00:00:00", "2022-03-05 00:00:00"]
 
 
 def test_unknown_answer_texts_in_wenjuanxing(tmp_path):
     res = load_survey(bad_inputs.unknown_answers(tmp_path), mapping="wenjuanxing-parent", salt="s")
     check_invariant(res)
-    assert rejects_of(res) == {
-        (6, "3、您的孩子现在读几年级？", "unknown answer"),
-        (9, "18(担心孩子成绩落后)", "unknown answer"),
-    }
-    msg = res.rejects.set_index("source_row").loc[9, "message"]
+    assert rejects_of(res) == {(6, "3、您的孩子现在读几年级？", "unknown answer")}  # a key
+    assert rejects_of(res, "issues") == {(9, "18(担心孩子成绩落后)", "unknown answer")}
+    msg = res.issues.set_index("source_row").loc[9, "message"]
     assert msg == (
         "'有点焦虑' is not a known answer for anxiety_1; known answers: "
         "完全不焦虑, 不太焦虑, 一般, 比较焦虑, 非常焦虑"
     )
-    assert res.rejects["variable"].tolist() == ["grade", "anxiety_1"]
+    assert res.rejects["variable"].tolist() == ["grade"]
+    assert res.issues["variable"].tolist() == ["anxiety_1"]
 
 
 def test_truncated_csv_last_line_rejected(tmp_path):

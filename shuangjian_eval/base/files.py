@@ -5,17 +5,23 @@ file system), is flushed to disk (``fsync``), gets the permissions of a newly cr
 (the umask's; ``mkstemp`` alone makes ``0600``, and a published page must be readable), and
 replaces the target with :func:`os.replace`. On any error the temporary file is removed (or
 kept under another name, see :func:`atomic_path`) and the target is untouched.
+
+:func:`fixed_zip` rewrites a zip container (.xlsx, .docx) with fixed entry times, so that the
+same content always gives the same bytes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write"]
+__all__ = ["atomic_path", "atomic_write", "fixed_zip"]
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -88,3 +94,21 @@ def atomic_write(
             with open(tmp, "w", encoding=encoding, newline="") as fh:
                 fh.write(data)
     return path
+
+
+def fixed_zip(data: bytes) -> bytes:
+    """Rewrite a zip (an .xlsx, .docx) with fixed entry times and save time, so that the same
+    content gives the same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2022, 12, 1, 9, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time
+                body = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2022-12-01T09:00:00Z", body
+                )
+            dst.writestr(fixed, body)
+    return out.getvalue()

@@ -1,7 +1,9 @@
 """Example input files in the formats survey data arrive in, made from synthetic canonical data.
 
 :func:`make_examples` writes ``data/examples/``: a 问卷星 parent questionnaire (.xlsx, question
-texts as headers, answer texts as cells, platform columns and fake contact details), a CFPS-style
+texts as headers, answer texts as cells, platform columns and fake contact details), a county's
+问卷星 download in both download modes and as a legacy .xls
+(:mod:`~shuangjian_eval.inputs.examples_wenjuanxing`), a CFPS-style
 Stata extract (.dta, numeric codes with value labels and negative missing codes), an SPSS file
 with canonical names and labelled codes (.sav), canonical CSV in UTF-8 and in GBK, and canonical
 Parquet. Each is about 170-200 rows from :func:`shuangjian_eval.inputs.synth.generate`; the same seed
@@ -18,20 +20,30 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..base.files import fixed_zip
 from . import codebook as _codebook
 from . import identifiers, synth
+from .examples_wenjuanxing import COUNTY, COUNTY_FILES, county_truth, write_county_examples
 
-__all__ = ["EXAMPLE_FILES", "example_identifiers", "example_truth", "make_examples"]
+__all__ = [
+    "COUNTY",
+    "EXAMPLE_FILES",
+    "example_identifiers",
+    "example_truth",
+    "make_examples",
+]
 
 EXAMPLE_FILES = {
     "wenjuanxing-parent.xlsx": "wenjuanxing-parent",
+    "wjx-county-text.xlsx": "wenjuanxing-county",
+    "wjx-county-numbers.xlsx": "wenjuanxing-county",
+    "wjx-county-text.xls": "wenjuanxing-county",
     "cfps-extract.dta": "cfps-extract",
     "canonical-labelled.sav": None,
     "canonical-utf8.csv": None,
@@ -229,12 +241,17 @@ def example_truth(name: str, seed: int = 0, salt: str | bytes | None = None) -> 
         The seed the examples were made with.
     salt : str or bytes, optional
         For the 问卷星 file, whose ``respondent_id`` is the pseudonym of the phone number.
+        The county downloads (``wjx-county-*``) have no respondent key: their truth is the
+        genuine parents without ``respondent_id``, as read with ``county=COUNTY`` and
+        ``exclude=["test", "duplicate"]`` (:mod:`~shuangjian_eval.inputs.examples_wenjuanxing`).
 
     Returns
     -------
     DataFrame
         Canonical dtypes, derived variables computed, ``RangeIndex``.
     """
+    if name in COUNTY_FILES:
+        return county_truth(seed)
     df = _source(seed)
     if name == "wenjuanxing-parent.xlsx":
         rows = df[df["wave"] == 2022].reset_index(drop=True)
@@ -310,7 +327,7 @@ def _wenjuanxing(df: pd.DataFrame, seed: int, path: Path) -> None:
         "所用时间",
         "来源",
         "来源详情",
-        "来源IP",
+        "来自IP",
         "填写人姓名",
         "联系电话",
         *_WJX_QUESTIONS.values(),
@@ -339,7 +356,7 @@ def _wenjuanxing(df: pd.DataFrame, seed: int, path: Path) -> None:
     wb.properties.creator = "shuangjian_eval.inputs.examples"
     buf = io.BytesIO()
     wb.save(buf)
-    path.write_bytes(_fixed_zip(buf.getvalue()))
+    path.write_bytes(fixed_zip(buf.getvalue()))
 
 
 def _wjx_answer(var: str, value: Any, i: int) -> str | int | float:
@@ -373,24 +390,6 @@ def _wjx_answer(var: str, value: Any, i: int) -> str | int | float:
     if isinstance(value, (bool, np.bool_)):
         return "是" if value else "否"
     return str(value)
-
-
-def _fixed_zip(data: bytes) -> bytes:
-    """Rewrite a zip with fixed entry times and save time, so the same content gives the
-    same bytes."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=(2022, 12, 1, 9, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time
-                body = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2022-12-01T09:00:00Z", body
-                )
-            dst.writestr(fixed, body)
-    return out.getvalue()
 
 
 def _cfps(df: pd.DataFrame, path: Path) -> None:
@@ -582,6 +581,7 @@ def make_examples(outdir: str | Path = "data/examples", seed: int = 0) -> list[P
     out.mkdir(parents=True, exist_ok=True)
     df = _source(seed)
     _wenjuanxing(df, seed, out / "wenjuanxing-parent.xlsx")
+    write_county_examples(out, seed)
     _cfps(df, out / "cfps-extract.dta")
     _spss(df, out / "canonical-labelled.sav")
     df[df["wave"] == 2020].to_csv(out / "canonical-utf8.csv", index=False, encoding="utf-8")

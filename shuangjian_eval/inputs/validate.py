@@ -6,11 +6,15 @@ computed, one reject row per (input row, problem), and a log. The readers in
 column by column on whole arrays (no Python loop over rows, only over distinct unresolved values),
 so that a file of millions of rows validates in about the time it takes to read it.
 
-Row-level rules (``rejects["rule"]``): ``malformed row`` (wrong number of fields), ``totals row``
+The rules (``rule`` in both frames): ``malformed row`` (wrong number of fields), ``totals row``
 (合计/总计/Total in the first columns), ``not a number``, ``not an integer``, ``out of range``
 (codebook min/max), ``unknown answer`` (not a category or a mapped answer text), ``Excel date``
-(a date cell in a numeric column) and ``missing required value`` (a blank key: respondent,
-wave, county, school or weight). Whole-file problems raise one :class:`IngestError`.
+(a date cell in a numeric column) and ``missing required value`` (a blank key). A problem in a
+key variable (the codebook's required ones: respondent, wave, county, school, grade, weight)
+or in the row itself rejects the row (``IngestResult.rejects``); a problem in any other answer
+sets that one answer missing and is logged cell by cell (``IngestResult.issues``), so a
+respondent is not lost for one unreadable answer. Whole-file problems raise one
+:class:`IngestError`.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import pyarrow as pa
 from . import codebook as _codebook
 from . import identifiers
 from . import policy as _policy
-from .rejects import REJECT_COLUMNS
+from .rejects import REJECT_COLUMNS, empty_flags, empty_rejects
 
 if TYPE_CHECKING:
     from .io.columns import ColumnInput
@@ -56,6 +60,8 @@ RULES = (
 #: columns of ``IngestResult.rejects``: ``column`` is the raw header the user knows,
 #: ``variable`` the canonical name it maps to
 _MAX_LISTED = 5
+#: share of a column's answers that, when unreadable, earns the column a warning in the log
+_UNREADABLE_SHARE = 0.2
 
 
 class IngestError(ValueError):
@@ -98,6 +104,30 @@ class IngestLog(dict):
             lines.append(
                 "Rejects by rule: "
                 + ", ".join(f"{k} {v:,}" for k, v in g("reject_counts", {}).items())
+            )
+        if g("flags"):
+            excluded = set(g("excluded") or ())
+            lines.append(
+                "Flagged submissions: "
+                + ", ".join(
+                    f"{k} {v:,}" + (" (excluded)" if k in excluded else " (kept)")
+                    for k, v in g("flags").items()
+                )
+            )
+        if g("cells_set_missing"):
+            cells = g("cells_set_missing")
+            lines.append(
+                f"Answers set missing (unreadable, row kept): {sum(cells.values()):,} ("
+                + ", ".join(f"{k} {v:,}" for k, v in cells.items())
+                + ")"
+            )
+        if g("answers_converted"):
+            lines.append(
+                "Typed answers read: "
+                + "; ".join(
+                    f"{var} (" + ", ".join(f"{rule} {n:,}" for rule, n in rules.items()) + ")"
+                    for var, rules in g("answers_converted").items()
+                )
             )
         if g("blank_rows_skipped"):
             lines.append(f"Blank rows skipped: {g('blank_rows_skipped'):,}")
@@ -142,14 +172,26 @@ class IngestResult:
         Accepted rows, codebook columns in canonical dtypes, derived variables computed; the
         index (``source_row``) is each row's position in the file as a user would count it.
     rejects : DataFrame
-        One row per (rejected input row, problem), columns :data:`REJECT_COLUMNS`.
+        One row per (rejected input row, problem), columns :data:`REJECT_COLUMNS`. A row is
+        rejected only when a key the analysis cannot do without (a required variable:
+        respondent, wave, county, school, grade, weight) cannot be read, or the row itself is
+        malformed or a totals row.
+    issues : DataFrame
+        One row per answer of an accepted row that could not be read and was set missing
+        (same columns): an out-of-range or unreadable answer to one question loses that
+        answer, not the respondent. ``log["cells_set_missing"]`` counts them per variable.
     log : IngestLog
         ``rows_in == accepted + rejected`` (distinct rejected rows) always holds.
+    flags : DataFrame
+        Quality flags of online submissions (``source_row``, ``flag``, ``detail``), whether
+        the rows were excluded or kept (:mod:`~shuangjian_eval.inputs.io.submissions`).
     """
 
     data: pd.DataFrame
     rejects: pd.DataFrame
+    issues: pd.DataFrame = field(default_factory=empty_rejects)
     log: IngestLog = field(default_factory=IngestLog)
+    flags: pd.DataFrame = field(default_factory=empty_flags)
 
     def summary(self) -> str:
         """The log's summary text."""
@@ -258,6 +300,8 @@ def assemble(
     malformed: pd.DataFrame | None = None,
     codebook: _codebook.Codebook | None = None,
     policy: _policy.Policy | None = None,
+    excluded: list[tuple[np.ndarray, str, list[str]]] = (),
+    check_duplicates: bool = True,
 ) -> IngestResult:
     """Check mapped columns against the codebook and build the :class:`IngestResult`.
 
@@ -280,6 +324,11 @@ def assemble(
         reject with rule ``malformed row`` and counts in ``rows_in``.
     codebook, policy : optional
         Defaults to the bundled ones.
+    excluded : list of (positions, rule, messages)
+        Rows the user excluded (flagged submissions): rejected with that rule.
+    check_duplicates : bool
+        Refuse a file with duplicate respondents within a wave (False when the platform's
+        quality flags report them instead).
 
     Returns
     -------
@@ -293,6 +342,8 @@ def assemble(
         raise RuntimeError("internal error: source_row does not match the number of rows")
     rejects = Rejects()
     totals = totals_rows(first_columns, n_rows, rejects)
+    for pos, rule, messages in excluded:
+        rejects.add(pos, "(submission)", None, [""] * len(pos), rule, messages)
     by_name = {ci.variable: ci for ci in inputs}
     columns: dict[str, pd.Series] = {}
 
@@ -304,9 +355,10 @@ def assemble(
     # columns are checked side by side: the work is NumPy's and Arrow's, which let go of the GIL
     with ThreadPoolExecutor(max_workers=min(len(inputs), os.cpu_count() or 1) or 1) as pool:
         checked_columns = list(pool.map(checked, inputs))
+    cells = Rejects()  # answers that could not be read: set missing, the row is kept
     for ci, (values, all_missing, found) in zip(inputs, checked_columns, strict=True):
         var = cb[ci.variable]
-        rejects.extend(found)
+        (rejects if var.required else cells).extend(found)
         if all_missing and n_rows:
             what = f"column {ci.raw_name!r} (mapped to {var.name})"
             if var.required:
@@ -317,7 +369,7 @@ def assemble(
                 )
             log.warn(f"{what} is all missing")
         columns[ci.variable] = values
-    if "respondent_id" in columns and "wave" in columns:
+    if check_duplicates and "respondent_id" in columns and "wave" in columns:
         _check_duplicates(columns["respondent_id"], columns["wave"], source_row, totals, source)
     bad_rows = rejects.rows()
     accepted = np.ones(n_rows, dtype=bool)
@@ -331,6 +383,23 @@ def assemble(
     _check_dtypes(frame, cb)
     rej = rejects.frame(source_row, malformed)
     rej = _mask_identifier_values(rej, by_name)
+    issues = cells.frame(source_row, None)
+    issues = _mask_identifier_values(
+        issues[issues["source_row"].isin(frame.index)].reset_index(drop=True), by_name
+    )
+    set_missing = issues["variable"].value_counts()
+    set_missing = {str(k): int(v) for k, v in set_missing.items()}
+    for var_name, count in set_missing.items():
+        ci = by_name[var_name]
+        answered = int(columns[var_name].notna().sum()) + count
+        if answered and count / answered >= _UNREADABLE_SHARE:
+            rules = issues.loc[issues["variable"] == var_name, "rule"].value_counts()
+            log.warn(
+                f"column {ci.raw_name!r} (mapped to {var_name}): {count:,} of {answered:,} "
+                f"answers could not be read and were set missing ("
+                + ", ".join(f"{k} {v:,}" for k, v in rules.items())
+                + "): check the mapping profile's answers for this column"
+            )
     rows_in = n_rows + (0 if malformed is None else len(malformed))
     n_rejected = int(rej["source_row"].nunique())
     if rows_in != len(frame) + n_rejected:
@@ -343,9 +412,20 @@ def assemble(
         accepted=len(frame),
         rejected=n_rejected,
         reject_counts={str(k): int(v) for k, v in counts.items()},
+        cells_set_missing=set_missing,
+        answers_converted=_converted(cells.notes, rejects.notes),
         derived=[v for v in cb.derived if v in frame.columns],
     )
-    return IngestResult(data=frame, rejects=rej, log=log)
+    return IngestResult(data=frame, rejects=rej, issues=issues, log=log)
+
+
+def _converted(*notes: dict[tuple[str, str], int]) -> dict[str, dict[str, int]]:
+    """Typed answers read by a rule, per variable and rule ("range midpoint": 12)."""
+    out: dict[str, dict[str, int]] = {}
+    for part in notes:
+        for (variable, rule), count in part.items():
+            out.setdefault(variable, {})[rule] = out.get(variable, {}).get(rule, 0) + count
+    return out
 
 
 def _mask_identifier_values(rej: pd.DataFrame, by_name: dict[str, ColumnInput]) -> pd.DataFrame:

@@ -68,10 +68,23 @@ def _parser() -> argparse.ArgumentParser:
         ("validate", "read and validate without writing"),
     ):
         i = sub.add_parser(name, help=text)
-        i.add_argument("input", type=Path, help="survey file: csv, xlsx, dta, sav or parquet")
+        i.add_argument("input", type=Path, help="survey file: csv, xlsx, xls, dta, sav or parquet")
         i.add_argument("--mapping", help="mapping profile name or YAML path")
         i.add_argument("--sheet", help="xlsx sheet name")
         i.add_argument("--salt", help="salt for pseudonymous ids (or env SJE_ID_SALT)")
+        i.add_argument(
+            "--wave", type=int, help="survey year of every row, when the file has no wave column"
+        )
+        i.add_argument("--county", help="county of every row, when the file has no county column")
+        i.add_argument(
+            "--exclude",
+            help="quality flags whose submissions are rejected, comma-separated: "
+            "test, speeder, duplicate, straightline (online-platform downloads)",
+        )
+        i.add_argument(
+            "--fieldwork-start",
+            help="first day of fieldwork (2022-11-14): earlier submissions are flagged test",
+        )
         if name == "ingest":
             i.add_argument("--out", required=True, type=Path, help="output .parquet file or folder")
             i.add_argument(
@@ -81,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
                 "theirs, other waves stay",
             )
             i.add_argument("--rejects", type=Path, help="rejects CSV (default: beside --out)")
+            i.add_argument(
+                "--issues",
+                type=Path,
+                help="CSV of the answers set missing, cell by cell (default: beside --out)",
+            )
         else:
             i.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected")
 
@@ -171,17 +189,33 @@ def _cmd_examples(a: argparse.Namespace) -> int:
 def _cmd_ingest(a: argparse.Namespace, write: bool) -> int:
     from ..inputs import io
 
-    result = io.load_survey(a.input, mapping=a.mapping, sheet=a.sheet, salt=a.salt)
-    print(result.log.summary() if hasattr(result.log, "summary") else result.log)
+    result = io.load_survey(
+        a.input,
+        mapping=a.mapping,
+        sheet=a.sheet,
+        salt=a.salt,
+        wave=a.wave,
+        county=a.county,
+        exclude=a.exclude,
+        fieldwork_start=a.fieldwork_start,
+    )
+    print(result.log.summary())
     if write:
         from ..inputs.io.store import write_canonical
 
         write_canonical(result.data, a.out, partition_by_wave=a.partition_by_wave)
         rejects = a.rejects or a.out.with_suffix(".rejects.csv")
+        issues = a.issues or a.out.with_suffix(".issues.csv")
         result.rejects.to_csv(rejects, index=False, encoding="utf-8-sig")
+        result.issues.to_csv(issues, index=False, encoding="utf-8-sig")
+        if len(result.flags):
+            flags = out_flags = a.out.with_suffix(".flags.csv")
+            result.flags.to_csv(out_flags, index=False, encoding="utf-8-sig")
+            print(f"wrote {flags} ({len(result.flags):,} quality flags)")
         print(
-            f"wrote {a.out} ({len(result.data):,} rows) and {rejects} "
-            f"({len(result.rejects):,} reasons)"
+            f"wrote {a.out} ({len(result.data):,} rows), {rejects} "
+            f"({len(result.rejects):,} reasons) and {issues} ({len(result.issues):,} answers "
+            "set missing)"
         )
         return EXIT_OK
     return EXIT_FAILED if a.strict and len(result.rejects) else EXIT_OK

@@ -13,8 +13,9 @@ checks).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,12 @@ from .. import identifiers
 from ..validate import IngestError, IngestLog, IngestResult, assemble
 from .columns import ColumnInput
 from .mapping import Profile, list_profiles, load_mapping, normalise_header
+from .platform import Platform as _Platform
 from .readers import FORMATS, RawTable, detect_format, read
+from .submissions import FLAGS, check_exclude
 
 __all__ = [
+    "FLAGS",
     "FORMATS",
     "IngestError",
     "IngestResult",
@@ -48,13 +52,17 @@ def load_survey(
     sheet: str | int | None = None,
     salt: str | bytes | None = None,
     constants: Mapping[str, Any] | None = None,
+    wave: int | None = None,
+    county: str | None = None,
+    exclude: str | Sequence[str] | None = None,
+    fieldwork_start: str | dt.date | None = None,
 ) -> IngestResult:
     """Read, map, de-identify and validate one survey file.
 
     Parameters
     ----------
     path : str or path-like
-        A .csv (.txt, .tsv), .xlsx, .dta, .sav or .parquet file. The type is detected from the
+        A .csv (.txt, .tsv), .xlsx, .xls, .dta, .sav or .parquet file. The type is detected from the
         suffix and the content; CSV encoding (UTF-8, UTF-8 with BOM, GBK/GB18030) is detected.
     mapping : str, path-like, dict or None
         A bundled profile name (see :func:`list_profiles`, e.g. ``"wenjuanxing-parent"``), the
@@ -68,6 +76,19 @@ def load_survey(
         ``SJE_ID_SALT``, else a random salt (pseudonyms then do not link across files; logged).
     constants : mapping, optional
         Values for variables the file lacks, added to the profile's (``{"wave": 2024}``).
+    wave, county : optional
+        The wave (survey year) and county of every row of a file that has no such column
+        (a 问卷星 download is one wave of one county): the same as ``constants``, so one
+        profile serves every wave's download.
+    exclude : str or sequence of str, optional
+        Quality flags whose submissions are rejected (rule ``excluded: <flag>``), beside the
+        profile's ``exclude``: any of ``test``, ``speeder``, ``duplicate``, ``straightline``
+        (:mod:`~shuangjian_eval.inputs.io.submissions`). Flags are computed for platform
+        downloads (a profile with ``platform: wenjuanxing``) and returned in
+        ``IngestResult.flags`` whether excluded or not.
+    fieldwork_start : date or str, optional
+        First day of fieldwork: earlier submissions are flagged ``test`` (default: the
+        profile's ``fieldwork_start``).
 
     Returns
     -------
@@ -91,13 +112,21 @@ def load_survey(
     >>> print(res.log.summary())  # doctest: +SKIP
     """
     path = Path(path)
+    constants = dict(constants or {})
+    for name, value in (("wave", wave), ("county", county)):
+        if value is not None:
+            if name in constants and constants[name] != value:
+                raise IngestError(
+                    path, f"{name} is given twice: {value!r} and constants {constants[name]!r}"
+                )
+            constants[name] = value
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
     if path.is_dir():
         raise IngestError(path, "is a directory, not a file", "Pass the path of one file.")
     profile = load_mapping(mapping)
     kind = detect_format(path)
-    if profile.format and profile.format != kind:
+    if profile.format and _family(profile.format) != _family(kind):
         raise IngestError(
             path,
             f"the mapping profile {profile.name!r} is for {profile.format} files, but this is "
@@ -116,7 +145,30 @@ def load_survey(
             log[key] = raw.meta[key]
     for w in raw.warnings:
         log.warn(w)
-    return _ingest(raw, profile, path, log, salt=salt, constants=constants)
+    start = profile.fieldwork_start if fieldwork_start is None else fieldwork_start
+    if isinstance(start, str):
+        try:
+            start = dt.date.fromisoformat(start)
+        except ValueError:
+            raise IngestError(
+                path, f"fieldwork_start must be a date such as 2022-11-14, not {start!r}"
+            ) from None
+    excluded = tuple(dict.fromkeys((*profile.exclude, *check_exclude(exclude))))
+    return _ingest(
+        raw,
+        profile,
+        path,
+        log,
+        salt=salt,
+        constants=constants,
+        exclude=excluded,
+        fieldwork_start=start,
+    )
+
+
+def _family(kind: str) -> str:
+    """Formats one profile serves alike: a workbook is a workbook, .xlsx or legacy .xls."""
+    return "excel" if kind in ("xlsx", "xls") else kind
 
 
 def _ingest(
@@ -127,6 +179,8 @@ def _ingest(
     *,
     salt: str | bytes | None,
     constants: Mapping[str, Any] | None,
+    exclude: tuple[str, ...] = (),
+    fieldwork_start: dt.date | None = None,
 ) -> IngestResult:
     from .mapping import plan
 
@@ -135,23 +189,28 @@ def _ingest(
         reason = identifiers.identifier_reason(header, raw.sample(i))
         if reason:
             found[i] = reason
+    site = _Platform(raw, profile, log) if profile.platform == "wenjuanxing" else None
     cp = plan(
         raw.headers,
         profile,
         identifiers=found,
-        aliases=raw.aliases,
+        aliases=site.aliases if site else raw.aliases,
         constants=constants,
         source=str(path),
+        provided=site.provided if site else (),
+        taken=site.taken if site else None,
     )
+    if site:
+        site.choose_download(cp.columns)
     n = raw.n_rows
     inputs: list[tuple[int, ColumnInput]] = []
     for var, i in cp.columns.items():
         ci = ColumnInput(
             variable=var,
             raw_name=raw.headers[i],
-            values=raw.columns[i],
-            value_map=profile.values.get(var, {}),
-            missing=profile.missing,
+            values=site.cells(i) if site else raw.columns[i],
+            value_map=site.value_map(var) if site else profile.values.get(var, {}),
+            missing=profile.missing + (site.missing if site else ()),
             labels=raw.labels.get(i),
             excel_dates=raw.excel_dates.get(i),
             mask_values=i in found,
@@ -166,6 +225,10 @@ def _ingest(
     if cp.pseudonym_from is not None:
         inputs.append((cp.pseudonym_from, _pseudonym_input(raw, cp.pseudonym_from, salt, log)))
     last = len(raw.headers)
+    if site:
+        inputs += [(last, ci) for ci in site.choice_inputs()]
+        if "respondent_id" in site.provided:
+            inputs.append((last, site.submission_key(salt, log)))
     for var, value in cp.constants.items():
         ci = ColumnInput(variable=var, raw_name=f"(constant {var})", constant=value)
         inputs.append((last, ci))
@@ -192,6 +255,21 @@ def _ingest(
         for i in range(min(_TOTALS_COLUMNS, len(raw.headers)))
         if i not in found
     ]
+    flags, excluded = None, []
+    if site:
+        by_var = {ci.variable: ci for _, ci in inputs}
+        flags = site.flags(by_var, fieldwork_start)
+        excluded = _exclusions(flags, raw.source_row, exclude)
+        log["flags"] = {str(k): int(v) for k, v in flags["flag"].value_counts().items()}
+        log["excluded"] = list(exclude)
+        kept = [f for f in log["flags"] if f not in exclude]
+        if kept:
+            log.warn(
+                "flagged submissions kept in the data ("
+                + ", ".join(f"{f} {log['flags'][f]:,}" for f in kept)
+                + "): see IngestResult.flags; exclude them with exclude=[...] "
+                "(sje ingest --exclude " + ",".join(kept) + ")"
+            )
     result = assemble(
         [ci for _, ci in inputs],
         n_rows=n,
@@ -200,7 +278,11 @@ def _ingest(
         log=log,
         first_columns=first,
         malformed=_malformed_frame(raw, {*found, cp.pseudonym_from} - {None}),
+        excluded=excluded,
+        check_duplicates=site is None,
     )
+    if flags is not None:
+        result.flags = flags
     if raw.meta.get("attrs"):
         result.data.attrs.update(raw.meta["attrs"])
     return result
@@ -254,3 +336,17 @@ def _malformed_frame(raw: RawTable, identifiers: set[int]) -> pd.DataFrame | Non
     return pd.DataFrame(
         {"source_row": np.asarray(rows, dtype=np.int64), "value": values, "message": messages}
     )
+
+
+def _exclusions(
+    flags: pd.DataFrame, source_row: np.ndarray, exclude: tuple[str, ...]
+) -> list[tuple[np.ndarray, str, list[str]]]:
+    """Rows to reject for the flags the user excludes: (positions, rule, messages)."""
+    out = []
+    position = {int(r): k for k, r in enumerate(source_row)}
+    for flag in exclude:
+        hit = flags[flags["flag"] == flag].drop_duplicates("source_row")
+        if len(hit):
+            pos = np.array([position[int(r)] for r in hit["source_row"]], dtype=np.int64)
+            out.append((pos, f"excluded: {flag}", [str(d) for d in hit["detail"]]))
+    return out

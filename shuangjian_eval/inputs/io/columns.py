@@ -1,8 +1,9 @@
 """Raw cells of one mapped column to canonical values, with the codebook's checks on the way.
 
-Text cells are trimmed (blank is missing), parsed as numbers or looked up as answer texts
-(the codebook's category codes and zh/en labels, ``是``/``否``, and the mapping profile's answer
-map); Stata/SPSS codes are looked up directly or through their value labels. Missing codes
+Text cells are trimmed (blank is missing), looked up in the mapping profile's answer map first,
+then parsed as numbers or looked up as built-in answer texts (the codebook's category codes and
+zh/en labels, ``是``/``否``); typed answers to numeric questions ("1小时30分钟", "1.5万", "30-40")
+are read by :mod:`~shuangjian_eval.inputs.io.answers` and counted by rule; Stata/SPSS codes are looked up directly or through their value labels. Missing codes
 become NA. Then the codebook rules: whole numbers, min/max, known categories, Excel dates.
 Everything runs on whole arrays; Python only loops over the *distinct* values that need a
 lookup (answer texts, codes), never over rows.
@@ -23,6 +24,7 @@ import pyarrow.compute as pc
 
 from .. import codebook as _codebook
 from ..rejects import REJECT_COLUMNS, empty_rejects
+from .answers import read_typed
 
 __all__ = ["ColumnInput", "Rejects", "check_column", "normalise_answer", "totals_rows"]
 
@@ -101,6 +103,13 @@ class Rejects:
 
     def __init__(self) -> None:
         self._parts: list[tuple[np.ndarray, str, str | None, list[str], str, list[str]]] = []
+        #: (variable, rule) -> answers read by a typed-answer rule (kept, not rejected)
+        self.notes: dict[tuple[str, str], int] = {}
+
+    def note(self, variable: str, rule: str, count: int) -> None:
+        """Count answers of ``variable`` read by ``rule`` ("range midpoint", ...)."""
+        if count:
+            self.notes[variable, rule] = self.notes.get((variable, rule), 0) + count
 
     def add(
         self,
@@ -117,8 +126,10 @@ class Rejects:
             )
 
     def extend(self, other: Rejects) -> None:
-        """Add the rejects collected by ``other``, after these."""
+        """Add the rejects (and notes) collected by ``other``, after these."""
         self._parts.extend(other._parts)
+        for key, count in other.notes.items():
+            self.notes[key] = self.notes.get(key, 0) + count
 
     def rows(self) -> np.ndarray:
         if not self._parts:
@@ -261,14 +272,18 @@ class _Resolver:
                 for t in (code, *labs.values()):
                     self.text_map[normalise_answer(t)] = code
                 known += [code, labs["zh"]]
+        # the profile's answers come before the built-in words: a profile that codes
+        # {0: true, 1: false} (YAML numbers) or {"1": true} overrides "1" = 是 and "0" = 否
         self.num_map: dict[float, Any] = {}
+        self.profile_text: dict[str, Any] = {}
         profile_known = []
         for k, v in ci.value_map.items():
             if isinstance(k, str):
-                self.text_map[normalise_answer(k)] = v
+                self.profile_text[normalise_answer(k)] = v
                 profile_known.append(k)
             else:
                 self.num_map[float(k)] = v
+                profile_known.append(_fmt(k))
         self.mapped = bool(profile_known)
         self.known = profile_known + [k for k in known if k not in profile_known]
         self.missing_texts = {normalise_answer(m) for m in ci.missing if isinstance(m, str)}
@@ -294,11 +309,21 @@ class _Resolver:
         key = normalise_answer(u)
         if not key or key in self.missing_texts:
             return _MISSING, None, "", ""
+        if key in self.profile_text:
+            return _OK, self.profile_text[key], "", ""
+        x = _number_of(u)
+        if x is not None and (x in self.num_map or x in self.missing_numbers):
+            return self.number(x)
         if key in self.text_map:
             return _OK, self.text_map[key], "", ""
-        x = _number_of(u)
         if x is not None:
             return self.number(x)
+        if self.kind == "number":
+            typed = read_typed(u, self.var.unit)  # "1小时30分钟", "1.5万", "30-40"
+            if typed is not None:
+                status, value, _, _ = self.number(typed[0])
+                if status == _OK:
+                    return _OK, value, typed[1], ""
         if self.kind in ("string", "category") and not self.var.categories:
             return _OK, u.strip(), "", ""
         return self.unknown(u)
@@ -313,6 +338,8 @@ class _Resolver:
             key = normalise_answer(label)
             if key in self.missing_texts:
                 return _MISSING, None, "", ""
+            if key in self.profile_text:
+                return _OK, self.profile_text[key], "", ""
             if key in self.text_map:
                 return _OK, self.text_map[key], "", ""
         if self.kind == "number":
@@ -322,6 +349,8 @@ class _Resolver:
         if self.kind in ("string", "category") and not self.var.categories:
             return _OK, label if label is not None else _fmt(x), "", ""
         key = normalise_answer(_fmt(x))
+        if key in self.profile_text:
+            return _OK, self.profile_text[key], "", ""
         if key in self.text_map:
             return _OK, self.text_map[key], "", ""
         return self.unknown(_fmt(x) + (f" ({label})" if label else ""))
@@ -409,6 +438,9 @@ def _check_numeric(
         values = np.array([r[1] if r[0] == _OK else np.nan for r in results] + [np.nan], float)
         num[unresolved] = values[idx[unresolved]]
         _flag_bad(flags, idx, results, shown)
+        for i, r in enumerate(results):
+            if r[0] == _OK and r[2]:  # read by a typed-answer rule: counted in the log
+                flags.rejects.note(ci.variable, r[2], int((idx == i).sum()))
     if missing.any():
         num[missing] = np.nan
     present = ~np.isnan(num)
@@ -465,7 +497,11 @@ def _check_choice(
     flags: _Flags,
 ) -> pd.Series:
     """bool, category and string targets."""
-    if raw is not None and var.dtype == "string" and not res.text_map and not res.num_map:
+    if (
+        raw is not None
+        and var.dtype == "string"
+        and not (res.text_map or res.profile_text or res.num_map)
+    ):
         trimmed = pc.utf8_trim_whitespace(raw)
         missing = {""} | {m for m in ci.missing if isinstance(m, str)}
         missing |= {_fmt(x) for x in res.missing_numbers}

@@ -1,8 +1,8 @@
 """What kind of file is it: the format from suffix and content, and the text encoding of CSV.
 
 A file whose content is not what its suffix says (an ``.xlsx`` that is really an HTML table or a
-CSV file), an encrypted workbook (an OLE2 container), a legacy ``.xls`` or a damaged zip is a
-clear error. CSV encodings are detected, not asked for: a BOM means UTF-8 with BOM (or UTF-16),
+CSV file), an encrypted workbook (an OLE2 container), an OLE2 file that is not a workbook or a damaged
+zip is a clear error; a legacy Excel 97-2003 ``.xls`` (BIFF) workbook is read. CSV encodings are detected, not asked for: a BOM means UTF-8 with BOM (or UTF-16),
 then strict UTF-8, then GB18030 (a superset of GBK); a file mixing UTF-8 and GBK lines, or in
 neither, is an error that names the lines.
 
@@ -34,7 +34,7 @@ __all__ = [
     "parse_gb18030_bytes",
 ]
 
-FORMATS = ("csv", "xlsx", "dta", "sav", "parquet")
+FORMATS = ("csv", "xlsx", "xls", "dta", "sav", "parquet")
 _SUFFIX = {
     ".csv": "csv",
     ".txt": "csv",
@@ -101,7 +101,8 @@ def detect_format(path: Path) -> str:
     ------
     IngestError
         Empty file, a file whose content is not what its suffix says (an ``.xlsx`` that is
-        really HTML or CSV), an encrypted workbook, a legacy ``.xls``, a damaged zip.
+        really HTML or CSV), an encrypted workbook, an OLE2 file without a workbook, a damaged
+        zip.
     """
     size = path.stat().st_size
     if size == 0:
@@ -120,11 +121,14 @@ def detect_format(path: Path) -> str:
                 "Open it in Excel, remove the password (File > Info > Protect Workbook > "
                 "Encrypt with Password: clear it) and save it as .xlsx again.",
             )
-        raise IngestError(
-            path,
-            "this is a legacy Excel 97-2003 (.xls) or other OLE2 file, which is not supported",
-            "Open it in Excel and save it as .xlsx (or export CSV UTF-8).",
-        )
+        if "Workbook".encode("utf-16-le") not in body and "Book".encode("utf-16-le") not in body:
+            raise IngestError(
+                path,
+                "this is an OLE2 container without an Excel workbook (a Word or other Office "
+                "97-2003 file), not survey data",
+                "Export the data as .xlsx, .xls, CSV, .dta, .sav or Parquet.",
+            )
+        kind = "xls"
     if kind == "broken zip":
         raise IngestError(
             path,
@@ -140,7 +144,7 @@ def detect_format(path: Path) -> str:
             else "Export the data as .xlsx, CSV, .dta, .sav or Parquet."
         )
         raise IngestError(path, f"the file is really {KIND_NAMES[kind]}, not survey data", fix)
-    if claimed == "xls":
+    if claimed == "xls" and kind != "xls":
         raise IngestError(
             path,
             f"the file is named .xls but is really {KIND_NAMES[kind]}",

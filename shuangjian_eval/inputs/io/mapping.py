@@ -18,8 +18,21 @@ A profile is a YAML file (the bundled ones live in ``shuangjian_eval/mappings/``
     drop: [填写人姓名]               # columns always dropped (identifiers are also detected)
     ignore: [序号, 所用时间]         # known columns not used (not reported as unmapped)
     notes: {household_income: ...}  # free text: how answers were coded
+    platform: wenjuanxing           # the platform's own columns, download modes and header
+                                    # forms are known (inputs/io/wenjuanxing.py)
+    download: auto                  # text (按选项文本), numbers (按选项序号) or auto (detected)
+    fieldwork_start: 2022-11-14     # submissions before it are flagged as tests
+    exclude: [test, duplicate]      # flags whose submissions are rejected (io/submissions.py)
+    choices:                        # true/false variables from a multi-choice question
+      tutoring_subject:
+        question: "10、本学期孩子参加了哪些校外培训?"
+        any_of: [语文, 数学, 英语]   # true when any of these options is chosen
+        options: [语文, 数学, 英语, 体育, 艺术, 其他, 没有参加]  # optional: all options
 
-Raw headers are matched exactly, then tolerantly: the leading question number (``1、``,
+Answer maps are read before the built-in words, so ``{0: true, 1: false}`` (YAML numbers) or
+``{"1": false}`` means what it says, not 1 = 是.
+
+Raw headers are matched exactly (the header the profile names wins), then tolerantly: the leading question number (``1、``,
 ``Q1.``, ``第1题``) is stripped and full-width/half-width punctuation and spaces are ignored,
 so ``"3、您的孩子现在读几年级?"`` matches ``"3、您的孩子现在读几年级？"`` and ``"您的孩子现在读几年级"``.
 Stata/SPSS variable labels count as alternative headers. ``mapping=None`` means the input
@@ -28,10 +41,11 @@ already uses canonical names.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -42,8 +56,19 @@ import yaml
 
 from .. import codebook as _codebook
 from ..validate import IngestError, check_value
+from . import wenjuanxing
+from .submissions import check_exclude
 
-__all__ = ["ColumnPlan", "Profile", "list_profiles", "load_mapping", "normalise_header", "plan"]
+__all__ = [
+    "Choice",
+    "ColumnPlan",
+    "Profile",
+    "find_columns",
+    "list_profiles",
+    "load_mapping",
+    "normalise_header",
+    "plan",
+]
 
 _KEYS = {
     "name",
@@ -60,7 +85,14 @@ _KEYS = {
     "drop",
     "ignore",
     "notes",
+    "platform",
+    "download",
+    "fieldwork_start",
+    "choices",
+    "exclude",
 }
+PLATFORMS = ("wenjuanxing",)
+DOWNLOADS = ("auto", "text", "numbers")
 _QUESTION_NUMBER = re.compile(
     r"^\s*(?:[Qq]\s*)?\d+(?:[._-]\d+)*\s*(?:[、.:)\]]|(?=[(\[]))\s*|^\s*第\s*\d+\s*题\s*[、.:]?\s*"
 )
@@ -79,6 +111,16 @@ def normalise_header(text: Any) -> str:
     t = unicodedata.normalize("NFKC", str(text)).strip()
     t = _QUESTION_NUMBER.sub("", t, count=1)
     return "".join(ch for ch in t if unicodedata.category(ch)[0] not in "PZSC").casefold()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A true/false variable read from a multi-choice question: true when any of ``any_of``
+    is chosen. ``options`` (optional) lists every option, so that others are reported."""
+
+    question: str
+    any_of: tuple[str, ...]
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +143,11 @@ class Profile:
     notes: dict[str, str] = field(default_factory=dict)
     path: str | None = None
     canonical: bool = False
+    platform: str | None = None
+    download: str = "auto"
+    fieldwork_start: dt.date | None = None
+    choices: dict[str, Choice] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
 
 
 def _profile_dir() -> Traversable:
@@ -206,6 +253,47 @@ def _parse(raw: Any, where: str, cb: _codebook.Codebook) -> Profile:
     unweighted = raw.get("unweighted", False)
     if not isinstance(unweighted, bool):
         raise bad("unweighted must be true or false")
+    platform = raw.get("platform")
+    if platform is not None and platform not in PLATFORMS:
+        raise bad(f"platform {platform!r} is not known; known platforms: {list(PLATFORMS)}")
+    download = raw.get("download", "auto")
+    if download not in DOWNLOADS:
+        raise bad(f"download must be one of {list(DOWNLOADS)}, not {download!r}")
+    choices = {}
+    for name, entry in (raw.get("choices") or {}).items():
+        variable(name, "choices")
+        if cb[name].dtype != "bool":
+            raise bad(f"choices: {name} is not a true/false variable ({cb[name].dtype})")
+        if name in columns:
+            raise bad(f"choices: {name} is also under columns; keep one of them")
+        if not isinstance(entry, dict) or not isinstance(entry.get("question"), str):
+            raise bad(f"choices: {name} needs question: (the header) and any_of: [options]")
+        any_of = entry.get("any_of")
+        if not any_of or not isinstance(any_of, list):
+            raise bad(f"choices: {name}: any_of must be a non-empty list of option texts")
+        extra = set(entry) - {"question", "any_of", "options"}
+        if extra:
+            raise bad(f"choices: {name}: unknown keys {sorted(extra)}")
+        choices[name] = Choice(
+            entry["question"], tuple(map(str, any_of)), tuple(map(str, entry.get("options") or ()))
+        )
+    start = raw.get("fieldwork_start")
+    if start is not None:
+        try:
+            start = start if isinstance(start, dt.date) else dt.date.fromisoformat(str(start))
+        except ValueError:
+            raise bad(f"fieldwork_start must be a date (2022-11-14), not {start!r}") from None
+    try:
+        exclude = check_exclude(raw.get("exclude"))
+    except ValueError as exc:
+        raise bad(str(exc)) from None
+    rid = raw.get("respondent_id_from")
+    if platform and rid and wenjuanxing.FIXED_COLUMNS.get(str(rid)) == "submission":
+        raise bad(
+            "respondent_id_from: 序号 is the platform's submission number (it restarts at 1 in "
+            "every download), not a person; leave respondent_id_from out and each submission "
+            "gets its own pseudonymous key"
+        )
     return Profile(
         name=str(raw.get("name") or Path(where).stem),
         columns=columns,
@@ -222,6 +310,11 @@ def _parse(raw: Any, where: str, cb: _codebook.Codebook) -> Profile:
         description=str(raw.get("description") or ""),
         notes=dict(raw.get("notes") or {}),
         path=where,
+        platform=platform,
+        download=download,
+        fieldwork_start=start,
+        choices=choices,
+        exclude=exclude,
     )
 
 
@@ -238,6 +331,14 @@ class ColumnPlan:
     warnings: list[str] = field(default_factory=list)
 
 
+def find_columns(
+    alts: tuple[str, ...], headers: list[str], aliases: Mapping[int, list[str]] | None = None
+) -> list[int]:
+    """Raw columns whose header matches any of ``alts``: exactly, else tolerantly, else by an
+    alias (see the module docstring)."""
+    return _find(alts, headers, aliases or {}, False)
+
+
 def _find(
     alts: tuple[str, ...], headers: list[str], aliases: Mapping[int, list[str]], canonical: bool
 ) -> list[int]:
@@ -246,8 +347,14 @@ def _find(
     if canonical:
         keys = {a.casefold() for a in alts}
         return [i for i, h in enumerate(headers) if h.strip().casefold() in keys]
+    exact = [i for i, h in enumerate(headers) if h.strip() in alts]
+    if exact:  # the header the profile names, exactly, wins over tolerant matches
+        return exact
+    exact = [i for i, names in aliases.items() if any(a in alts for a in names)]
+    if exact:
+        return exact
     keys = {normalise_header(a) for a in alts} - {""}
-    hits = [i for i, h in enumerate(headers) if h in alts or normalise_header(h) in keys]
+    hits = [i for i, h in enumerate(headers) if normalise_header(h) in keys]
     if hits:
         return hits
     return [i for i, names in aliases.items() if any(normalise_header(a) in keys for a in names)]
@@ -262,6 +369,8 @@ def plan(
     constants: Mapping[str, Any] | None = None,
     source: str,
     codebook: _codebook.Codebook | None = None,
+    provided: Collection[str] = (),
+    taken: Mapping[int, str] | None = None,
 ) -> ColumnPlan:
     """Match raw headers to canonical variables and decide what is dropped.
 
@@ -278,6 +387,13 @@ def plan(
         Constants given at the call, added to (and overriding) the profile's.
     source : str
         The file, for messages.
+    provided : collection of str
+        Variables that come from elsewhere (a multi-choice question, the platform's
+        submission key): they count as present.
+    taken : mapping, optional
+        Raw column position -> what reads it (the platform's own columns, the option columns
+        of multi-choice questions): not mapped, not reported as unmapped; identifiers among
+        them are dropped after use.
 
     Raises
     ------
@@ -287,10 +403,11 @@ def plan(
     """
     cb = codebook or _codebook.load()
     aliases = aliases or {}
+    taken = dict(taken or {})
     found: dict[str, int] = {}
     used: dict[int, str] = {}
     for name, alts in profile.columns.items():
-        hits = _find(alts, headers, aliases, profile.canonical)
+        hits = [i for i in _find(alts, headers, aliases, profile.canonical) if i not in taken]
         if len(hits) > 1:
             listed = ", ".join(repr(headers[i]) for i in hits)
             raise IngestError(
@@ -335,9 +452,12 @@ def plan(
         if len(hits) == 1:
             result.pseudonym_from = hits[0]
             used[hits[0]] = "respondent_id"
-    _check_required(headers, profile, result, source, cb)
+    _check_required(headers, profile, result, source, cb, provided)
     for i, reason in identifiers.items():
         if i == result.pseudonym_from:
+            continue
+        if i in taken:
+            result.dropped[i] = reason
             continue
         if i in used:
             var = used[i]
@@ -353,7 +473,7 @@ def plan(
         result.dropped[i] = reason
     drop = {normalise_header(d) for d in profile.drop}
     for i, h in enumerate(headers):
-        if i in used or i in result.dropped:
+        if i in used or i in result.dropped or i in taken:
             continue
         if h in profile.drop or normalise_header(h) in drop:
             result.dropped[i] = "listed under drop in the profile"
@@ -370,8 +490,9 @@ def _check_required(
     result: ColumnPlan,
     source: str,
     cb: _codebook.Codebook,
+    provided: Collection[str] = (),
 ) -> None:
-    have = set(result.columns) | set(result.constants)
+    have = set(result.columns) | set(result.constants) | set(provided)
     if result.pseudonym_from is not None:
         have.add("respondent_id")
     if "weight" not in have:

@@ -399,24 +399,64 @@ def read_xlsx(path: Path, sheet: str | int | None = None, header_rows: int = 1) 
         ) from None
     try:
         names = wb.sheetnames
-        if sheet is None:
-            ws, sheet_name = wb.worksheets[0], names[0]
-        elif isinstance(sheet, int) and 0 <= sheet < len(names):
-            ws, sheet_name = wb.worksheets[sheet], names[sheet]
-        elif sheet in names:
-            ws, sheet_name = wb[sheet], sheet
-        else:
-            raise IngestError(
-                path,
-                f"there is no sheet {sheet!r}; the workbook has the sheets "
-                + ", ".join(repr(n) for n in names),
-                "Pass sheet= with one of these names (or its 0-based position).",
-            )
+        ws = wb.worksheets[_pick_sheet(path, names, sheet)]
+        sheet_name = ws.title
         ws.reset_dimensions()
         rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
         uncached = _formulas_without_values(path, getattr(ws, "_worksheet_path", None))
     finally:
         wb.close()
+    warnings = []
+    if uncached:
+        warnings.append(
+            f"{uncached} formula cells have no saved value (the workbook was written by a "
+            "program that does not calculate formulas) and read as blank: open and save the "
+            "file in Excel or WPS first"
+        )
+    return _sheet_table(rows, path, header_rows, sheet_name, warnings)
+
+
+def _pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> int:
+    """Position of the requested sheet (default the first)."""
+    if sheet is None:
+        return 0
+    if isinstance(sheet, int) and 0 <= sheet < len(names):
+        return sheet
+    if sheet in names:
+        return names.index(sheet)
+    raise IngestError(
+        path,
+        f"there is no sheet {sheet!r}; the workbook has the sheets "
+        + ", ".join(repr(n) for n in names),
+        "Pass sheet= with one of these names (or its 0-based position).",
+    )
+
+
+def read_xls(path: Path, sheet: str | int | None = None, header_rows: int = 1) -> RawTable:
+    """Read one sheet of a legacy Excel 97-2003 (BIFF) .xls workbook, with python-calamine."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        names = list(wb.sheet_names)
+        k = _pick_sheet(path, names, sheet)
+        rows = [tuple(r) for r in wb.get_sheet_by_index(k).to_python(skip_empty_area=False)]
+    except IngestError:
+        raise
+    except Exception as exc:  # calamine raises its own error types for damaged files
+        raise IngestError(
+            path,
+            f"the .xls workbook is damaged and cannot be read ({type(exc).__name__}: {exc})",
+            "Open it in Excel or WPS and save it as .xlsx, or download it again.",
+        ) from None
+    rows = [tuple(None if v == "" else v for v in r) for r in rows]
+    return _sheet_table(rows, path, header_rows, names[k], [])
+
+
+def _sheet_table(
+    rows: list[tuple], path: Path, header_rows: int, sheet_name: str, warnings: list[str]
+) -> RawTable:
+    """Cells of one worksheet (a tuple of values per row) as a :class:`RawTable`."""
     while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
         rows.pop()
     width = max((len(r) for r in rows), default=0)
@@ -436,13 +476,6 @@ def read_xlsx(path: Path, sheet: str | int | None = None, header_rows: int = 1) 
         flags = np.array([c[1] for c in cells], dtype=bool)
         if flags.any():
             dates[j] = flags
-    warnings = []
-    if uncached:
-        warnings.append(
-            f"{uncached} formula cells have no saved value (the workbook was written by a "
-            "program that does not calculate formulas) and read as blank: open and save the "
-            "file in Excel or WPS first"
-        )
     return RawTable(
         headers=headers,
         columns=columns,
@@ -569,10 +602,12 @@ def read(
         table = read_csv(path, header_rows)
     elif kind == "xlsx":
         table = read_xlsx(path, sheet, header_rows)
+    elif kind == "xls":
+        table = read_xls(path, sheet, header_rows)
     elif kind in ("dta", "sav"):
         table = read_stat(path, kind)
     else:
         table = read_parquet(path)
-    if sheet is not None and kind != "xlsx":
+    if sheet is not None and kind not in ("xlsx", "xls"):
         table.warnings.append(f"sheet={sheet!r} ignored: the file is not a workbook")
     return table

@@ -274,7 +274,9 @@ def distribution_vs_standard(
         if lang == "zh":
             note = f"注：纵轴为各区间学生占比（加权，%），超出坐标范围的值计入最后一个区间。标准来源：{source}。"
             if suppressed:
-                note += f"受访者少于{min_cell}人或学校少于{rule.min_psu}所的分布未画出（样本不足）。"
+                note += (
+                    f"受访者少于{min_cell}人或学校少于{rule.min_psu}所的分布未画出（样本不足）。"
+                )
         else:
             note = f"Note: vertical axis is the weighted share of students in each bin (%); values beyond the axis count in the last bin. Standard: {source}."
             if suppressed:
