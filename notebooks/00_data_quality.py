@@ -32,6 +32,9 @@ import shuangjian_eval as sje
 df = sje.quality.load_region(data_path, region)
 sje.quality.describe_source(df, region=region, lang=lang)
 
+# %%
+sje.quality.describe_ingest(df, lang=lang)  # how the survey files were read and screened
+
 # %% [markdown]
 # ## 1. 样本量 · Sample sizes
 #

@@ -328,3 +328,19 @@ def test_numbers_mode_skipped_question_is_missing():
     kept = [r for r in skipped if r in res.data.index]
     assert kept and res.data.loc[kept, "afterschool_satisfaction"].isna().all()
     assert not (res.issues["variable"] == "afterschool_satisfaction").any()
+
+
+def test_screening_is_reported_in_the_data_quality_report(tmp_path):
+    """The ingest counts travel with the canonical data into the data-quality report."""
+    from shuangjian_eval.inputs.io.store import read_canonical, write_canonical
+    from shuangjian_eval.publication import quality
+
+    res = load_survey(EX / FILES[1], mapping="wenjuanxing-county", **GENUINE)
+    write_canonical(res.data, tmp_path / "county.parquet")
+    df = read_canonical(tmp_path / "county.parquet")
+    zh = quality.describe_ingest(df, lang="zh")
+    assert "读入 274 行，采用 270 行，剔除 4 行" in zh
+    assert "剔除测试提交 3、重复提交 1" in zh and "12 个无法识别的答案设为缺失" in zh
+    en = quality.describe_ingest(df, lang="en")
+    assert "left out: test submissions 3, double submissions 1" in en
+    assert quality.describe_ingest(df.iloc[:0].copy().__class__(), lang="zh") == ""

@@ -74,6 +74,7 @@ class Variable:
     derived: str | None = None
     true_label: dict[str, str] | None = None
     false_label: dict[str, str] | None = None
+    wording: tuple[str, ...] = ()
 
     @property
     def pandas_dtype(self) -> str:
@@ -290,6 +291,7 @@ def _load_cached(path: str | None) -> Codebook:
     for name, spec in raw["variables"].items():
         spec = dict(spec)
         spec["missing_codes"] = tuple(spec.get("missing_codes", ()))
+        spec["wording"] = tuple(spec.get("wording", ()))
         variables[name] = Variable(name=name, **spec)
     notebooks = tuple(raw.get("outcome_notebooks", ()))
     outcomes = _outcomes(raw, variables, notebooks, source)

@@ -105,6 +105,16 @@ class IngestLog(dict):
                 "Rejects by rule: "
                 + ", ".join(f"{k} {v:,}" for k, v in g("reject_counts", {}).items())
             )
+        if g("download"):
+            lines.append(f"问卷星 download: {g('download')}")
+        if g("free_texts_dropped"):
+            lines.append(
+                _counted(
+                    "Typed-in option texts 〖…〗 dropped (never kept)", g("free_texts_dropped")
+                )
+            )
+        if g("submission_key"):
+            lines.append(f"Respondent key: {g('submission_key')}")
         if g("flags"):
             excluded = set(g("excluded") or ())
             lines.append(
@@ -115,11 +125,8 @@ class IngestLog(dict):
                 )
             )
         if g("cells_set_missing"):
-            cells = g("cells_set_missing")
             lines.append(
-                f"Answers set missing (unreadable, row kept): {sum(cells.values()):,} ("
-                + ", ".join(f"{k} {v:,}" for k, v in cells.items())
-                + ")"
+                _counted("Answers set missing (unreadable, row kept)", g("cells_set_missing"))
             )
         if g("answers_converted"):
             lines.append(
@@ -203,6 +210,12 @@ class IngestResult:
             f"IngestResult(file={g('file')!r}, rows_in={g('rows_in')}, "
             f"accepted={g('accepted')}, rejected={g('rejected')})"
         )
+
+
+def _counted(what: str, counts: dict[str, int]) -> str:
+    """ "what: 12 (a 6, b 6)": a total and its parts."""
+    parts = ", ".join(f"{k} {v:,}" for k, v in counts.items())
+    return f"{what}: {sum(counts.values()):,} ({parts})"
 
 
 def _listing(items: list[str], limit: int = _MAX_LISTED) -> str:

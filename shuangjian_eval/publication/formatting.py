@@ -39,6 +39,7 @@ from . import suppression
 __all__ = [
     "LANGS",
     "MISSING",
+    "FLAG_LABELS",
     "NOTEBOOK_TITLES",
     "REGIONS",
     "SIGNIFICANCE",
@@ -252,6 +253,14 @@ SUPPRESSED: dict[str, dict[str, str]] = {
 #: is a county and is shown by its name.
 REGIONS: dict[str, dict[str, str]] = {
     "all": {"zh": "全部地区", "en": "All regions"},
+}
+
+#: Quality flags of online submissions (``sje.io.submissions``), as a report names them.
+FLAG_LABELS: dict[str, Text] = {
+    "test": {"zh": "测试提交", "en": "test submissions"},
+    "speeder": {"zh": "答题过快", "en": "speeders"},
+    "duplicate": {"zh": "重复提交", "en": "double submissions"},
+    "straightline": {"zh": "矩阵题同一答案到底", "en": "straight-lining"},
 }
 
 #: The report notebooks, in report order, and their titles (a run's pages and its index).

@@ -23,6 +23,7 @@ from .formatting import format_count
 from .narrative import escape_markdown
 
 __all__ = [
+    "describe_ingest",
     "describe_source",
     "load_region",
     "missingness",
@@ -99,6 +100,52 @@ def describe_source(
     if synthetic:
         text += " " + _SYNTH_NOTICE[lang]
     return Text(text)
+
+
+_INGEST = {
+    "read": {
+        "zh": "{file}：读入 {rows_in:,} 行，采用 {accepted:,} 行，剔除 {rejected:,} 行",
+        "en": "{file}: {rows_in:,} rows read, {accepted:,} used, {rejected:,} left out",
+    },
+    "excluded": {"zh": "剔除{what}", "en": "left out: {what}"},
+    "kept": {"zh": "标记但保留{what}", "en": "flagged but kept: {what}"},
+    "missing": {
+        "zh": "{n:,} 个无法识别的答案设为缺失",
+        "en": "{n:,} answers that could not be read set missing",
+    },
+    "heading": {"zh": "**数据来源与筛选**：", "en": "**Source and screening**: "},
+    "sep": {"zh": "；", "en": "; "},
+    "end": {"zh": "。", "en": ". "},
+}
+
+
+def describe_ingest(df: pd.DataFrame, lang: str = "zh") -> Text:
+    """How the data were read and screened, file by file: rows read, used and left out, the
+    quality flags of online submissions (excluded or kept) and the answers set missing; empty
+    when the data carry no ingest record (synthetic data, or data written by other tools)."""
+    records = df.attrs.get("ingest") or []
+    parts = []
+    for r in records:
+        counts = {k: r.get(k, 0) for k in ("rows_in", "accepted", "rejected")}
+        bits = [fmt.text(_INGEST["read"], lang, file=r.get("file", ""), **counts)]
+        flags = r.get("flags") or {}
+        excluded = set(r.get("excluded") or ())
+        for kind, chosen in (("excluded", True), ("kept", False)):
+            items = [
+                f"{fmt.label(fmt.FLAG_LABELS, f, lang)} {n:,}"
+                for f, n in flags.items()
+                if (f in excluded) == chosen and f in fmt.FLAG_LABELS
+            ]
+            if items:
+                bits.append(fmt.text(_INGEST[kind], lang, what=fmt.join_list(items, lang)))
+        missing = sum((r.get("cells_set_missing") or {}).values())
+        if missing:
+            bits.append(fmt.text(_INGEST["missing"], lang, n=missing))
+        parts.append(fmt.text(_INGEST["sep"], lang).join(bits))
+    if not parts:
+        return Text("")
+    end = fmt.text(_INGEST["end"], lang)
+    return Text(fmt.text(_INGEST["heading"], lang) + end.join(parts) + end.strip())
 
 
 def sample_sizes(df: pd.DataFrame, by: Sequence[str] = ("wave",)) -> pd.DataFrame:

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from ..base.files import atomic_write
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -101,6 +103,29 @@ def _parser() -> argparse.ArgumentParser:
             )
         else:
             i.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected")
+
+    m = sub.add_parser("mapping", help="draft a mapping profile from an export, or check one")
+    msub = m.add_subparsers(dest="mapping_command", required=True)
+    d = msub.add_parser(
+        "draft",
+        help="propose a profile: a variable for each question, a code for each answer",
+        description="Read an export's headers and every distinct answer and write a draft "
+        "mapping profile; what a person must decide is marked TODO.",
+    )
+    d.add_argument("export", type=Path, help="the export (e.g. a 问卷星 download)")
+    d.add_argument("--out", type=Path, required=True, help="profile YAML to write")
+    d.add_argument("--name", help="profile name (default: the export's file name)")
+    d.add_argument(
+        "--pair",
+        type=Path,
+        help="the other 问卷星 download of the same submissions (按选项文本 beside 按选项序号): "
+        "the profile then reads both",
+    )
+    ck = msub.add_parser("check", help="list unmapped questions and answer texts, with counts")
+    ck.add_argument("profile", help="profile YAML (or a bundled profile name)")
+    ck.add_argument("export", type=Path, help="the export to read with it")
+    ck.add_argument("--wave", type=int, help="survey year of every row (if not in the file)")
+    ck.add_argument("--county", help="county of every row (if not in the file)")
 
     r = sub.add_parser("report", help="run report notebooks and render HTML")
     r.add_argument("--data", required=True, type=Path, help="canonical survey Parquet")
@@ -221,6 +246,20 @@ def _cmd_ingest(a: argparse.Namespace, write: bool) -> int:
     return EXIT_FAILED if a.strict and len(result.rejects) else EXIT_OK
 
 
+def _cmd_mapping(a: argparse.Namespace) -> int:
+    from ..inputs.io import draft
+
+    if a.mapping_command == "draft":
+        text, report = draft.draft_profile(a.export, name=a.name, pair=a.pair)
+        atomic_write(a.out, text)
+        print(report.summary())
+        print(f"wrote {a.out}")
+        return EXIT_OK
+    report = draft.check_profile(a.export, a.profile, wave=a.wave, county=a.county)
+    print(report.summary())
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
 def _cmd_report(a: argparse.Namespace) -> int:
     from . import pipeline
 
@@ -278,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         "ingest": lambda ns: _cmd_ingest(ns, write=True),
         "validate": lambda ns: _cmd_ingest(ns, write=False),
         "report": _cmd_report,
+        "mapping": _cmd_mapping,
         "codebook": _cmd_codebook,
     }
     try:

@@ -285,6 +285,10 @@ def _ingest(
         result.flags = flags
     if raw.meta.get("attrs"):
         result.data.attrs.update(raw.meta["attrs"])
+    keep = ("format", "mapping", "download", "rows_in", "accepted", "rejected", "reject_counts")
+    keep += ("flags", "excluded", "cells_set_missing")
+    record = {"file": path.name, **{k: log[k] for k in keep if log.get(k) not in (None, {}, [])}}
+    result.data.attrs["ingest"] = [*result.data.attrs.get("ingest", []), record]
     return result
 
 

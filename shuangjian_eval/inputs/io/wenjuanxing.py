@@ -205,17 +205,26 @@ def parse_times(values: pa.ChunkedArray | pa.Array | Sequence) -> np.ndarray:
 
 
 def detect_download(cells: Sequence[pa.ChunkedArray | pa.Array]) -> str:
-    """``"numbers"`` (按选项序号) when every answer of the given choice columns is a whole
-    number, else ``"text"`` (按选项文本)."""
-    seen = False
+    """``"numbers"`` (按选项序号) when most of the given choice columns hold only whole
+    numbers, else ``"text"`` (按选项文本). An open question or a typed-in 〖…〗 text in one
+    column does not decide it."""
+    numeric = textual = 0
     for col in cells:
-        for t in pa.chunked_array([col]).unique().to_pylist() if col is not None else []:
-            if t is None or not str(t).strip():
-                continue
-            seen = True
-            if not re.fullmatch(r"-?\d+", _norm(t)):
-                return "text"
-    return "numbers" if seen else "text"
+        if col is None:
+            continue
+        seen = [
+            split_free_text(_norm(t))[0]
+            for t in pa.chunked_array([col]).unique().to_pylist()
+            if t is not None and str(t).strip()
+        ]
+        seen = [t for t in seen if t]
+        if not seen:
+            continue
+        if all(re.fullmatch(r"-?\d+", t) for t in seen):
+            numeric += 1
+        else:
+            textual += 1
+    return "numbers" if numeric > textual else "text"
 
 
 @dataclass
