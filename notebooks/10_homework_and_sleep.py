@@ -27,7 +27,8 @@ data_path: str = "../data/demo/survey.parquet"  # canonical survey Parquet (sje 
 region: str = "all"  # a county in the data, or "all" for every county
 lang: str = "zh"  # report language: "zh" or "en"
 waves: list = []  # waves to use; [] means every wave in the data
-baseline_waves: list = [2019, 2020]  # pre-policy waves pooled as the baseline
+baseline_waves: list = []  # pre-policy waves pooled as the baseline; [] means every one in the data
+plan: str = "auto"  # "auto" (from the data), "before_after", "change" or "levels"
 comparison: str = "grade"  # "grade" (grades 1-9 vs senior) or "pilot" (pilot vs other cities)
 outcomes: list = []  # outcome variables; [] means the notebook's default set
 min_cell: int = 10  # estimates from fewer respondents are suppressed (the rule of policy.yaml)
@@ -40,7 +41,7 @@ from shuangjian_eval import analyses
 
 p, df = analyses.prepare(
     data_path, region=region, waves=waves, baseline_waves=baseline_waves, comparison=comparison,
-    outcomes=outcomes, lang=lang, min_cell=min_cell, notebook="homework_and_sleep",
+    outcomes=outcomes, lang=lang, min_cell=min_cell, notebook="homework_and_sleep", plan=plan,
 )  # fmt: skip
 design = analyses.design_for(df)
 p
@@ -76,7 +77,7 @@ sje.tables.to_styler(analyses.table(homework, lang=lang, min_cell=min_cell))
 # %%
 for v in p.pick(group="homework", standard=True):
     display(sje.plots.distribution_vs_standard(
-        df, v, by="stage", waves=[p.reference_wave, p.last_wave], lang=lang, min_cell=min_cell
+        df, v, by="stage", waves=p.shown_waves, lang=lang, min_cell=min_cell
     ))  # fmt: skip
 
 # %% [markdown]
@@ -95,7 +96,7 @@ for v in p.pick(group="sleep"):
 # %%
 for v in p.pick(group="sleep", standard=True):
     display(sje.plots.distribution_vs_standard(
-        df, v, by="stage", waves=[p.reference_wave, p.last_wave], lang=lang, min_cell=min_cell
+        df, v, by="stage", waves=p.shown_waves, lang=lang, min_cell=min_cell
     ))  # fmt: skip
 
 # %%
@@ -111,8 +112,8 @@ sje.tables.to_styler(analyses.table(sleep, lang=lang, min_cell=min_cell))
 # before-after change describes what changed; it is not on its own an effect of the policy.
 
 # %%
-change = analyses.change_from_baseline(
-    df, p.outcomes, baseline_waves=p.baseline_waves, by=["stage"]
+change = p.needs("change") or analyses.change_from_baseline(
+    df, p.outcomes, baseline_waves=p.reference_waves, by=["stage"]
 )
 sje.tables.to_styler(analyses.table(change, lang=lang, min_cell=min_cell))
 

@@ -29,7 +29,8 @@ data_path: str = "../data/demo/survey.parquet"  # canonical survey Parquet (sje 
 region: str = "all"  # a county in the data, or "all" for every county
 lang: str = "zh"  # report language: "zh" or "en"
 waves: list = []  # waves to use; [] means every wave in the data
-baseline_waves: list = [2019, 2020]  # pre-policy waves pooled as the baseline
+baseline_waves: list = []  # pre-policy waves pooled as the baseline; [] means every one in the data
+plan: str = "auto"  # "auto" (from the data), "before_after", "change" or "levels"
 comparison: str = "grade"  # "grade" (grades 1-9 vs senior) or "pilot" (pilot vs other cities)
 outcomes: list = []  # outcome variables; [] means the notebook's default set
 min_cell: int = 10  # estimates from fewer respondents are suppressed (the rule of policy.yaml)
@@ -42,7 +43,7 @@ from shuangjian_eval import analyses
 
 p, df = analyses.prepare(
     data_path, region=region, waves=waves, baseline_waves=baseline_waves, comparison=comparison,
-    outcomes=outcomes, lang=lang, min_cell=min_cell, notebook="tutoring",
+    outcomes=outcomes, lang=lang, min_cell=min_cell, notebook="tutoring", plan=plan,
 )  # fmt: skip
 design = analyses.design_for(df)
 p
@@ -84,7 +85,7 @@ for v in p.pick(kind="mean"):
 # rise in other tutoring per 100 fewer students in subject tutoring. Before-after, not causal.
 
 # %%
-moves = sje.targets.displacement(df, policy=p.policy)
+moves = p.needs("baseline") or sje.targets.displacement(df, policy=p.policy)
 sje.tables.to_styler(
     analyses.table(analyses.changes(moves), spread="wave", lang=lang, min_cell=min_cell)
 )
@@ -101,7 +102,9 @@ analyses.findings(moves, lang=lang, min_cell=min_cell)
 # pooled baseline for students in compulsory education.
 
 # %%
-by_income = analyses.changes(sje.targets.spend_by_income(df, policy=p.policy))
+by_income = p.needs("baseline") or analyses.changes(
+    sje.targets.spend_by_income(df, policy=p.policy)
+)
 last = analyses.changes(by_income, wave=p.last_wave)
 title = "按家庭收入五等份的变化" if lang == "zh" else "Change by household income quintile"
 sje.plots.region_heatmap(

@@ -27,7 +27,8 @@ data_path: str = "../data/demo/survey.parquet"  # canonical survey Parquet (sje 
 region: str = "all"  # a county in the data, or "all" for every county
 lang: str = "zh"  # report language: "zh" or "en"
 waves: list = []  # waves to use; [] means every wave in the data
-baseline_waves: list = [2019, 2020]  # pre-policy waves pooled as the baseline
+baseline_waves: list = []  # pre-policy waves pooled as the baseline; [] means every one in the data
+plan: str = "auto"  # "auto" (from the data), "before_after", "change" or "levels"
 comparison: str = "grade"  # "grade" (grades 1-9 vs senior) or "pilot" (pilot vs other cities)
 outcomes: list = []  # outcome variables; [] means the notebook's default set
 min_cell: int = 10  # estimates from fewer respondents are suppressed (the rule of policy.yaml)
@@ -40,7 +41,7 @@ from shuangjian_eval import analyses
 
 p, df = analyses.prepare(
     data_path, region=region, waves=waves, baseline_waves=baseline_waves, comparison=comparison,
-    outcomes=outcomes, lang=lang, min_cell=min_cell, notebook="parental_anxiety",
+    outcomes=outcomes, lang=lang, min_cell=min_cell, notebook="parental_anxiety", plan=plan,
 )  # fmt: skip
 design = analyses.design_for(df)
 p
@@ -89,7 +90,9 @@ sje.tables.to_styler(analyses.table(anxiety, lang=lang, min_cell=min_cell))
 # the treated group after the policy; an interval without 1 is significant.
 
 # %%
-models = analyses.ordinal_model(df, p.pick(kind="rating", scale_item=True, compared=True))
+models = p.needs("comparison") or analyses.ordinal_model(
+    df, p.pick(kind="rating", scale_item=True, compared=True)
+)
 sje.tables.to_styler(analyses.odds_ratio_table(models, lang=lang))
 
 # %% [markdown]

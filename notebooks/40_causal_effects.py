@@ -29,7 +29,8 @@ data_path: str = "../data/demo/survey.parquet"  # canonical survey Parquet (sje 
 region: str = "all"  # a county in the data, or "all" for every county
 lang: str = "zh"  # report language: "zh" or "en"
 waves: list = []  # waves to use; [] means every wave in the data
-baseline_waves: list = [2019, 2020]  # pre-policy waves pooled as the baseline
+baseline_waves: list = []  # pre-policy waves pooled as the baseline; [] means every one in the data
+plan: str = "auto"  # "auto" (from the data), "before_after", "change" or "levels"
 comparison: str = "grade"  # "grade" (grades 1-9 vs senior) or "pilot" (pilot vs other cities)
 outcomes: list = []  # outcome variables; [] means the notebook's default set
 min_cell: int = 10  # estimates from fewer respondents are suppressed (the rule of policy.yaml)
@@ -40,7 +41,7 @@ from shuangjian_eval import analyses
 
 p, df = analyses.prepare(
     data_path, region=region, waves=waves, baseline_waves=baseline_waves, comparison=comparison,
-    outcomes=outcomes, lang=lang, min_cell=min_cell, notebook="causal_effects",
+    outcomes=outcomes, lang=lang, min_cell=min_cell, notebook="causal_effects", plan=plan,
 )  # fmt: skip
 outcome = p.outcomes[0]  # the event study, staggered DID, placebo and robustness use the first
 p
@@ -81,7 +82,7 @@ p
 # errors clustered by school.
 
 # %%
-effects = analyses.did_table(df, p.outcomes)
+effects = p.needs("comparison") or analyses.did_table(df, p.outcomes)
 sje.tables.to_styler(analyses.table(effects, spread=None, lang=lang, min_cell=min_cell))
 
 # %%
@@ -96,7 +97,7 @@ analyses.findings(effects, lang=lang, causal=True, min_cell=min_cell)
 # policy the coefficients should be near zero (parallel trends).
 
 # %%
-event = analyses.event_study(df, outcome, ref=p.reference_wave)
+event = p.needs("comparison") or analyses.event_study(df, outcome, ref=p.reference_wave)
 sje.plots.event_study(event, lang=lang, min_cell=min_cell)
 
 # %%
@@ -116,7 +117,7 @@ sje.tables.to_styler(analyses.effect_table(event, lang=lang, min_cell=min_cell))
 # years since the policy took effect; repeated cross-sections, clustered by school.
 
 # %%
-dynamic = analyses.staggered(df, outcome, comparison=p.comparison)
+dynamic = p.needs("comparison") or analyses.staggered(df, outcome, comparison=p.comparison)
 title = (
     "分批实施:按实施后年数的效应"
     if lang == "zh"
@@ -138,7 +139,7 @@ sje.tables.to_styler(analyses.effect_table(dynamic, lang=lang, min_cell=min_cell
 # sound, this fake policy should show no effect.
 
 # %%
-placebo = analyses.placebo(df, outcome)
+placebo = p.needs("comparison") or analyses.placebo(df, outcome)
 analyses.describe_test(placebo, lang=lang)
 
 # %%
@@ -153,8 +154,5 @@ sje.tables.to_styler(analyses.effect_table(placebo, lang=lang, min_cell=min_cell
 # conclusion does not hang on one choice.
 
 # %%
-sje.tables.to_styler(
-    analyses.table(
-        analyses.robustness(df, outcome, lang=lang), spread=None, lang=lang, min_cell=min_cell
-    )
-)
+checks = p.needs("comparison") or analyses.robustness(df, outcome, lang=lang)
+sje.tables.to_styler(analyses.table(checks, spread=None, lang=lang, min_cell=min_cell))

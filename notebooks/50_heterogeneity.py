@@ -28,7 +28,8 @@ data_path: str = "../data/demo/survey.parquet"  # canonical survey Parquet (sje 
 region: str = "all"  # a county in the data, or "all" for every county
 lang: str = "zh"  # report language: "zh" or "en"
 waves: list = []  # waves to use; [] means every wave in the data
-baseline_waves: list = [2019, 2020]  # pre-policy waves pooled as the baseline
+baseline_waves: list = []  # pre-policy waves pooled as the baseline; [] means every one in the data
+plan: str = "auto"  # "auto" (from the data), "before_after", "change" or "levels"
 comparison: str = "grade"  # "grade" (grades 1-9 vs senior) or "pilot" (pilot vs other cities)
 outcomes: list = []  # outcome variables; [] means the notebook's default set
 min_cell: int = 10  # estimates from fewer respondents are suppressed (the rule of policy.yaml)
@@ -39,7 +40,7 @@ from shuangjian_eval import analyses
 
 p, df = analyses.prepare(
     data_path, region=region, waves=waves, baseline_waves=baseline_waves, comparison=comparison,
-    outcomes=outcomes, lang=lang, min_cell=min_cell, notebook="heterogeneity",
+    outcomes=outcomes, lang=lang, min_cell=min_cell, notebook="heterogeneity", plan=plan,
 )  # fmt: skip
 p
 
@@ -60,7 +61,9 @@ p
 # Weighted income quintiles within each wave (Q1 lowest, Q5 highest).
 
 # %%
-by_income = analyses.heterogeneity(df, p.outcomes, "income_quintile", comparison=p.comparison)
+by_income = p.needs("comparison") or analyses.heterogeneity(
+    df, p.outcomes, "income_quintile", comparison=p.comparison
+)
 title = "各收入组的政策效应" if lang == "zh" else "Effect of the policy by income quintile"
 sje.plots.region_heatmap(
     by_income, value="estimate", region="income_quintile", lang=lang, min_cell=min_cell, title=title
@@ -76,7 +79,9 @@ sje.tables.to_styler(analyses.equality_table(by_income, lang=lang))
 # ## 2. 城乡 · Urban and rural schools
 
 # %%
-by_urban = analyses.heterogeneity(df, p.outcomes, "urban", comparison=p.comparison)
+by_urban = p.needs("comparison") or analyses.heterogeneity(
+    df, p.outcomes, "urban", comparison=p.comparison
+)
 sje.tables.to_styler(analyses.table(by_urban, spread="urban", lang=lang, min_cell=min_cell))
 
 # %%
@@ -91,7 +96,9 @@ sje.tables.to_styler(analyses.equality_table(by_urban, lang=lang))
 # students.
 
 # %%
-by_stage = analyses.heterogeneity(df, p.outcomes, "stage", comparison=p.comparison)
+by_stage = p.needs("comparison") or analyses.heterogeneity(
+    df, p.outcomes, "stage", comparison=p.comparison
+)
 sje.tables.to_styler(analyses.table(by_stage, spread="stage", lang=lang, min_cell=min_cell))
 
 # %%
@@ -106,7 +113,9 @@ sje.tables.to_styler(analyses.equality_table(by_stage, lang=lang))
 # the groups cannot be split by pilot city again.
 
 # %%
-by_pilot = analyses.heterogeneity(df, p.outcomes, "pilot_city", comparison=p.comparison)
+by_pilot = p.needs("comparison") or analyses.heterogeneity(
+    df, p.outcomes, "pilot_city", comparison=p.comparison
+)
 sje.tables.to_styler(analyses.table(by_pilot, spread="pilot_city", lang=lang, min_cell=min_cell))
 
 # %%
@@ -123,5 +132,5 @@ sje.tables.to_styler(analyses.equality_table(by_pilot, lang=lang))
 # among the significant ones.
 
 # %%
-overall = analyses.did_table(df, p.outcomes)
+overall = p.needs("comparison") or analyses.did_table(df, p.outcomes)
 sje.tables.to_styler(analyses.adjusted_table(overall, lang=lang))

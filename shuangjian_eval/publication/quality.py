@@ -77,7 +77,7 @@ def describe_source(
     subtraction. ``min_cell`` None: the default rule (``suppression.rule_for()``).
     """
     waves = sorted(int(w) for w in df["wave"].dropna().unique())
-    span = f"{waves[0]}–{waves[-1]}" if waves else "-"
+    span = f"{waves[0]}–{waves[-1]}" if len(waves) > 1 else (str(waves[0]) if waves else "-")
     n, schools = len(df), df["school_id"].nunique()
     counties = df["county"].nunique()
     per_wave = df.groupby("wave", observed=True).size()

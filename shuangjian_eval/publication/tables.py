@@ -32,6 +32,7 @@ from pandas.io.formats.style import Styler
 
 from . import formatting as fmt
 from . import suppression
+from .plan import passes_unavailable
 
 __all__ = ["LEVEL_METHODS", "report_table", "scorecard_table", "to_html", "to_styler"]
 
@@ -370,6 +371,7 @@ def _is_mark(value: Any) -> bool:
     return any(text.startswith(m) for m in marks)
 
 
+@passes_unavailable
 def to_styler(table: pd.DataFrame, caption: str | None = None) -> Styler:
     """A pandas Styler of a report table that escapes every cell, header and the caption;
     suppressed and not-computed cells are set in grey italics (class ``sje-suppressed``)."""

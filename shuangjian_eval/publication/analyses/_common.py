@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,14 +9,13 @@ import numpy as np
 import pandas as pd
 
 from ...estimation.results import TERM_COLUMNS
-from ...inputs import policy as _policy
 from .. import formatting as fmt
+from ..plan import FIELDWORK_MONTH as FIELDWORK_MONTH
+from ..plan import is_post
 
 #: Comparison designs: compulsory grades against senior grades, or pilot against other cities.
 COMPARISONS: tuple[str, ...] = ("grade", "pilot")
 
-#: Month in which waves are fielded (autumn term), as ``sje.synth`` and ``sje.plots`` assume.
-FIELDWORK_MONTH = 11
 
 _DESIGN = {"weights": "weight", "absorb": ("school_id", "wave"), "cluster": "school_id"}
 
@@ -83,8 +81,7 @@ def _join(values: Sequence[Any], lang: str) -> str:
         return "、".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
 
-def _is_post(wave: Any, policy: _policy.Policy) -> bool:
-    return dt.date(int(wave), FIELDWORK_MONTH, 1) > policy.date
+_is_post = is_post
 
 def _waves(df: pd.DataFrame) -> list[int]:
     return sorted(int(w) for w in pd.unique(df["wave"].dropna()))

@@ -73,9 +73,11 @@ def change_from_baseline(
     baseline_waves: Sequence[int],
     by: Sequence[str] = (),
 ) -> EstimateResult:
-    """Change from the pooled baseline waves to each post-policy wave, by domain: differences
-    of design-based means linearised in one design (the same schools in both periods enter with
-    their covariance). Before-after: a change, not an effect of the policy.
+    """Change from the pooled baseline waves to each later post-policy wave, by domain:
+    differences of design-based means linearised in one design (the same schools in both
+    periods enter with their covariance). Before-after: a change, not an effect of the policy.
+    Without a pre-policy baseline (plan ``change``), ``baseline_waves`` is the first
+    post-policy wave and the change is the trend since then.
 
     ``n`` and ``n_psu`` are the respondents and schools of the smaller of the two periods (the
     cell that decides whether the change may be published), not of both together."""
@@ -84,7 +86,8 @@ def change_from_baseline(
     design = design_for(work)
     sizes = {v: _cell_sizes(work, v, ["_period", *by]) for v in variables}
     blocks = []
-    for w in [w for w in _waves(df) if _is_post(w, _policy.load())]:
+    last_ref = max(baseline_waves)
+    for w in [w for w in _waves(df) if _is_post(w, _policy.load()) and w > last_ref]:
         t = design.mean_diff(
             list(variables), between=("_period", "baseline", str(w)), by=list(by) or None
         )

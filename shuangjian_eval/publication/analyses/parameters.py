@@ -14,6 +14,7 @@ from ...inputs import regions as _regions
 from .. import formatting as fmt
 from .. import narrative as _narrative
 from .. import suppression
+from ..plan import Plan, Unavailable, choose_plan
 from ..quality import describe_source
 from ._common import COMPARISONS, _fail, _is_post, _join, _t, _waves
 from .groups import comparison_groups
@@ -52,6 +53,27 @@ class Parameters:
     notes: tuple[str, ...] = ()
     source: str = ""
     compared: tuple[str, ...] | None = None
+    plan: Plan | None = None
+
+    @property
+    def reference_waves(self) -> tuple[int, ...]:
+        """The waves changes are measured from (:attr:`Plan.reference_waves`)."""
+        return self.plan.reference_waves if self.plan else self.baseline_waves
+
+    def needs(self, need: str) -> Unavailable | None:
+        """Why a section that needs ``need`` (``"baseline"``, ``"change"``, ``"comparison"``)
+        cannot be computed from the run's data, or None: ``result = p.needs("change") or
+        analyses.change_from_baseline(...)``."""
+        if self.plan is None:
+            return None
+        return self.plan.unavailable(need, self.lang, comparison=self.comparison)
+
+    @property
+    def shown_waves(self) -> list[int]:
+        """The waves a distribution chart compares: the last baseline (or reference) wave and
+        the latest wave, or the latest alone."""
+        ref = self.reference_waves
+        return [ref[-1], self.last_wave] if ref and ref[-1] != self.last_wave else [self.last_wave]
 
     def pick(
         self,
@@ -88,9 +110,10 @@ class Parameters:
         return tuple(out)
 
     @property
-    def reference_wave(self) -> int:
-        """The last baseline wave: the reference period of event studies."""
-        return self.baseline_waves[-1]
+    def reference_wave(self) -> int | None:
+        """The last baseline wave: the reference period of event studies (None without a
+        baseline)."""
+        return self.baseline_waves[-1] if self.baseline_waves else None
 
     @property
     def last_wave(self) -> int:
@@ -110,14 +133,20 @@ class Parameters:
             _join(self.baseline_waves, lang),
             _t(self.comparison, lang),
         )
+        base_zh = f"政策前基线：{base}年合并；" if self.baseline_waves else ""
+        base_en = f"baseline: {base} pooled; " if self.baseline_waves else ""
+        compare = self.plan is None or self.comparison in self.plan.comparisons
+        design_zh = f"对照设计：{design}；" if compare else ""
+        design_en = f"comparison: {design}; " if compare else ""
         text = (
-            f"**分析设定**：地区：{where}；调查轮次：{waves}；政策前基线：{base}年合并；对照设计：{design}；"
+            f"**分析设定**：地区：{where}；调查轮次：{waves}；{base_zh}{design_zh}"
             f"指标：{names}；受访者少于{self.min_cell}人的估计不予公布。" if zh else
-            f"**Settings**: region: {where}; waves: {waves}; baseline: {base} pooled; comparison: "
-            f"{design}; outcomes: {names}; estimates from fewer than {self.min_cell} respondents "
+            f"**Settings**: region: {where}; waves: {waves}; {base_en}{design_en}"
+            f"outcomes: {names}; estimates from fewer than {self.min_cell} respondents "
             "are not published."
         )  # fmt: skip
-        return "\n\n".join([self.source, text, *(f"> {n}" for n in self.notes)]).strip()
+        plan = self.plan.describe(lang) if self.plan else ""
+        return "\n\n".join([self.source, plan, text, *(f"> {n}" for n in self.notes)]).strip()
 
 
 def check_parameters(
@@ -132,6 +161,7 @@ def check_parameters(
     min_cell: int | None = None,
     notebook: str | None = None,
     policy: _policy.Policy | None = None,
+    plan: str = "auto",
 ) -> Parameters:
     """Check a notebook's parameters against the data; stop with a clear message if one is wrong.
 
@@ -143,7 +173,7 @@ def check_parameters(
         The notebook's parameters. ``waves=[]``: every wave in the data; ``outcomes=[]``: the
         notebook's default set (:func:`default_outcomes`, from the codebook's outcome registry);
         ``min_cell=None``: the small-cell rule of ``policy.yaml`` (``suppression.rule_for
-        ("tables")``). Outcomes are the registry's; they must be observed in the baseline
+        ("tables")``); ``baseline_waves=[]``: every pre-policy wave used. Outcomes are the registry's; they must be observed in the baseline
         waves, except in ``"parental_anxiety"``, which allows the 1-5 ratings and the scale
         score only and shows a rating asked after the policy only as levels
         (``Parameters.compared`` says which outcomes have a baseline).
@@ -151,6 +181,9 @@ def check_parameters(
         A notebook of the registry (``outcome_notebooks`` in ``codebook.yaml``).
     policy : Policy, optional
         Policy date and standards (``policy.yaml`` when omitted).
+    plan : str
+        The analysis plan (:func:`~shuangjian_eval.publication.plan.choose_plan`): ``"auto"``
+        chooses from the data; ``"before_after"``, ``"change"`` or ``"levels"`` force one.
 
     Returns
     -------
@@ -182,20 +215,20 @@ def check_parameters(
         if isinstance(w, bool) or not isinstance(w, int | np.integer) or int(w) not in present:
             _fail("wave", w, present)
     used = sorted({int(w) for w in waves}) or present
-    pre, post = [w for w in used if not _is_post(w, pol)], [w for w in used if _is_post(w, pol)]
-    if not baseline_waves:
-        raise ValueError(f"baseline_waves is empty; valid baseline waves: {pre}")
+    pre = [w for w in used if not _is_post(w, pol)]
     for w in baseline_waves:
         if w not in used:
             _fail("baseline wave", w, used, "is not among the waves used")
         if w not in pre:
             _fail("baseline wave", w, pre, f"was fielded after the policy date ({pol.date})")
-    if not post:
-        raise ValueError(f"waves {used} have no wave fielded after the policy date ({pol.date})")
-    base = sorted({int(w) for w in baseline_waves})
+    chosen_plan = choose_plan(df, waves=used, baseline_waves=baseline_waves, plan=plan, policy=pol)
+    used, post = list(chosen_plan.waves), list(chosen_plan.post_waves)
+    base = list(chosen_plan.baseline_waves)
     rows = df.loc[df["wave"].isin(base).fillna(False).to_numpy(bool)]
     likert = notebook == "parental_anxiety"
     used_rows = df.loc[df["wave"].isin(used).fillna(False).to_numpy(bool)]
+    if not base:  # no baseline: every outcome observed in the waves used can be shown
+        rows = df.loc[df["wave"].isin(used).fillna(False).to_numpy(bool)]
     compared = [v.name for v in cb if v.name in cb.outcomes and v.name in df
                 and rows[v.name].notna().any()]  # fmt: skip
     allowed = (
@@ -212,18 +245,15 @@ def check_parameters(
     for v in chosen:
         if v not in allowed:
             _fail("outcome", v, allowed, "is not allowed here" if v in df else "is not in the data")
-    notes = (
-        [_t("one_group", lang)]
-        if comparison_groups(df, comparison, policy=pol)["treated"].nunique() < 2
-        else []
-    )
+    one_group = comparison_groups(df, comparison, policy=pol)["treated"].nunique() < 2
+    notes = [_t("one_group", lang)] if one_group and chosen_plan.has_baseline else []
     if comparison == "pilot" and pol.pilot_cities_status == "unverified":
         notes.append(_t("unverified", lang))
     raw = {**pol.raw, "targets": {**pol.raw["targets"], "baseline_waves": base}}
     source = describe_source(df.loc[df["wave"].isin(used).to_numpy(bool)], region=region, lang=lang)
     return Parameters(region, tuple(used), tuple(base), tuple(post), comparison, tuple(chosen),
                       lang, min_cell, _policy.Policy(raw=raw), tuple(notes), str(source),
-                      tuple(v for v in chosen if v in compared))  # fmt: skip
+                      tuple(v for v in chosen if v in compared), chosen_plan)  # fmt: skip
 
 
 def prepare(
@@ -237,6 +267,7 @@ def prepare(
     lang: str,
     min_cell: int | None = None,
     notebook: str | None = None,
+    plan: str = "auto",
 ) -> tuple[Parameters, pd.DataFrame]:
     """Read a region, check the notebook's parameters against it, and add comparison groups.
 
@@ -248,7 +279,7 @@ def prepare(
     df = load_region(data_path, region)
     params = check_parameters(
         df, region=region, waves=waves, baseline_waves=baseline_waves, comparison=comparison,
-        outcomes=outcomes, lang=lang, min_cell=min_cell, notebook=notebook,
+        outcomes=outcomes, lang=lang, min_cell=min_cell, notebook=notebook, plan=plan,
     )  # fmt: skip
     df = comparison_groups(
         params.select(df), params.comparison, baseline_waves=params.baseline_waves

@@ -16,10 +16,12 @@ from ...inputs import policy as _policy
 from .. import formatting as fmt
 from .. import suppression
 from .. import tables as _tables
+from ..plan import passes_unavailable
 from ._common import _STATS, _pvalue, _t
 from .estimates import suppressed_tests
 
 
+@passes_unavailable
 def changes(result: EstimateResult, *, wave: int | None = None) -> EstimateResult:
     """A change table of ``sje.targets`` (``displacement``, ``change_by_group``,
     ``spend_by_income``) as a change result by wave: the changes from the baseline only (no
@@ -39,6 +41,7 @@ def changes(result: EstimateResult, *, wave: int | None = None) -> EstimateResul
                           nobs=result.nobs, level=result.level)  # fmt: skip
 
 
+@passes_unavailable
 def table(
     result: Any, *, spread: str | None = "stage", lang: str = "zh", min_cell: int | None = None
 ) -> pd.DataFrame:
@@ -91,6 +94,7 @@ def _drop_empty(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return frame.drop(columns=[note]) if empty else frame
 
 
+@passes_unavailable
 def effect_table(result: Any, *, lang: str = "zh", min_cell: int | None = None) -> pd.DataFrame:
     """A report table of event-study, placebo or aggregated staggered effects: one row per
     wave (or years since the policy took effect), without the reference period (0 by
@@ -146,6 +150,7 @@ def item_table(result: EstimateResult, *, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@passes_unavailable
 def odds_ratio_table(models: dict[str, Any], *, lang: str = "zh") -> pd.DataFrame:
     """Odds ratios of :func:`ordinal_model` with intervals: a row per term, a column per
     outcome. Below 1: answers move towards the low end; an interval without 1 is significant."""
@@ -166,6 +171,7 @@ def odds_ratio_table(models: dict[str, Any], *, lang: str = "zh") -> pd.DataFram
     return out
 
 
+@passes_unavailable
 def equality_table(
     result: GroupedResult,
     *,
@@ -202,6 +208,7 @@ def equality_table(
     return _drop_empty(pd.DataFrame(rows), lang)
 
 
+@passes_unavailable
 def adjusted_table(result: EstimateResult, *, lang: str = "zh") -> pd.DataFrame:
     """The effects of several outcomes (:func:`did_table`) with p-values adjusted for multiple
     testing: Holm (family-wise error rate) and Benjamini-Hochberg (false discovery rate), and

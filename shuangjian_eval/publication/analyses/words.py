@@ -9,10 +9,12 @@ from ...estimation.results import EstimateResult
 from .. import formatting as fmt
 from .. import narrative as _narrative
 from .. import suppression
+from ..plan import passes_unavailable
 from ..quality import Text as Markdown
 from ._common import _join, _pvalue, _t
 
 
+@passes_unavailable
 def findings(result: EstimateResult, *, lang: str = "zh", causal: bool = False,
              min_cell: int | None = None, wave: int | None = None) -> Markdown:  # fmt: skip
     """The result's rows as sentences (``sje.narrative.describe_change``), one bullet each; a
@@ -36,6 +38,7 @@ def findings(result: EstimateResult, *, lang: str = "zh", causal: bool = False,
     return Markdown("\n".join(f"- {b}" for b in bullets))
 
 
+@passes_unavailable
 def describe_test(result: Any, *, lang: str = "zh") -> Markdown:
     """The pre-trend test of an event study, or the placebo test of :func:`placebo`, in words."""
     fake = (getattr(result, "options", None) or {}).get("placebo_date")

@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .. import formatting as fmt
+from ..plan import passes_unavailable
 from . import _data
 from ._style import add_note, house_style, new_figure, series_style, tight_layout_once
 
@@ -313,6 +314,7 @@ def trend(
         return _finish(fig, ax, _ci_note(lang, "阴影" if lang == "zh" else "bands", _level(result)))
 
 
+@passes_unavailable
 def event_study(
     result: Any,
     *,

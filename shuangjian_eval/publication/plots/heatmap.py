@@ -14,6 +14,7 @@ from matplotlib.patches import Rectangle
 
 from .. import formatting as fmt
 from .. import suppression
+from ..plan import passes_unavailable
 from . import _data
 from ._style import add_note, house_style, new_figure
 
@@ -48,6 +49,7 @@ def _wrap_label(text: str, lang: str) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
+@passes_unavailable
 def region_heatmap(
     frame: Any,
     value: str = "change_3y",

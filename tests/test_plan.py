@@ -1,0 +1,114 @@
+"""The analysis plan chosen from the data, and the reports on the designs counties have.
+
+Expected values: the known design of the synthetic demo survey (waves 2019-2024, strata,
+design weights, senior grades and pilot cities) and of the county example download (one
+post-policy wave, no strata, no weights; ``examples_wenjuanxing``), and the policy date of
+``policy.yaml`` (24 July 2021; waves are fielded in November).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_notebook_runs import _run
+
+import shuangjian_eval as sje
+from shuangjian_eval.inputs import examples_wenjuanxing as wjx_examples
+from shuangjian_eval.inputs.io.store import write_canonical
+from shuangjian_eval.publication import analyses
+from shuangjian_eval.publication.plan import Unavailable, choose_plan
+
+EX = Path(__file__).resolve().parent.parent / "data" / "examples"
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory) -> Path:
+    """The county download as a county analyst ingests it: one wave, no strata, no weights."""
+    res = sje.load_survey(
+        EX / "wjx-county-numbers.xlsx", mapping="wenjuanxing-county", wave=2022,
+        county=wjx_examples.COUNTY, salt="s", exclude=["test", "duplicate"],
+    )  # fmt: skip
+    path = tmp_path_factory.mktemp("county") / "county.parquet"
+    write_canonical(res.data, path)
+    return path
+
+
+def test_demo_survey_plan():
+    df = sje.synth.generate(n_schools=16, students_per_school=6, n_counties=2, seed=1)
+    plan = choose_plan(df)
+    assert plan.kind == "before_after" and plan.baseline_waves == (2019, 2020)
+    assert plan.post_waves == (2021, 2022, 2024) and plan.weights == "design"
+    assert plan.strata and plan.clusters and set(plan.comparisons) == {"grade", "pilot"}
+    assert "政策前（2019、2020年，合并为基线）" in plan.describe("zh")
+
+
+def test_one_wave_county_plan(county):
+    plan = choose_plan(pd.read_parquet(county))
+    assert plan.kind == "levels" and plan.waves == (2022,) and plan.reference_waves == ()
+    assert plan.weights == "equal" and not plan.strata and plan.clusters
+    assert plan.comparisons == ()
+    zh = plan.describe("zh")
+    assert "只有一轮调查（2022年）" in zh and "结果描述的是作答的家庭" in zh
+    assert "the families who answered" in plan.describe("en")
+    why = plan.unavailable("comparison", "zh")
+    assert isinstance(why, Unavailable) and "政策前的基线和对照组" in why
+
+
+def test_two_post_waves_give_the_change_between_them():
+    df = sje.synth.generate(n_schools=16, students_per_school=6, n_counties=2, waves=(2022, 2024))
+    plan = choose_plan(df)
+    assert plan.kind == "change" and plan.reference_waves == (2022,) and not plan.has_baseline
+    assert plan.unavailable("change", "en") is None
+    assert plan.unavailable("baseline", "en") is not None
+    p = analyses.check_parameters(
+        df, region="all", waves=[], baseline_waves=[], comparison="grade", outcomes=[],
+        lang="zh", notebook="homework_and_sleep",
+    )  # fmt: skip
+    change = analyses.change_from_baseline(
+        analyses.comparison_groups(df, "grade"), ["sleep_hours"], baseline_waves=p.reference_waves
+    )
+    assert set(change.table["wave"]) == {2024}  # the later wave against the first
+
+
+def test_forced_plan_is_checked(county):
+    df = pd.read_parquet(county)
+    with pytest.raises(ValueError, match=r"plan 'before_after' needs a pre-policy wave"):
+        choose_plan(df, plan="before_after")
+    with pytest.raises(ValueError, match="did you mean 'levels'"):
+        choose_plan(df, plan="level")
+    demo = sje.synth.generate(n_schools=16, students_per_school=6, n_counties=2, seed=1)
+    forced = choose_plan(demo, plan="levels")
+    assert forced.forced and forced.waves == (2024,) and "按参数 plan 指定" in forced.describe("zh")
+
+
+def test_unavailable_passes_through_tables_and_words(county):
+    p = analyses.check_parameters(
+        pd.read_parquet(county), region="all", waves=[], baseline_waves=[], comparison="grade",
+        outcomes=[], lang="en", notebook="causal_effects",
+    )  # fmt: skip
+    why = p.needs("comparison")
+    assert analyses.table(why, lang="en") is why and analyses.findings(why, lang="en") is why
+    assert sje.tables.to_styler(analyses.effect_table(why, lang="en")) is why
+    assert why._repr_markdown_().startswith("> Not computed here: needs surveys before and after")
+    assert why._repr_markdown_() == ""  # shown once in a section
+
+
+@pytest.mark.parametrize(
+    "notebook",
+    ["00_data_quality", "10_homework_and_sleep", "20_tutoring", "30_parental_anxiety",
+     "40_causal_effects", "50_heterogeneity"],
+)  # fmt: skip
+def test_analysis_notebooks_run_on_a_one_wave_county(county, tmp_path, notebook):
+    text = _run(notebook, tmp_path / f"{notebook}.ipynb", data_path=str(county))
+    assert "Traceback" not in text
+    if notebook != "00_data_quality":
+        assert "只有一轮调查（2022年）" in text
+    if notebook in ("40_causal_effects", "50_heterogeneity"):
+        assert "本节无法计算：需要政策前后的调查和一个不受政策影响的对照组" in text
+    else:
+        assert "<table" in text  # levels are shown
