@@ -18,7 +18,7 @@ import shuangjian_eval as sje
 from shuangjian_eval import pipeline
 from shuangjian_eval.run import cli
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "shuangjian_eval" / "notebooks"
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import pytest
 import shuangjian_eval as sje
 from shuangjian_eval import pipeline
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "shuangjian_eval" / "notebooks"
 DQ = "00_data_quality"
 
 
@@ -98,7 +98,9 @@ def test_resume_refuses_other_data(survey, tmp_path):
     _run(survey, tmp_path / "out", NOTEBOOK_DIR, run_id="z", regions="all")
     other = tmp_path / "other.parquet"
     pd.read_parquet(survey).iloc[:-1].to_parquet(other, index=False)  # one row fewer
-    with pytest.raises(pipeline.ParameterError, match="data file differs"):
+    with pytest.raises(
+        pipeline.ParameterError, match=r"different data \(--data\): the run used data with SHA-256"
+    ):
         _run(other, tmp_path / "out", NOTEBOOK_DIR, run_id="z", resume=True)
 
 
