@@ -36,7 +36,8 @@ def test_synth_writes_canonical_parquet_with_its_truth(tmp_path, capsys):
         n_schools=12, students_per_school=8, n_counties=2, waves=(2020, 2022), seed=1
     )
     pd.testing.assert_frame_equal(df, again.reset_index(drop=True), check_like=False)
-    assert sje.synth.truth(df)["params"]["seed"] == 1
+    assert sje.synth.truth(df).attrs["seed"] == 1
+    assert sje.synth.truth(df, form="nested")["params"]["seed"] == 1
 
 
 def test_bad_waves_is_a_usage_error(capsys):
