@@ -329,7 +329,8 @@ def _cmd_report(a: argparse.Namespace) -> int:
         print(f"FAILED {job.region} / {job.notebook}: {first_line(job.error)}", file=sys.stderr)
     kept = f", {len(run.kept)} kept from before" if resume else ""
     print(
-        f"{len(run.written)} reports written{kept}, {len(run.failed)} failed "
+        f"{len(run.written)} report{'' if len(run.written) == 1 else 's'} written{kept}, "
+        f"{len(run.failed)} failed "
         f"({len(run.jobs)} in run {run.run_id})"
     )
     print(f"index: {run.index}")
