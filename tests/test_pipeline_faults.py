@@ -311,3 +311,19 @@ def test_no_lock_is_left_after_a_run_or_a_refused_resume(survey, tmp_path):
     with pytest.raises(pipeline.ParameterError):
         _run(survey, out, NOTEBOOK_DIR, run_id="l", regions="each", resume=True)
     assert not list(out.rglob(".lock"))
+
+
+def test_a_run_recorded_before_settings_were_resumed_with_its_jobs_settings(survey, tmp_path):
+    """A manifest written before runs recorded their settings: its jobs and parameters say
+    what the run was (regions, notebooks, language, parameters)."""
+    county = pipeline.list_regions(survey)[1]
+    first = _run(survey, tmp_path / "out", NOTEBOOK_DIR, run_id="o", regions=county, lang="en")
+    manifest = json.loads(first.manifest.read_text(encoding="utf-8"))
+    del manifest["settings"], manifest["execution"]
+    manifest["parameters"] = {"lang": "en"}
+    manifest["jobs"][0]["status"] = "failed"
+    first.manifest.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    again = pipeline.run_report(out=tmp_path / "out", run_id="o", resume=True, progress=False)
+    assert again.ok and [(j.region, j.notebook) for j in again.ran] == [(county, DQ)]
+    assert _settings(again) == {"regions": [county], "notebooks": [DQ], "notebook_dir": None,
+                                "lang": "en", "parameters": {}}  # fmt: skip

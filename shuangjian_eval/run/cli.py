@@ -193,7 +193,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="RUN_ID",
         default=argparse.SUPPRESS,
         help="redo only what is missing or failed in an earlier run, with that run's settings "
-        "(a setting given must be the one it used)",
+        "(data, regions, notebooks, language, parameters: a setting given must be the one it "
+        "used; workers, timeout and executor are this command's)",
     )
     r.add_argument(
         "--overwrite",
