@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml constraints.txt
 $(DEMO): $(STAMP) shuangjian_eval/inputs/synth.py
 	$(BIN)/sje synth --out $(DEMO) --schools 120 --students 40 --counties 8 --seed 0
 
-## report: build the demo data, run the report notebooks for all data and each county, print the index
+## report: build the demo data, run the report notebooks for all data and each county (replacing
+## the last demo run), print the index
 report: $(STAMP) $(DEMO)
-	$(BIN)/sje report --data $(DEMO) --regions all,each --run-id $(RUN_ID) --out reports
+	$(BIN)/sje report --data $(DEMO) --regions all,each --run-id $(RUN_ID) --out reports --overwrite
 
 ## test: lint, then the whole test suite (the notebooks run on the demo data, so it is built first)
 test: $(STAMP) $(DEMO)
@@ -35,7 +36,7 @@ lint: $(STAMP)
 ## lab: JupyterLab on the notebooks, with the project's kernel
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,lab]"
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab shuangjian_eval/notebooks/
 
 ## examples: regenerate the example input files in data/examples from synthetic data
 examples: $(STAMP)
@@ -43,7 +44,7 @@ examples: $(STAMP)
 
 ## notebooks: rewrite every notebook's parameters cell (both files) from the one table
 notebooks: $(STAMP)
-	$(BIN)/python -c "from shuangjian_eval.publication.notebook_parameters import write_parameters_cells as w; print(*w('notebooks') or ['up to date'], sep='\n')"
+	$(BIN)/python -c "from shuangjian_eval.publication.notebook_parameters import write_parameters_cells as w; print(*w() or ['up to date'], sep='\n')"
 
 ## bench: ratios against peer tools on synthetic national data (not part of make test)
 bench: $(STAMP)

@@ -19,8 +19,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._common import REPO
-
 TOOLS = ("local", "dask")
 PEERS: dict[str, str] = {}
 NOTEBOOK = "90_policy_report"
@@ -52,7 +50,7 @@ def measure(tool: str, spec: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     run = pipeline.run_report(
         data, out=out, run_id="b4", regions="each", notebooks=[NOTEBOOK],
-        notebook_dir=REPO / "notebooks", workers=workers, executor=tool, progress=False,
+        workers=workers, executor=tool, progress=False,
     )  # fmt: skip
     seconds = time.perf_counter() - t0
     ok = [j for j in run.jobs if j.status == "ok"]

@@ -43,7 +43,7 @@ WAVES = (2018, 2019, 2020, 2021, 2022, 2024)
 
 
 def _truth(df: pd.DataFrame) -> pd.DataFrame:
-    att = pd.DataFrame(sje.synth.truth(df)["att"])
+    att = sje.synth.truth(df)
     return att[att["outcome"] == HW].set_index(["by", "group", "wave"])["att"]
 
 

@@ -1,8 +1,6 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
-#     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -21,7 +19,7 @@
 # Sample sizes, missing values and the spread of the sampling weights.
 
 # %% tags=["parameters"]
-data_path: str = "../data/demo/survey.parquet"  # canonical survey Parquet (sje synth / sje ingest)
+data_path: str = "../../data/demo/survey.parquet"  # canonical survey data (sje synth / sje ingest)
 region: str = "all"  # a county in the data, or "all" for every county
 lang: str = "zh"  # report language: "zh" or "en"
 min_cell: int = 10  # counts below this are suppressed in published tables (policy.yaml)

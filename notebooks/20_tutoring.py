@@ -1,8 +1,6 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
-#     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -25,7 +23,7 @@
 # All estimates are weighted to the survey design.
 
 # %% tags=["parameters"]
-data_path: str = "../data/demo/survey.parquet"  # canonical survey Parquet (sje synth / sje ingest)
+data_path: str = "../../data/demo/survey.parquet"  # canonical survey data (sje synth / sje ingest)
 region: str = "all"  # a county in the data, or "all" for every county
 lang: str = "zh"  # report language: "zh" or "en"
 waves: list = []  # waves to use; [] means every wave in the data

@@ -32,7 +32,7 @@ def df():
 
 @pytest.fixture(scope="module")
 def truth(df):
-    return sje.synth.truth(df)
+    return sje.synth.truth(df, form="nested")
 
 
 def check(df, **changes):

@@ -25,7 +25,7 @@ HW = "homework_min_weekday"
 
 def _true_att(df: pd.DataFrame, wave: int, by: str = "overall", group: str = "compulsory"):
     """True ATT of weekday homework minutes from ``sje.synth.truth`` (exposed rows)."""
-    att = pd.DataFrame(sje.synth.truth(df)["att"])
+    att = sje.synth.truth(df)
     row = att[(att.outcome == HW) & (att.wave == wave) & (att.by == by) & (att.group == group)]
     return float(row["att"].iloc[0]), float(row["weight_sum"].iloc[0])
 

@@ -8,7 +8,7 @@ Sources of expected values:
 - [FORMULA] the Wald test of equal independent estimates (Cochran's Q): for two groups
   ``(b1 - b2)^2 / (se1^2 + se2^2)`` on 1 degree of freedom;
 - [TRUTH] data simulated here with known equal or unequal group effects, and the synthetic
-  survey's own income-quintile cut points (``sje.synth.truth(df)["income_quintile_cuts"]``).
+  survey's own income-quintile cut points (``sje.synth.truth(df, form="nested")["income_quintile_cuts"]``).
 """
 
 from __future__ import annotations
@@ -240,7 +240,7 @@ def test_income_quintiles_follow_the_synthetic_truth():
     )
     assert np.allclose(share.to_numpy(float), 0.2, atol=0.02)
     # and they agree with the generator's weighted cut points (rounded incomes aside)
-    cuts = pd.DataFrame(synth.truth(df)["income_quintile_cuts"]).set_index("wave")
+    cuts = pd.DataFrame(synth.truth(df, form="nested")["income_quintile_cuts"]).set_index("wave")
     bounds = cuts.loc[df["wave"].to_numpy(int), ["q20", "q40", "q60", "q80"]].to_numpy()
     expected = 1 + (df["household_income"].to_numpy(float)[:, None] > bounds).sum(axis=1)
     assert np.mean(expected == q.to_numpy(int)) > 0.97

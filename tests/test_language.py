@@ -214,7 +214,7 @@ def test_notebook_text_uses_full_width_punctuation():
     import nbformat
 
     found = {}
-    for path in sorted((PACKAGE.parent / "notebooks").glob("*.ipynb")):
+    for path in sorted((PACKAGE / "notebooks").glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type != "markdown":
                 continue

@@ -14,7 +14,7 @@ import pytest
 
 import shuangjian_eval as sje
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "shuangjian_eval" / "notebooks"
 
 
 @pytest.fixture(scope="module")

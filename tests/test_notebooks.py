@@ -1,8 +1,11 @@
-"""Notebooks: committed without outputs, paired with their py:percent twins, kernel "python3",
-a typed ``parameters`` cell, and no function or class definitions (logic lives in the package)."""
+"""Notebooks: shipped in the package, committed without outputs, paired with their py:percent
+twins outside the folder JupyterLab opens, kernel "python3" with its language information (so
+that opening one does not modify it), a typed ``parameters`` cell, and no function or class
+definitions (logic lives in the package)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,12 +13,37 @@ import jupytext
 import nbformat
 import pytest
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+from shuangjian_eval.publication import notebook_parameters as nbp
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = REPO / "shuangjian_eval" / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 
 
-def test_there_are_notebooks():
-    assert NOTEBOOKS, f"no notebooks in {NOTEBOOK_DIR}"
+def test_there_are_notebooks_and_they_ship_with_the_package():
+    assert [p.stem for p in NOTEBOOKS] == sorted(nbp.NOTEBOOKS), f"notebooks in {NOTEBOOK_DIR}"
+    assert nbp.NOTEBOOK_DIR == NOTEBOOK_DIR
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "notebooks/*.ipynb" in config["tool"]["setuptools"]["package-data"]["shuangjian_eval"]
+    assert "shuangjian_eval/notebooks" in config["tool"]["pytest"]["ini_options"]["testpaths"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_opening_in_jupyterlab_changes_nothing(path):
+    """JupyterLab writes the kernel's ``language_info`` into a notebook when its kernel starts,
+    and jupytext pairs the twin named by a notebook's own ``jupytext.formats`` (beside it, listed
+    a second time) before the project's: the notebooks hold the first and not the second, and
+    are of the current format minor (so no cell ids are added on opening)."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    assert (raw["nbformat"], raw["nbformat_minor"]) == (4, nbformat.current_nbformat_minor)
+    assert all("id" in cell for cell in raw["cells"])
+    assert raw["metadata"] == nbp.notebook_metadata(), "run `make notebooks`"
+    assert raw["metadata"]["language_info"] == IPythonKernel.language_info
+    assert "jupytext" not in raw["metadata"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -29,8 +57,12 @@ def test_committed_without_outputs(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_paired_twin_has_not_drifted(path):
-    twin = path.with_suffix(".py")
+    twin = nbp.twin_path(path)
+    assert twin == REPO / "notebooks" / f"{path.stem}.py", "paired by pyproject's [tool.jupytext]"
     assert twin.exists(), f"{path.name} has no py:percent twin"
+    assert "formats:" not in twin.read_text(encoding="utf-8").split("# ---")[1], (
+        "a twin's own formats would pair it beside the notebook"
+    )
     a = nbformat.read(path, as_version=4)
     b = jupytext.read(twin)
     strip = [(c.cell_type, c.source.strip()) for c in a.cells]

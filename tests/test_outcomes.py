@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from importlib import resources
 
-import pandas as pd
 import pytest
 import yaml
 
@@ -66,7 +65,7 @@ def test_a_new_outcome_reaches_scorecard_briefing_and_notebook(with_new_outcome)
     df = sje.synth.generate(n_schools=60, students_per_school=20, n_counties=3, seed=2,
                             simple_outcomes=TRUTH)  # fmt: skip
     assert df[NEW].notna().mean() > 0.9
-    truth = pd.DataFrame(sje.synth.truth(df)["att"])
+    truth = sje.synth.truth(df)
     true_1y = truth.query("outcome == @NEW and by == 'overall' and wave == 2022")["att"].item()
     assert -25 < true_1y < -15  # the nominal -20 scaled by pilot and non-pilot cities
 

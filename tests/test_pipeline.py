@@ -18,7 +18,7 @@ import shuangjian_eval as sje
 from shuangjian_eval import pipeline
 from shuangjian_eval.run import cli
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "shuangjian_eval" / "notebooks"
 
 
 @pytest.fixture(scope="module")
@@ -215,3 +215,36 @@ def test_a_county_named_like_a_region_keyword_is_refused(survey, tmp_path, name)
     if name == "all":
         with pytest.raises(ValueError, match="county named 'all'"):
             sje.briefing.compute(df, region="all")
+
+
+def test_cli_from_another_folder_logs_one_line_per_job(survey, tmp_path, monkeypatch, capfd):
+    """`sje report` from a folder without notebooks (cron without `cd`, an installed package)
+    runs the notebooks shipped with the package; with --no-progress each finished job is one
+    log line, the precompute says it is running, and the kernels' transport warning (once per
+    worker before, on the workers' stderr) is one line. A resume with nothing to redo says so
+    rather than "4 of 4 reports written"."""
+    from shuangjian_eval.run.execution import TRANSPORT_NOTE
+
+    monkeypatch.chdir(tmp_path)
+    regions = ",".join(pipeline.list_regions(survey)[:2])
+    args = ["report", "--data", str(survey), "--regions", regions, "--run-id", "cron",
+            "--notebooks", "00_data_quality,90_policy_report", "--workers", "2", "--no-progress"]  # fmt: skip
+    assert cli.main(args) == 0
+    out, err = capfd.readouterr()
+    assert "4 reports written, 0 failed (4 in run cron)" in out
+    lines = err.splitlines()
+    jobs = [
+        line for line in lines if re.match(r"\[\d/4\] 样本县00\d / \w+: ok \(\d+\.\d s\)$", line)
+    ]
+    assert len(jobs) == 4, err
+    assert "computing the policy report's estimates for 2 regions" in err
+    assert re.search(r"estimates computed in \d+\.\d s", err)
+    assert "eavesdropping" not in err and lines.count(TRANSPORT_NOTE) == 1
+    assert (tmp_path / "reports" / "cron" / "index.html").exists()
+    assert not list(tmp_path.rglob(".lock"))
+
+    assert cli.main(["report", "--resume", "cron", "--no-progress"]) == 0
+    out, err = capfd.readouterr()
+    assert "0 reports written, 4 kept from before, 0 failed (4 in run cron)" in out
+    assert "nothing to redo: all 4 reports of run cron are written" in err
+    assert TRANSPORT_NOTE not in err  # no kernel started

@@ -21,7 +21,7 @@ import pytest
 import shuangjian_eval as sje
 from shuangjian_eval import pipeline
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "shuangjian_eval" / "notebooks"
 DQ = "00_data_quality"
 
 
@@ -98,7 +98,9 @@ def test_resume_refuses_other_data(survey, tmp_path):
     _run(survey, tmp_path / "out", NOTEBOOK_DIR, run_id="z", regions="all")
     other = tmp_path / "other.parquet"
     pd.read_parquet(survey).iloc[:-1].to_parquet(other, index=False)  # one row fewer
-    with pytest.raises(pipeline.ParameterError, match="data file differs"):
+    with pytest.raises(
+        pipeline.ParameterError, match=r"different data \(--data\): the run used data with SHA-256"
+    ):
         _run(other, tmp_path / "out", NOTEBOOK_DIR, run_id="z", resume=True)
 
 
@@ -153,6 +155,17 @@ def test_sigterm_records_interrupted_jobs_and_leaves_no_partial_file(survey, tmp
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
+    # once per worker before: ipykernel's TCP warning, and asyncio's "Task exception was never
+    # retrieved" traceback of nbclient's cell task whose kernel died
+    assert "eavesdropping" not in err and "Traceback" not in err and "never retrieved" not in err
+    assert err.strip().splitlines()[-1] == (
+        f"sje report: report run t interrupted; redo what is missing with: "
+        f"sje report --resume t --out {out}"
+    )
+    from shuangjian_eval.run.execution import TRANSPORT_NOTE
+
+    others = set(err.strip().splitlines()[:-1]) - {TRANSPORT_NOTE}
+    assert others <= {"Kernel died while waiting for execute reply."}, err  # nbclient's, per job
     record = json.loads(manifest.read_text(encoding="utf-8"))
     assert record["finished"] is not None
     assert {j["status"] for j in record["jobs"]} == {"interrupted"}
@@ -169,3 +182,149 @@ def test_data_that_is_not_parquet_is_a_clear_error(tmp_path):
         pipeline.run_report(
             bad, out=tmp_path / "out", notebooks=[DQ], notebook_dir=NOTEBOOK_DIR, progress=False
         )
+
+
+def _settings(run) -> dict:
+    return json.loads(run.manifest.read_text(encoding="utf-8"))["settings"]
+
+
+def test_resume_reuses_the_runs_own_settings(survey, tmp_path):
+    """Resumed without flags, a run of two counties, in English, with its own notebooks and a
+    parameter, redoes its one failed job with those settings: the manifest keeps both jobs, the
+    index stays English (measured before: the default notebooks and Chinese were used)."""
+    regions = pipeline.list_regions(survey)[:2]
+    flag = tmp_path / "fail-once"
+    flag.write_text("x")
+    code = (
+        f"import os\nif region == {regions[0]!r} and os.path.exists({str(flag)!r}):\n"
+        "    raise RuntimeError('transient')\n"
+    )
+    nb_dir = _faulty_notebooks(tmp_path, code)
+    first = _run(survey, tmp_path / "out", nb_dir, run_id="s", regions=regions, lang="en",
+                 parameters={"min_cell": 5})  # fmt: skip
+    assert [j.status for j in first.jobs] == ["failed", "ok"]
+    assert _settings(first) == {
+        "regions": regions, "notebooks": [DQ], "notebook_dir": str(nb_dir), "lang": "en",
+        "parameters": {"min_cell": 5},
+    }  # fmt: skip
+    flag.unlink()
+    again = pipeline.run_report(out=tmp_path / "out", run_id="s", resume=True, progress=False)
+    assert again.ok and [j.region for j in again.jobs] == regions
+    assert [j.region for j in again.ran] == [regions[0]] and len(again.kept) == 1
+    assert _settings(again) == _settings(first)
+    assert again.jobs[0].parameters["min_cell"] == 5
+    assert '<html lang="en">' in again.index.read_text(encoding="utf-8")
+    assert '<html lang="en">' in Path(again.jobs[0].html).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def english_run(survey, tmp_path_factory):
+    nb_dir = _faulty_notebooks(tmp_path_factory.mktemp("nb"), "pass")
+    return _run(survey, tmp_path_factory.mktemp("runs"), nb_dir, run_id="c", regions="all",
+                lang="en")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("given", "setting", "old", "new"),
+    [
+        ({"lang": "zh"}, "lang", "en", "zh"),
+        ({"regions": "each"}, "regions", "all", "样本县003"),  # all vs every county
+        ({"notebooks": [DQ, "90_policy_report"]}, "notebooks", DQ, "90_policy_report"),
+        ({"parameters": {"min_cell": 20}}, "parameters", "none", "min_cell=20"),
+        ({"notebook_dir": "PACKAGE"}, "notebook dir", "notebooks", "the package's notebooks"),
+    ],
+)
+def test_resume_refuses_a_changed_setting_naming_it(english_run, given, setting, old, new):
+    out = english_run.out_dir.parent
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    if given.get("notebook_dir") == "PACKAGE":
+        given = {"notebook_dir": NOTEBOOK_DIR}
+    with pytest.raises(pipeline.ParameterError) as err:
+        pipeline.run_report(out=out, run_id="c", resume=True, progress=False, **given)
+    message = str(err.value)
+    assert f"different {setting}" in message and "the run used" in message, message
+    assert old in message.split("the run used", 1)[1].split(";")[0], message
+    assert new in message.split("this command gives", 1)[1], message
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+
+
+def test_an_existing_run_id_is_refused_unless_resumed_or_overwritten(survey, tmp_path):
+    """Reusing a run id replaced its index silently (63 reports listed became 1, the others
+    left on disk unlinked): it is refused; --overwrite removes the old run's reports first."""
+    out = tmp_path / "out"
+    first = _run(survey, out, NOTEBOOK_DIR, run_id="n", regions="each")
+    assert len(first.jobs) == 3
+    with pytest.raises(pipeline.ParameterError, match="run 'n' exists .*3 reports.*--resume n"):
+        _run(survey, out, NOTEBOOK_DIR, run_id="n", regions="all")
+    assert all(Path(j.html).exists() for j in first.jobs)  # untouched
+    second = _run(survey, out, NOTEBOOK_DIR, run_id="n", regions="all", overwrite=True)
+    assert second.ok and len(second.jobs) == 1
+    html = sorted(p.relative_to(out / "n") for p in (out / "n").rglob("*.html"))
+    assert html == [Path("all") / f"{DQ}.html", Path("index.html")]
+    assert not any(Path(j.ipynb).exists() for j in first.jobs if j.region != "all")
+
+
+def test_resuming_a_run_that_does_not_exist_leaves_nothing(survey, tmp_path):
+    out = tmp_path / "out"
+    _run(survey, out, NOTEBOOK_DIR, run_id="there", regions="all")
+    with pytest.raises(pipeline.ParameterError, match="no run 'nosuchrun'.*runs in .*: there"):
+        _run(survey, out, NOTEBOOK_DIR, run_id="nosuchrun", resume=True)
+    assert sorted(p.name for p in out.iterdir()) == ["there"]
+    assert not list(out.rglob(".lock")), "a lock left behind"
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"lang": "fr"}, "lang 'fr' is not a report language; valid values: zh, en"),
+        ({"parameters": {"lang": "fr"}}, "parameter 'lang' is set by the report run: give --lang"),
+        ({"parameters": {"min_cell": 0}}, "parameter 'min_cell': min_cell must be a whole number"),
+        ({"workers": 0}, "workers must be a whole number >= 1, got 0"),
+        ({"timeout": -5}, r"timeout must be a number of seconds > 0 \(or None: no limit\), got -5"),
+        ({"regions": "火星县"}, "region '火星县' is not in the data"),
+    ],
+)
+def test_bad_values_stop_the_run_before_anything_is_written(survey, tmp_path, kw, message):
+    """Each was accepted before and failed inside every notebook, or not at all."""
+    with pytest.raises(pipeline.ParameterError, match=message):
+        pipeline.run_report(survey, out=tmp_path / "out", run_id="v", notebooks=[DQ],
+                            progress=False, **kw)  # fmt: skip
+    assert not (tmp_path / "out").exists()
+
+
+def test_analysis_parameter_values_are_checked_against_the_data(survey, tmp_path):
+    for parameters, message in [
+        ({"waves": [2023]}, "parameter 'waves': wave 2023 is not in the data; valid waves: 2020, 2022"),
+        ({"outcomes": ["sleep_hour"]}, "'sleep_hour' is not an outcome.*did you mean 'sleep_hours'"),
+        ({"comparison": "pilots"}, "parameter 'comparison': must be one of grade, pilot"),
+        ({"baseline_waves": [2025]}, "parameter 'baseline_waves': wave 2025 is not in the data"),
+        ({"plan": "level"}, "parameter 'plan': must be one of auto, before_after, change, levels"),
+    ]:  # fmt: skip
+        with pytest.raises(pipeline.ParameterError, match=message):
+            pipeline.run_report(survey, out=tmp_path / "out", notebooks=["20_tutoring"],
+                                parameters=parameters, progress=False)  # fmt: skip
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_lock_is_left_after_a_run_or_a_refused_resume(survey, tmp_path):
+    out = tmp_path / "out"
+    _run(survey, out, NOTEBOOK_DIR, run_id="l", regions="all")
+    with pytest.raises(pipeline.ParameterError):
+        _run(survey, out, NOTEBOOK_DIR, run_id="l", regions="each", resume=True)
+    assert not list(out.rglob(".lock"))
+
+
+def test_a_run_recorded_before_settings_were_resumed_with_its_jobs_settings(survey, tmp_path):
+    """A manifest written before runs recorded their settings: its jobs and parameters say
+    what the run was (regions, notebooks, language, parameters)."""
+    county = pipeline.list_regions(survey)[1]
+    first = _run(survey, tmp_path / "out", NOTEBOOK_DIR, run_id="o", regions=county, lang="en")
+    manifest = json.loads(first.manifest.read_text(encoding="utf-8"))
+    del manifest["settings"], manifest["execution"]
+    manifest["parameters"] = {"lang": "en"}
+    manifest["jobs"][0]["status"] = "failed"
+    first.manifest.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    again = pipeline.run_report(out=tmp_path / "out", run_id="o", resume=True, progress=False)
+    assert again.ok and [(j.region, j.notebook) for j in again.ran] == [(county, DQ)]
+    assert _settings(again) == {"regions": [county], "notebooks": [DQ], "notebook_dir": None,
+                                "lang": "en", "parameters": {}}  # fmt: skip

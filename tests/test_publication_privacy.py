@@ -27,7 +27,7 @@ import pytest
 import shuangjian_eval as sje
 from shuangjian_eval import briefing, identifiers, pipeline
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "shuangjian_eval" / "notebooks"
 TINY_COUNTY, TINY_WAVE, TINY_N = "样本县002", 2024, 5
 # the survey the 问卷星 example is made from (sje.examples), with a second baseline wave
 SOURCE = dict(n_schools=10, students_per_school=20, n_counties=2, seed=0, panel_share=0.5)

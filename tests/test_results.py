@@ -7,6 +7,7 @@ textbook Wald interval estimate +- q * se, and its logit-scale version (the inte
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -186,3 +187,26 @@ def test_ci_function_overrides_wald_interval():
     res = EstimateResult.from_estimates(table, method="quantile")
     res.ci_function = lambda level: (np.array([level]), np.array([10.0]))
     assert res.conf_int(0.8).loc["q", "ci_lower"] == pytest.approx(0.8)
+
+
+def test_printouts_have_no_empty_columns_or_lines():
+    """A normal-reference result printed a ``df`` column of NaN, a regression printed its
+    dataclass fields, and an empty note an empty ``note:`` line: the printout is the summary,
+    without columns missing in every row and without empty notes."""
+    import shuangjian_eval as sje
+    from shuangjian_eval.estimation.effects._fe import RegressionResult
+
+    df = sje.synth.generate(n_schools=16, students_per_school=8, n_counties=2, seed=2)
+    mean = sje.SurveyDesign(df, weight="weight", strata="stratum", psu="school_id").mean(
+        "sleep_hours", by="wave"
+    )
+    assert "df" in mean.to_frame() and mean.to_frame()["df"].isna().all()  # kept in the data
+    header = repr(mean).splitlines()[4].split()
+    assert "df" not in header and "NaN" not in repr(mean)
+    df["treated"], df["post"] = df["grade"] <= 9, df["wave"] >= 2021
+    fit = sje.did(df, outcome="sleep_hours", treated="treated", post="post")
+    assert isinstance(fit, RegressionResult)
+    assert repr(fit) == str(fit) == fit.summary() and repr(fit).startswith("RegressionResult: did")
+    noted = dataclasses.replace(fit, notes=("", "  ", "rows left out"))
+    lines = noted.summary().splitlines()
+    assert [line for line in lines if line.startswith("note:")] == ["note: rows left out"]

@@ -21,7 +21,7 @@ from test_browser import Browser, _find_chromium
 import shuangjian_eval as sje
 from shuangjian_eval import pipeline, regions
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "shuangjian_eval" / "notebooks"
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 EVIL = "../../evil"

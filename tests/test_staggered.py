@@ -151,7 +151,7 @@ def test_synthetic_cohorts_recover_truth():
     df["cohort"] = np.where(df["grade"] <= 9, df["first_treated_wave"], 0)
     r = staggered_did(df, outcome="homework_min_weekday", time="wave", cohort="cohort",
                       panel=False, weights="weight", cluster="school_id")  # fmt: skip
-    truth = pd.DataFrame(sje.synth.truth(df)["att"])
+    truth = sje.synth.truth(df)
     truth = truth[(truth.outcome == "homework_min_weekday") & (truth.by == "cohort")]
     tab = r.to_frame().set_index("term")
     for g, t, att in zip(truth.group.astype(int), truth.wave, truth.att, strict=True):

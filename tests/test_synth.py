@@ -27,7 +27,7 @@ def survey() -> pd.DataFrame:
 def true_att(df: pd.DataFrame, outcome: str, wave: int, by: str = "overall", group=None) -> float:
     recs = [
         r
-        for r in synth.truth(df)["att"]
+        for r in synth.truth(df, form="nested")["att"]
         if r["outcome"] == outcome
         and r["wave"] == wave
         and r["by"] == by
@@ -124,21 +124,23 @@ def test_same_seed_gives_identical_frame_and_truth():
     a = synth.generate(n_schools=40, students_per_school=12, n_counties=4, seed=5)
     b = synth.generate(n_schools=40, students_per_school=12, n_counties=4, seed=5)
     assert_same_frame(a, b)
-    assert synth.truth(a) == synth.truth(b)
+    assert synth.truth(a, form="nested") == synth.truth(b, form="nested")
 
 
 def test_different_seeds_give_different_frames():
     a = synth.generate(n_schools=40, students_per_school=12, n_counties=4, seed=5)
     b = synth.generate(n_schools=40, students_per_school=12, n_counties=4, seed=6)
     assert not a["homework_min_weekday"].equals(b["homework_min_weekday"])
-    assert synth.truth(a)["att"] != synth.truth(b)["att"]
+    assert synth.truth(a, form="nested")["att"] != synth.truth(b, form="nested")["att"]
 
 
 # --------------------------------------------------------------------------- sampling design
 
 
 def test_weights_sum_to_the_frame_enrollment_in_every_stratum_and_wave(survey):
-    frame = pd.DataFrame(synth.truth(survey)["frame"]).set_index("stratum")["enrollment"]
+    frame = pd.DataFrame(synth.truth(survey, form="nested")["frame"]).set_index("stratum")[
+        "enrollment"
+    ]
     totals = survey.groupby(["stratum", "wave"], observed=True)["weight"].sum().unstack()
     assert set(totals.index) == set(frame.index)
     assert totals.shape[1] == len(TRUTH_WAVES)
@@ -149,7 +151,7 @@ def test_weights_sum_to_the_frame_enrollment_in_every_stratum_and_wave(survey):
 def test_weights_stay_exact_when_the_take_is_smaller_than_the_grades():
     # 5 students cannot cover 6-12 grades: those schools get a systematic sample of students
     df = synth.generate(n_schools=40, students_per_school=5, n_counties=4, panel_share=0.5)
-    frame = pd.DataFrame(synth.truth(df)["frame"]).set_index("stratum")["enrollment"]
+    frame = pd.DataFrame(synth.truth(df, form="nested")["frame"]).set_index("stratum")["enrollment"]
     totals = df.groupby(["stratum", "wave"], observed=True)["weight"].sum().unstack()
     expected = np.broadcast_to(frame.loc[totals.index].to_numpy()[:, None], totals.shape)
     np.testing.assert_allclose(totals.to_numpy(), expected, rtol=1e-9)
@@ -165,7 +167,7 @@ def test_weights_are_positive_and_vary_with_rural_strata_oversampled(survey):
 
 
 def test_respondents_per_wave_match_the_sample_and_response_rate(survey):
-    for row in synth.truth(survey)["waves"]:
+    for row in synth.truth(survey, form="nested")["waves"]:
         n = (survey["wave"] == row["wave"]).sum()
         assert n == row["n_respondents"]
         assert row["n_sampled"] <= 160 * 40
@@ -258,7 +260,9 @@ def test_true_effects_follow_the_published_patterns(survey):
         survey, "homework_min_weekday", 2022
     )  # grows 1.3x by the 3-year mark
     cohorts = {
-        r["group"] for r in synth.truth(survey)["att"] if r["by"] == "cohort" and r["wave"] == 2021
+        r["group"]
+        for r in synth.truth(survey, form="nested")["att"]
+        if r["by"] == "cohort" and r["wave"] == 2021
     }
     assert cohorts == {"2021"}  # only pilot cities are exposed in 2021
 
@@ -270,7 +274,7 @@ def test_zero_effects_leave_untreated_outcomes_unchanged(survey):
                               "tutoring_spend_year", "afterschool_participation",
                               "afterschool_satisfaction", "parent_anxiety", "policy_satisfaction")}  # fmt: skip
     null = synth.generate(n_schools=160, students_per_school=40, waves=TRUTH_WAVES, effects=zero)
-    assert all(r["att"] == 0 for r in synth.truth(null)["att"])
+    assert all(r["att"] == 0 for r in synth.truth(null, form="nested")["att"])
     pre = (survey["wave"] < survey["first_treated_wave"]).to_numpy()
     assert_same_frame(null[pre], survey[pre])  # common random numbers
     assert not null.loc[~pre, "homework_min_weekday"].equals(
@@ -283,8 +287,8 @@ def test_truth_survives_a_parquet_round_trip(survey, tmp_path):
     survey.to_parquet(path)
     back = pd.read_parquet(path)
     assert_same_frame(back, survey)
-    assert synth.truth(back) == synth.truth(survey)
-    assert synth.truth(back)["notice"] == synth.NOTICE
+    assert synth.truth(back, form="nested") == synth.truth(survey, form="nested")
+    assert synth.truth(back, form="nested")["notice"] == synth.NOTICE
 
 
 def test_truth_refuses_a_frame_without_synthetic_truth(survey):
@@ -293,7 +297,7 @@ def test_truth_refuses_a_frame_without_synthetic_truth(survey):
     stripped = survey.head().copy()
     stripped.attrs.clear()
     with pytest.raises(ValueError, match="no synthetic truth"):
-        synth.truth(stripped)
+        synth.truth(stripped, form="nested")
 
 
 # --------------------------------------------------------------------------- options
@@ -322,3 +326,17 @@ def test_unknown_option_lists_the_valid_ones():
 def test_bad_values_raise_value_error(kwargs, match):
     with pytest.raises(ValueError, match=match):
         synth.generate(**kwargs)
+
+
+def test_truth_is_a_tidy_frame_of_the_true_effects(survey):
+    """The default form: one row a true effect (the records of the nested form's ``att``), the
+    run's notice, seed and parameters in ``attrs``; a small frame, not the nested dict."""
+    effects = synth.truth(survey)
+    nested = synth.truth(survey, form="nested")
+    assert isinstance(effects, pd.DataFrame)
+    assert list(effects.columns) == list(synth.TRUTH_COLUMNS)
+    assert effects.to_dict("records") == nested["att"]
+    assert effects.attrs["seed"] == nested["seed"] and effects.attrs["notice"] == synth.NOTICE
+    assert {"overall", "stage", "cohort"} <= set(effects["by"])
+    with pytest.raises(ValueError, match=r"form must be one of \['frame', 'nested'\]"):
+        synth.truth(survey, form="dict")

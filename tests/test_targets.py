@@ -27,7 +27,7 @@ QUICK = ["homework_min_weekday", "tutoring_subject"]
 
 
 def _truth(df, outcome, wave, by="overall", group=None):
-    att = pd.DataFrame(sje.synth.truth(df)["att"])
+    att = sje.synth.truth(df)
     sel = (att.outcome == outcome) & (att.wave == wave) & (att.by == by)
     if group is not None:
         sel &= att.group == group

@@ -402,10 +402,14 @@ class EstimateResult:
         return lines
 
     def _display_table(self) -> pd.DataFrame:
+        """The table as shown: without ``valid`` and ``reason`` when every term is valid, and
+        without a column that is missing in every row besides the inference columns (``df``
+        of normal-reference results, for one)."""
         table = self.table
         if table["valid"].all():
             table = table.drop(columns=["valid", "reason"])
-        return table
+        empty = [c for c in table.columns if c not in TERM_COLUMNS and table[c].isna().all()]
+        return table.drop(columns=empty)
 
     def summary(self) -> str:
         """Plain-text summary: method, nobs, options and the table of terms."""

@@ -12,7 +12,7 @@ Design notes
 ------------
 - Weights: base weight ``1 / (pi_school * pi_student)``, then a non-response adjustment within
   school (the weighting class: sampled over responded base weights). In every stratum and wave the
-  weights sum exactly to the stratum's enrollment in the frame (``truth(df)["frame"]``).
+  weights sum exactly to the stratum's enrollment in the frame (``truth(df, form="nested")["frame"]``).
 - Timing: waves are fielded in November. Pilot cities are first exposed in the first wave fielded
   after the policy date (2021), other cities a year later (2022); the non-codebook column
   ``first_treated_wave`` holds the row's city cohort. Grades 1-9 are treated; grades 10-12 get
@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import expit, gammainc, ndtr
 
-from ..base.options import check_options
+from ..base.options import check_choice, check_options
 from . import codebook as _codebook
 from . import policy as _policy
 
@@ -746,27 +746,36 @@ def generate(
     return df
 
 
-def truth(df: pd.DataFrame) -> dict[str, Any]:
+#: the columns of :func:`truth`'s frame, one row a true effect
+TRUTH_COLUMNS = ("outcome", "wave", "by", "group", "att", "n", "weight_sum")
+#: what :func:`truth` gives
+TRUTH_FORMS = ("frame", "nested")
+
+
+def truth(df: pd.DataFrame, *, form: str = "frame") -> pd.DataFrame | dict[str, Any]:
     """The truth that travels with a synthetic frame (``df.attrs["synth"]``).
 
     Parameters
     ----------
     df : pandas.DataFrame
         A frame from :func:`generate`, or one read back from Parquet.
-
-    Returns
-    -------
-    dict
-        ``notice``, ``params``, ``seed``, ``definitions``, timing, and the tables, each a list of
-        records: ``frame`` (strata with their population enrollment), ``waves`` (sample sizes,
-        weight sums), ``income_quintile_cuts`` and ``att`` (true ATTs: outcome, wave, by, group,
-        att, n, weight_sum).
+    form : "frame" or "nested"
+        ``"frame"``: the true policy effects as a tidy frame, one row an effect
+        (:data:`TRUTH_COLUMNS`: outcome, wave, ``by`` (overall, stage, cohort, urban,
+        income_quintile, pilot_city), group, the true ATT, its rows and weight sum); its
+        ``attrs`` hold the notice, the seed, the generator's parameters and the definitions.
+        ``"nested"``: everything, as a dict: ``notice``, ``params``, ``seed``, ``definitions``,
+        timing, and the tables, each a list of records: ``frame`` (strata with their
+        population enrollment), ``waves`` (sample sizes, weight sums),
+        ``income_quintile_cuts`` and ``att`` (the rows of the frame form).
 
     Raises
     ------
     ValueError
-        When the frame carries no synthetic truth (real data, or attrs lost by an operation).
+        When the frame carries no synthetic truth (real data, or attrs lost by an operation),
+        or for another ``form``.
     """
+    check_choice("form", form, TRUTH_FORMS)
     meta = getattr(df, "attrs", {}).get("synth")
     if not isinstance(meta, Mapping) or meta.get("notice") != NOTICE:
         raise ValueError(
@@ -776,4 +785,8 @@ def truth(df: pd.DataFrame) -> dict[str, Any]:
         )
     out = json.loads(json.dumps({k: v for k, v in meta.items() if k != "tables_json"}))
     out.update({k: json.loads(v) for k, v in meta["tables_json"].items()})
-    return out
+    if form == "nested":
+        return out
+    effects = pd.DataFrame(out["att"], columns=list(TRUTH_COLUMNS))
+    effects.attrs = {k: out[k] for k in ("notice", "seed", "params", "definitions")}
+    return effects

@@ -40,6 +40,48 @@ def _notebook_names() -> list[str]:
     return list(NOTEBOOKS)
 
 
+def _langs() -> tuple[str, ...]:
+    from ..base.languages import LANGS
+
+    return LANGS
+
+
+def _positive(kind: type, what: str):
+    """An argparse type: a number of ``kind`` greater than 0."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0 or value != value or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be {what} greater than 0, got {text!r}")
+        return value
+
+    return parse
+
+
+class _ReportHelp(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Help with each option's default, and the examples as written."""
+
+
+_REPORT_EXAMPLES = """examples:
+  # one report per county, two workers
+  sje report --data data/survey.parquet --regions each --workers 2
+  # two counties, two notebooks, in English
+  sje report --data data/survey.parquet --regions 样本县001,样本县002 \\
+      --notebooks 00_data_quality,90_policy_report --lang en
+  # cron: a dated run id, one log line per report
+  sje report --data /secure/survey.parquet --regions each --run-id nightly-2026-12-01 --no-progress
+  # after a failure or SIGTERM: redo what is missing or failed, with the run's own settings
+  sje report --resume nightly-2026-12-01
+  # run again into an existing run folder, replacing it
+  sje report --data data/survey.parquet --run-id demo --overwrite
+  # notebook parameters (YAML values)
+  sje report --data data/survey.parquet -p min_cell=20 -p "outcomes=[sleep_hours]"
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="sje", description="Evaluate the Double Reduction (双减) policy from survey data."
@@ -127,54 +169,113 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--wave", type=int, help="survey year of every row (if not in the file)")
     ck.add_argument("--county", help="county of every row (if not in the file)")
 
-    r = sub.add_parser("report", help="run report notebooks and render HTML")
-    r.add_argument("--data", required=True, type=Path, help="canonical survey Parquet")
-    r.add_argument("--out", type=Path, default=Path("reports"))
-    r.add_argument("--run-id", help="run folder name (default: a timestamp)")
+    r = sub.add_parser(
+        "report",
+        help="run report notebooks and render HTML",
+        description="Run the report notebooks for regions, in parallel, and write\n"
+        "OUT/RUN_ID/<region>/<notebook>.html, an index.html and a manifest.json (the run's\n"
+        "settings, data hash, versions, each job's status). Everything is checked before any\n"
+        "notebook starts. Exit code 1 when a notebook failed, 2 for a usage error.",
+        formatter_class=_ReportHelp,
+        epilog=_REPORT_EXAMPLES,
+    )
+    r.add_argument(
+        "--data",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="canonical survey Parquet file or wave-partitioned folder (sje ingest, sje synth); "
+        "required, but for --resume, which reuses the run's",
+    )
+    r.add_argument("--out", type=Path, default=Path("reports"), help="folder of the run folders")
+    r.add_argument(
+        "--run-id",
+        default=argparse.SUPPRESS,
+        help="name of the run folder under --out (default: a timestamp); an existing run is "
+        "refused unless --resume or --overwrite is given",
+    )
     r.add_argument(
         "--regions",
-        default="all",
-        help="'all' (one report on all data), 'each' (every county), or a,b,c",
+        default=argparse.SUPPRESS,
+        help="'all' (one report on all data), 'each' (every county), or names a,b,c, mixed "
+        "freely (default: all; with --resume: the run's)",
     )
     r.add_argument(
         "--notebooks",
-        default="all",
-        help="'all' or comma-separated names: " + ", ".join(_notebook_names()),
+        default=argparse.SUPPRESS,
+        help="'all' or comma-separated names: "
+        + ", ".join(_notebook_names())
+        + " (default: all; with --resume: the run's)",
     )
-    r.add_argument("--notebook-dir", type=Path, default=Path("notebooks"))
-    r.add_argument("--workers", type=int, help="worker processes (default: cores)")
+    r.add_argument(
+        "--notebook-dir",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="a folder of other notebooks, under the same names, to run instead of those "
+        "installed with the package (default: the package's)",
+    )
+    r.add_argument(
+        "--workers",
+        type=_positive(int, "a whole number"),
+        default=argparse.SUPPRESS,
+        help="worker processes, at least 1 (default: the number of cores)",
+    )
     r.add_argument(
         "--executor",
         default="local",
         choices=("local", "dask"),
         help="local process pool, or a Dask cluster",
     )
-    r.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786")
     r.add_argument(
-        "--resume", metavar="RUN_ID", help="redo only what is missing or failed in an earlier run"
+        "--scheduler",
+        default=argparse.SUPPRESS,
+        help="Dask scheduler address, e.g. tcp://HOST:8786 (default: with --executor dask, a "
+        "local cluster of --workers processes)",
+    )
+    r.add_argument(
+        "--resume",
+        metavar="RUN_ID",
+        default=argparse.SUPPRESS,
+        help="redo only what is missing or failed in an earlier run, with that run's settings "
+        "(data, regions, notebooks, language, parameters: a setting given must be the one it "
+        "used; workers, timeout and executor are this command's)",
+    )
+    r.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run --run-id if it exists (its reports are removed first)",
     )
     r.add_argument(
         "--timeout",
-        type=float,
+        type=_positive(float, "a number of seconds"),
         default=600.0,
         help="seconds a notebook cell may run before the notebook fails",
     )
     r.add_argument(
         "--fresh-kernels",
         action="store_true",
-        help="a new kernel for every notebook (default: each worker reuses its kernel, cleared)",
+        help="a new kernel for every notebook (otherwise each worker reuses its kernel, cleared)",
     )
-    r.add_argument("--lang", default="zh", choices=("zh", "en"))
+    r.add_argument(
+        "--lang",
+        choices=_langs(),
+        default=argparse.SUPPRESS,
+        help="language of the reports and the index (default: zh; with --resume: the run's)",
+    )
     r.add_argument(
         "-p",
         "--param",
         type=_param,
         action="append",
-        default=[],
+        default=argparse.SUPPRESS,
         metavar="NAME=VALUE",
-        help="notebook parameter (repeatable)",
+        help="notebook parameter, VALUE read as YAML (repeatable; default: none; with --resume: "
+        "the run's); names and values are checked before any notebook starts",
     )
-    r.add_argument("--no-progress", action="store_true")
+    r.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar: one line per finished job on stderr (for logs and schedulers)",
+    )
 
     c = sub.add_parser("codebook", help="print the codebook")
     c.add_argument("--lang", default="en", choices=("zh", "en"))
@@ -263,30 +364,49 @@ def _cmd_mapping(a: argparse.Namespace) -> int:
 def _cmd_report(a: argparse.Namespace) -> int:
     from . import pipeline
 
-    if a.resume and a.run_id and a.resume != a.run_id:
+    resume, run_id = getattr(a, "resume", None), getattr(a, "run_id", None)
+    if resume and run_id and resume != run_id:
         raise ValueError("give either --resume RUN_ID or --run-id, not two different ids")
+    if resume and a.overwrite:
+        raise ValueError("give either --resume or --overwrite, not both")
+    if not resume and not hasattr(a, "data"):
+        raise ValueError("--data is required (but for --resume, which reuses the run's)")
+    notebooks = getattr(a, "notebooks", None)
+    if notebooks is not None:
+        notebooks = (
+            _notebook_names()
+            if notebooks == "all"
+            else [n.strip() for n in notebooks.split(",") if n.strip()]
+        )
+    params = getattr(a, "param", None)
     run = pipeline.run_report(
-        a.data,
+        getattr(a, "data", None),
         out=a.out,
-        run_id=a.resume or a.run_id,
-        resume=bool(a.resume),
+        run_id=resume or run_id,
+        resume=bool(resume),
+        overwrite=a.overwrite,
         timeout=a.timeout,
         fresh_kernels=a.fresh_kernels,
         executor=a.executor,
-        scheduler=a.scheduler,
-        regions=a.regions,
-        notebooks=_notebook_names()
-        if a.notebooks == "all"
-        else [n.strip() for n in a.notebooks.split(",") if n.strip()],
-        notebook_dir=a.notebook_dir,
-        workers=a.workers,
-        lang=a.lang,
-        parameters=dict(a.param),
+        scheduler=getattr(a, "scheduler", None),
+        regions=getattr(a, "regions", None),
+        notebooks=notebooks,
+        notebook_dir=getattr(a, "notebook_dir", None),
+        workers=getattr(a, "workers", None),
+        lang=getattr(a, "lang", None),
+        parameters=None if params is None else dict(params),
         progress=not a.no_progress,
     )
+    from .pipeline.executors import first_line
+
     for job in run.failed:
-        print(f"FAILED {job.region} / {job.notebook}: {job.error}", file=sys.stderr)
-    print(f"{len(run.jobs) - len(run.failed)} of {len(run.jobs)} reports written")
+        print(f"FAILED {job.region} / {job.notebook}: {first_line(job.error)}", file=sys.stderr)
+    kept = f", {len(run.kept)} kept from before" if resume else ""
+    print(
+        f"{len(run.written)} report{'' if len(run.written) == 1 else 's'} written{kept}, "
+        f"{len(run.failed)} failed "
+        f"({len(run.jobs)} in run {run.run_id})"
+    )
     print(f"index: {run.index}")
     return EXIT_OK if run.ok else EXIT_FAILED
 

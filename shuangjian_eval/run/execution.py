@@ -10,6 +10,12 @@ times out or kills its kernel takes the kernel with it: the next one starts afre
 
 The notebook is written once, when it has finished (or failed), not after every cell: at
 report scale the per-cell saves of papermill cost more than the notebook itself.
+
+Two messages of the kernel stack are said once by the run instead of once per kernel: each
+kernel's warning that it talks to its worker over TCP without encryption (ipykernel logs it
+on the kernel's stderr, which is passed on here without that line; the run says
+:data:`TRANSPORT_NOTE` once), and asyncio's "Task exception was never retrieved" traceback of
+nbclient's cell task when a kernel dies (the job records the death, and a stopped run says so).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import contextlib
 import functools
 import os
 import re
+import subprocess
 import threading
 from importlib import resources
 from pathlib import Path
@@ -25,9 +32,16 @@ from typing import Any
 
 from ..base.files import atomic_write
 
-__all__ = ["WarmKernel", "execute_notebook", "render_html"]
+__all__ = ["TRANSPORT_NOTE", "WarmKernel", "execute_notebook", "render_html"]
 
 KERNEL_NAME = "python3"
+#: what a run says once about its kernels (each kernel's own warning is not passed on)
+TRANSPORT_NOTE = (
+    "kernels run beside their worker and talk to it over TCP on 127.0.0.1, unencrypted "
+    "(ipykernel's warning, said once)"
+)
+# the first words of ipykernel's warning of a kernel on TCP without CurveZMQ keys
+_TCP_WARNING = b"Kernel is running over TCP without encryption"
 _KERNEL_ARGS = ["--HistoryManager.enabled=False"]
 _ENGINE = "sje-warm-kernel"
 # run in the kernel between two notebooks; the working directory is passed in. IPython's
@@ -66,10 +80,18 @@ class WarmKernel:
         if self.km is None:
             from jupyter_client.manager import AsyncKernelManager
 
+            _quiet_dead_kernel_tasks()
             km = AsyncKernelManager(kernel_name=KERNEL_NAME)
             # no input history: nobody reads a report kernel's, and it is an SQLite write
             # per cell into the user's IPython profile
-            run_sync(km.start_kernel)(cwd=self.cwd, extra_arguments=_KERNEL_ARGS)
+            run_sync(km.start_kernel)(
+                cwd=self.cwd, extra_arguments=_KERNEL_ARGS, stderr=subprocess.PIPE
+            )
+            process = getattr(km.provisioner, "process", None)
+            if process is not None and process.stderr is not None:
+                threading.Thread(
+                    target=_pass_on_stderr, args=(process.stderr,), daemon=True
+                ).start()
             self.km, self.started = km, self.started + 1
         return self.km
 
@@ -104,6 +126,34 @@ class WarmKernel:
             return
         with contextlib.suppress(Exception):  # already gone
             run_sync(km.shutdown_kernel)(now=True)
+
+
+def _pass_on_stderr(pipe: Any) -> None:
+    """Copy a kernel's stderr to this process's, but for ipykernel's transport warning."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in iter(pipe.readline, b""):
+            if _TCP_WARNING not in line:
+                os.write(2, line)
+    with contextlib.suppress(OSError):
+        pipe.close()
+
+
+def _quiet_dead_kernel_tasks() -> None:
+    """On this thread's event loop (the one jupyter_core runs kernels' calls on), drop the
+    "Task exception was never retrieved" report of a task that ended because its kernel died;
+    everything else goes to the loop's default handler."""
+    from jupyter_core.utils import ensure_event_loop
+    from nbclient.exceptions import DeadKernelError
+
+    loop = ensure_event_loop()
+    if loop.get_exception_handler() is not None:
+        return
+
+    def handler(loop: Any, context: dict[str, Any]) -> None:
+        if not isinstance(context.get("exception"), DeadKernelError):
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
 
 
 _LOCAL = threading.local()  # one warm kernel per worker thread (Dask workers may have several)
@@ -209,19 +259,20 @@ def execute_notebook(
         parameters=parameters, kernel_name=KERNEL_NAME, progress_bar=False, cwd=str(cwd),
         execution_timeout=timeout, request_save_on_cell_execute=False,
     )  # fmt: skip
-    if fresh:
-        return papermill.execute_notebook(str(notebook), str(output), **common)
     _register_engine()
-    warm = _warm_kernel(str(cwd))
+    warm = WarmKernel(str(cwd)) if fresh else _warm_kernel(str(cwd))
     km, kc = warm.client()
     try:
         return papermill.execute_notebook(
             str(notebook), str(output), engine_name=_ENGINE, km=km, kc=kc,
-            reset=_RESET.format(cwd=str(cwd)), **common,
+            reset=None if fresh else _RESET.format(cwd=str(cwd)), **common,
         )  # fmt: skip
     except BaseException:  # the kernel's state is unknown: the next notebook gets a new one
         warm.discard()
         raise
+    finally:
+        if fresh:
+            warm.discard()
 
 
 # an output's <div>: made focusable, as nbconvert's HTML exporter does (see _exporter_class)

@@ -466,7 +466,7 @@ def wald_test(
     return WaldTest(f, (q, float(df_denom)), float(stats.f.sf(f, q, df_denom)), tuple(terms))
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)  # the summary, as EstimateResult's
 class RegressionResult(EstimateResult):
     """An :class:`~shuangjian_eval.estimation.results.EstimateResult` of a regression.
 
@@ -508,7 +508,7 @@ class RegressionResult(EstimateResult):
         lines = [super().summary()]
         if self.focus:
             lines.append(f"term of interest: {self.focus}")
-        lines.extend(f"note: {n}" for n in self.notes)
+        lines.extend(f"note: {n.strip()}" for n in self.notes if n and n.strip())
         return "\n".join(lines)
 
 

@@ -47,7 +47,7 @@ _OPTIONS = (
 )  # fmt: skip
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)  # the summary, as EstimateResult's
 class EventStudyResult(RegressionResult):
     """Event-study coefficients, one row per period other than the reference.
 

@@ -30,7 +30,7 @@ ADJUST_OPTIONS: tuple[str, ...] = ("method", "alpha", "term")
 QUANTILE_OPTIONS: tuple[str, ...] = ("q", "weights", "by")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)  # the summary, as EstimateResult's
 class GroupedResult(EstimateResult):
     """Result of :func:`by_group`: one row per group plus a test of equal effects.
 

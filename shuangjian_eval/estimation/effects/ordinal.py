@@ -226,7 +226,7 @@ def _newton(
 
 
 # ------------------------------------------------------------------------------ result
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)  # the summary, as EstimateResult's
 class OrdinalLogitResult(EstimateResult):
     """Result of :func:`ordinal_logit`: an :class:`EstimateResult` that can also predict.
 

@@ -30,7 +30,7 @@ ITEM_TOTAL_OPTIONS = ("items", "ci", "weights")
 OMEGA_OPTIONS = ("items", "ci", "weights", "n_boot", "seed")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)  # the summary, as EstimateResult's
 class ReliabilityResult(EstimateResult):
     """An :class:`EstimateResult` with item-level statistics.
 

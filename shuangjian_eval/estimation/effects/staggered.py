@@ -41,7 +41,7 @@ _OPTIONS = ("unit", "control", "panel", "weights", "cluster", "anticipation", "b
             "level")  # fmt: skip
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)  # the summary, as EstimateResult's
 class StaggeredResult(EstimateResult):
     """Group-time ATTs, one row per (cohort, period) cell, and their influence functions.
 

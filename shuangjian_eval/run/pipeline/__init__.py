@@ -4,11 +4,14 @@ A run executes the chosen notebooks for each region, in parallel worker processe
 
     <out>/<run-id>/<region>/<notebook>.ipynb and .html
     <out>/<run-id>/index.html       every region with links and status
-    <out>/<run-id>/manifest.json    parameters, data hash, versions, each job's times and status
+    <out>/<run-id>/manifest.json    settings, data hash, versions, each job's times and status
 
 Every file is written atomically (to a temporary name, then renamed), a failing notebook does
 not stop the others, and parameters are checked against each notebook's ``parameters`` cell
-before anything runs.
+(names and types) and the table of notebook parameters (values) before anything runs. The
+notebooks are the package's own (``shuangjian_eval/notebooks``) unless other ones are named. A
+run's settings (:data:`.rundir.SETTINGS`) are recorded in its manifest; a resumed run reuses
+them and refuses another value; an existing run is replaced only when asked.
 
 The modules: :mod:`.runner` (:func:`run_report`, one job, the regions of a run, the briefings
 computed once per run), :mod:`.parameters` (:func:`check_parameters`), :mod:`.rundir` (the

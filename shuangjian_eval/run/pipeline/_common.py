@@ -63,7 +63,10 @@ class ReportRun:
 
     run_id: str
     out_dir: Path
+    settings: dict[str, Any] = field(default_factory=dict)
     jobs: list[Job] = field(default_factory=list)
+    kept: list[Job] = field(default_factory=list)  # of an earlier run, resumed: not redone
+    ran: list[Job] = field(default_factory=list)  # executed by this run
     caches: dict[str, Path] = field(default_factory=dict)
     precompute: dict[str, Any] = field(default_factory=dict)
 
@@ -74,6 +77,11 @@ class ReportRun:
     @property
     def manifest(self) -> Path:
         return self.out_dir / "manifest.json"
+
+    @property
+    def written(self) -> list[Job]:
+        """The reports this run wrote (kept ones not counted)."""
+        return [j for j in self.ran if j.status == "ok"]
 
     @property
     def failed(self) -> list[Job]:

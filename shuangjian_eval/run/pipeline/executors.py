@@ -1,7 +1,8 @@
-"""Executors of a run's jobs: local worker processes or a Dask cluster; the progress bar."""
+"""Executors of a run's jobs: local worker processes or a Dask cluster; progress and log lines."""
 
 from __future__ import annotations
 
+import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from ._common import Job, _failed
@@ -56,19 +57,48 @@ def _execute_dask(jobs: list[Job], run_one, *, workers: int, scheduler: str | No
             cluster.close()
 
 
-class _NoBar:
-    """A progress bar that shows nothing."""
+def first_line(error: str | None) -> str:
+    """The first line of a job's error (the manifest and the index have all of it)."""
+    lines = (error or "").strip().splitlines()
+    return lines[0] + (" ..." if len(lines) > 1 else "") if lines else ""
 
-    def update(self, n: int) -> None:
-        pass
+
+class _Reporter:
+    """What a run tells the person or scheduler that started it, on stderr: a progress bar,
+    or (``bar=False``, for logs) one line per finished job; status lines either way."""
+
+    def __init__(self, bar: bool) -> None:
+        self.bar_wanted, self.bar, self.total, self.finished = bar, None, 0, 0
+
+    def say(self, message: str) -> None:
+        if self.bar is not None:
+            self.bar.write(message, file=sys.stderr)
+        else:
+            print(message, file=sys.stderr, flush=True)
+
+    def start(self, total: int) -> None:
+        """Jobs start: ``total`` of them."""
+        self.total, self.finished = total, 0
+        if self.bar_wanted and total:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="report", desc="sje report", file=sys.stderr)
+
+    def done(self, job: Job) -> None:
+        """A job has finished."""
+        self.finished += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            return
+        width = len(str(self.total))
+        where = f"[{self.finished:>{width}}/{self.total}] {job.region} / {job.notebook}"
+        seconds = f" ({job.seconds:.1f} s)" if job.seconds is not None else ""
+        if job.status == "ok":
+            self.say(f"{where}: ok{seconds}")
+        else:
+            self.say(f"{where}: {job.status.upper()}{seconds}: {first_line(job.error)}")
 
     def close(self) -> None:
-        pass
-
-
-def _progress(total: int, show: bool):
-    if not show:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="report", desc="sje report")
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -1,11 +1,21 @@
-"""Run parameters checked against each notebook's ``parameters`` cell before anything runs."""
+"""Run parameters checked against each notebook's ``parameters`` cell, and their values
+against the table of notebook parameters, before anything runs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from ...publication import notebook_parameters as _nbp
 from ._common import NOTEBOOKS
+
+#: notebook parameters a run sets itself, and the option that sets each
+RUN_PARAMETERS = {
+    "data_path": "--data",
+    "region": "--regions",
+    "lang": "--lang",
+    "cache_path": "nothing: the run computes the policy report's briefings once",
+}
 
 
 class ParameterError(ValueError):
@@ -30,11 +40,26 @@ _TYPE_CHECKS = {
 }
 
 
-def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> None:
+def check_extra_parameters(parameters: dict[str, Any]) -> None:
+    """Refuse a ``-p`` parameter that the run sets itself (:data:`RUN_PARAMETERS`)."""
+    for name in parameters:
+        if name in RUN_PARAMETERS:
+            raise ParameterError(
+                f"parameter {name!r} is set by the report run: give {RUN_PARAMETERS[name]} "
+                "instead of -p"
+            )
+
+
+def check_parameters(
+    notebook: str | Path, parameters: dict[str, Any], facts: _nbp.DataFacts | None = None
+) -> None:
     """Check parameters against a notebook's ``parameters`` cell, before anything runs.
 
     Papermill only warns on an unknown parameter; here an unknown name, or a value whose type
-    differs from the declared default's, stops the run with the list of valid parameters.
+    differs from the declared default's, stops the run with the list of valid parameters, and
+    a value the notebooks cannot use (:func:`shuangjian_eval.publication.notebook_parameters.
+    check_value`: a language, a region or wave not in the data, an unknown outcome) stops it
+    with the valid values. ``facts``: what is known of the data.
 
     Raises
     ------
@@ -58,3 +83,7 @@ def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> None:
                 f"parameter {name!r} of {Path(notebook).stem} must be {type_name}, "
                 f"got {value!r} ({type(value).__name__}); valid parameters: {valid}"
             )
+        try:
+            _nbp.check_value(name, value, facts)
+        except ValueError as exc:
+            raise ParameterError(f"{Path(notebook).stem}: {exc}") from None
