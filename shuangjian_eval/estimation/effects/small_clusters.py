@@ -272,27 +272,26 @@ class _Linear:
     """The pieces of the bootstrap t that are linear in the null value ``beta_0``."""
 
     def __init__(self, parts: FitParts, j: int) -> None:
-        x, y, r = parts.x, parts.y, parts.bread
-        n, k = x.shape
+        x, r = parts.x, parts.bread
+        n = x.shape[0]
         w = np.ones(n) if parts.weights is None else parts.weights
         cl = parts.cluster
         self.codes, self.g = cl.codes, cl.n_levels
-        self.a = w * (x @ r[:, j])
-        others = [i for i in range(k) if i != j]
-        xr = x[:, others]
-        xrw = xr * w[:, None]
-        # restricted residuals u(beta_0) = u0 - beta_0 * u1
-        if others:
-            sol = np.linalg.lstsq(xrw.T @ xr, xrw.T @ np.column_stack([y, x[:, j]]), rcond=None)[0]
-            resid = np.column_stack([y, x[:, j]]) - xr @ sol
-        else:
-            resid = np.column_stack([y, x[:, j]])
+        # M_r x_j, the W-residual of column j on the others, is x R e_j / R_jj; the restricted
+        # residuals are u(beta_0) = e + (beta_j - beta_0) M_r x_j (e: the fit's residuals)
+        xr_j = x @ r[:, j]
+        m = xr_j / r[j, j]
+        self.a = w * xr_j
         self.x, self.w, self.r = x, w, r
         self.a_sums = _cluster_sums(self.codes, self.g, self.a[:, None] * x)  # A_h
         self.nested = all(_nested(f.codes, self.codes, f.n_levels) for f in parts.absorber.factors)
         self.absorber = parts.absorber
-        self.s0, self.c0 = self._pieces(resid[:, 0])
-        self.s1, self.c1 = self._pieces(resid[:, 1])
+        self.s1, self.c1 = self._pieces(m)
+        self.e_s, self.e_c = self._pieces(parts.resid)
+
+    def at_zero(self, beta: float) -> tuple[np.ndarray, np.ndarray]:
+        """``s`` and ``C`` of the restricted residuals under ``beta_j = 0``."""
+        return self.e_s + beta * self.s1, self.e_c + beta * self.c1
 
     def _pieces(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         s = _cluster_sums(self.codes, self.g, self.a * u)
@@ -346,14 +345,15 @@ def wild_bootstrap(
     WildTest
     """
     lin = _Linear(parts, j)
+    beta = float(coef[j])
+    s0, c0 = lin.at_zero(beta)
     g = lin.g
     kind = weights or ("webb" if g < WEBB_BELOW else "rademacher")
     v, enumerated = _draws(g, reps, kind, seed)
-    n0, n1 = lin.s0 @ v, lin.s1 @ v
-    j0, j1 = lin.c0 @ v, lin.c1 @ v
+    n0, n1 = s0 @ v, lin.s1 @ v
+    j0, j1 = c0 @ v, lin.c1 @ v
     q00, q01, q11 = (j0 * j0).sum(0), (j0 * j1).sum(0), (j1 * j1).sum(0)
-    beta = float(coef[j])
-    score = lin.c0.sum(axis=1)  # v = 1: the cluster scores of the fit itself
+    score = c0.sum(axis=1)  # v = 1: the cluster scores of the fit itself
     se = float(np.sqrt(score @ score))
     del j0, j1
 

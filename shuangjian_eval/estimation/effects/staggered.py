@@ -89,6 +89,15 @@ class StaggeredResult(EstimateResult):
         check_choice("type", type, AGGREGATIONS)
         lvl = self.level if level is None else level
         t = self.table
+        if t["group"].isna().all():  # no ATT(g, t) cell at all: its reason
+            why = "; ".join(sorted(set(t["reason"])))
+            label = {"group": "group", "dynamic": "event_time", "calendar": "time"}.get(type)
+            extra = {label: np.nan} if label else {}
+            return EstimateResult.from_estimates(
+                pd.DataFrame([invalid_row("ATT", why, **extra)]),
+                method=f"staggered_did.aggregate[{type}]",
+                options={**self.options, "type": type}, nobs=self.nobs, level=lvl,
+            )  # fmt: skip
         att = t["estimate"].to_numpy(float)
         grp, tim = t["group"].to_numpy(float), t["time"].to_numpy(float)
         post = t["post"].to_numpy(bool)
@@ -280,7 +289,10 @@ def staggered_did(
     cells, infs = _cells(data, groups, periods, control, anticipation, base_period)
     table = pd.DataFrame(cells)
     if table.empty:
-        table = pd.DataFrame([invalid_row("ATT", "no treated cohort with a pre-period")])
+        why = "no treated cohort with a pre-period (every cohort treated from the first period)"
+        table = pd.DataFrame([invalid_row("ATT", why, group=np.nan, time=np.nan,
+                                          base_period=np.nan, event_time=np.nan, post=False,
+                                          n_treated=0, n_control=0)])  # fmt: skip
         infs = [np.zeros(data["n_clusters"])]
     res = StaggeredResult.from_estimates(table, method="staggered_did", options=options,
                                          nobs=data["nobs"], level=level)  # fmt: skip
