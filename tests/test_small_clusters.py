@@ -226,7 +226,10 @@ def test_few_clusters_warn(fe_data: pd.DataFrame) -> None:
 
 def test_choose_inference_thresholds() -> None:
     choose = small_clusters.choose_inference
-    assert choose(8)["inference"] == "wild"
-    assert choose(30, 20) == {"cov_type": "CR2", "inference": "analytic"}
-    assert choose(120, 9)["inference"] == "wild"  # few treated clusters
+    assert choose(8, 4) == {"cov_type": "CR2", "inference": "analytic"}  # 4 treated
+    assert choose(8) == {"cov_type": "CR2", "inference": "analytic"}
+    assert choose(15, 7) == {"cov_type": "cluster", "inference": "wild"}
+    assert choose(30, 15)["inference"] == "wild"
+    assert choose(120, 3)["cov_type"] == "CR2"  # few treated clusters, however many in all
+    assert choose(120, 115)["cov_type"] == "CR2"  # few untreated
     assert choose(120, 40) == {"cov_type": "cluster", "inference": "analytic"}

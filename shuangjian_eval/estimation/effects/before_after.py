@@ -22,6 +22,7 @@ import pandas as pd
 
 from ...base.options import check_columns, check_options
 from ..results import EstimateResult, invalid_row
+from ..weights import usable_weights
 from ._fe import Factor, factorize, fit_wls, to_float
 from .did import cluster_checks
 from .small_clusters import adjust_fit, apply_wild, check_inference
@@ -135,12 +136,29 @@ def before_after(
     is_b = (df[period] == before).fillna(False).to_numpy(dtype=bool)
     is_a = (df[period] == after).fillna(False).to_numpy(dtype=bool)
     w = to_float(df, weights) if weights else np.ones(len(df))
-    ok = (is_b | is_a) & ~np.isnan(y) & ~np.isnan(w)
+    ok = (is_b | is_a) & ~np.isnan(y)
     cl = factorize(df, cluster) if cluster else None
     if cl is not None:
         ok &= cl.codes >= 0
-    if (w[ok] <= 0).any():
-        raise ValueError(f"weights column {weights!r} must be positive")
+    usable, left_out = usable_weights(w, str(weights), among=ok)
+    ok &= usable
+    sample = {"df": df, "y": y, "w": w, "is_b": is_b, "is_a": is_a, "ok": ok, "cl": cl}
+    res = _compare(sample, unit, options, level, small)
+    res.left_out = left_out
+    return res
+
+
+def _compare(
+    sample: dict[str, Any],
+    unit: str | None,
+    options: dict[str, Any],
+    level: float,
+    small: dict[str, Any],
+) -> EstimateResult:
+    """The independent-samples or paired comparison of the rows ``sample["ok"]``."""
+    df, y, w, is_b, is_a, ok, cl = (sample[k] for k in ("df", "y", "w", "is_b", "is_a", "ok", "cl"))
+    outcome, period = options["outcome"], options["period"]
+    before, after, weights = options["before"], options["after"], options["weights"]
     if unit is not None:
         return _paired(df, y, w, is_b, is_a, ok, unit, cl, options, level, small)
     nb, na = int((ok & is_b).sum()), int((ok & is_a).sum())
@@ -170,7 +188,7 @@ def before_after(
     table = pd.DataFrame([{"term": TERM, "mean_before": sums["before"], "mean_after": sums["after"],
                            "estimate": sums["after"] - sums["before"], "std_error": np.sqrt(var),
                            "df": ddf, "n_before": nb, "n_after": na}])  # fmt: skip
-    if cl is not None and (cov_type == "CR2" or inference == "wild"):
+    if cl is not None and (small["cov_type"] == "CR2" or small["inference"] == "wild"):
         rows = np.flatnonzero(ok)
         return _small_clusters(
             table, y[rows], [is_a[rows].astype(float)], w[rows] if weights else None,

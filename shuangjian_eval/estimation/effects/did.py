@@ -18,6 +18,7 @@ import pandas as pd
 
 from ...base.options import as_names, check_choice, check_columns, check_options
 from ..results import invalid_row
+from ..weights import left_out_note, usable_weights
 from ._fe import (
     COV_TYPES,
     Factor,
@@ -62,16 +63,18 @@ def _prepare(
         bad |= np.isnan(a)
     for f in factors.values():
         bad |= f.codes < 0
+    n_missing = int(bad.sum())
+    left_out: dict[str, int] = {}
     if w is not None:
-        bad |= np.isnan(w)
-        if (w[~bad] <= 0).any() or not np.isfinite(w[~bad]).all():
-            raise ValueError(f"weights column {weights!r} must be positive and finite")
+        usable, left_out = usable_weights(w, weights, among=~bad)
+        bad |= ~usable
     keep = None if not bad.any() else ~bad
     if keep is not None:
         arrays = {c: a[keep] for c, a in arrays.items()}
         w = None if w is None else w[keep]
     factors = {c: f.subset(keep) for c, f in factors.items()}
-    return {"arrays": arrays, "w": w, "factors": factors, "n_missing": int(bad.sum())}
+    return {"arrays": arrays, "w": w, "factors": factors, "n_missing": n_missing,
+            "left_out": left_out}  # fmt: skip
 
 
 def resolve_cov_type(cov_type: str, cluster: str | None) -> str:
@@ -225,9 +228,7 @@ def did(
     d, p = a[treated], a[post]
     check_binary(d, treated)
     check_binary(p, post)
-    notes = (
-        [f"{prep['n_missing']} row(s) with missing values left out"] if prep["n_missing"] else []
-    )
+    notes = missing_notes(prep)
     n = d.size
     clusters = prep["factors"][cluster].codes if cluster else None
     design_cells = smallest_cell(
@@ -252,7 +253,9 @@ def did(
     else:
         reason = cluster_checks(prep["factors"], cluster, notes)
     if reason:
-        return _invalid(reason, options, n, level, notes, design_cells)
+        res = _invalid(reason, options, n, level, notes, design_cells)
+        res.left_out = dict(prep["left_out"])
+        return res
     cols = [d, p, d * p, *(a[c] for c in covariates)]
     names = ["treated", "post", FOCUS, *covariates]
     factors: dict[str, Factor] = prep["factors"]
@@ -285,7 +288,17 @@ def did(
     res.focus = FOCUS
     res.vcov = pd.DataFrame(fit.vcov, index=fit.names, columns=fit.names)
     res.notes = tuple(notes)
+    res.left_out = dict(prep["left_out"])
     return res
+
+
+def missing_notes(prep: dict[str, Any]) -> list[str]:
+    """Notes on the rows left out: missing values, missing or zero weights."""
+    notes = (
+        [f"{prep['n_missing']} row(s) with missing values left out"] if prep["n_missing"] else []
+    )
+    weights = left_out_note(prep["left_out"])
+    return notes + ([weights] if weights else [])
 
 
 def _invalid(

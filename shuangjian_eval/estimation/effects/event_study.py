@@ -37,7 +37,7 @@ from ._fe import (
     table_from_fit,
     wald_test,
 )
-from .did import _prepare, cluster_checks, resolve_cov_type
+from .did import _prepare, cluster_checks, missing_notes, resolve_cov_type
 from .small_clusters import adjust_fit, apply_wild, check_inference
 
 __all__ = ["EventStudyResult", "event_study"]
@@ -223,9 +223,7 @@ def event_study(
     check_binary(d, treated)
     n = d.size
     label = "event_time" if event_time is not None else time
-    notes = (
-        [f"{prep['n_missing']} row(s) with missing values left out"] if prep["n_missing"] else []
-    )
+    notes = missing_notes(prep)
     factors: dict[str, Factor] = prep["factors"]
     why_not = cluster_checks(factors, cluster, notes)
     if why_not:
@@ -234,7 +232,7 @@ def event_study(
             table, method="event_study", options=options, nobs=n, level=level
         )
         add_cell_sizes(res.table, {}, (np.nan, np.nan))
-        res.ref, res.notes = ref, tuple(notes)
+        res.ref, res.notes, res.left_out = ref, tuple(notes), dict(prep["left_out"])
         res.pretrend_test = _no_test(why_not, np.nan)
         return res
     cols, names, periods = [], [], []
@@ -302,6 +300,7 @@ def event_study(
         fake = [t for t, p in zip(names, periods, strict=True) if p >= start_v and t in kept]
         res.placebo_test = res.wald_test(fake) if fake else _no_test("no placebo terms", df_denom)
     res.notes = tuple(notes)
+    res.left_out = dict(prep["left_out"])
     return res
 
 

@@ -21,7 +21,8 @@ on 30 schools covers its true effect about 86 % of the time for nominal 95 %. Tw
   sum_gh (p_g'p_h)^2`` with ``p_g = (I - H)'_{.,g} A_g W_g X_g R c``;
 - no further small-sample factor.
 
-Its cost grows with the cube of the largest cluster's rows (:data:`CR2_MAX_CLUSTER_ROWS`).
+No ``n_g x n_g`` matrix is formed either: ``G_g`` is the identity plus a matrix of rank at most
+twice the columns of ``U``, whose power is taken on that span; the cost is linear in the rows.
 
 **Wild cluster bootstrap** (restricted, WCR-C; Cameron, Gelbach and Miller 2008; the fast
 algorithm of Roodman, MacKinnon, Nielsen and Webb 2019, as Stata ``boottest`` and Julia
@@ -54,7 +55,6 @@ from ..results import EstimateResult, wald_inference
 from ._fe import Fit, FitParts
 
 __all__ = [
-    "CR2_MAX_CLUSTER_ROWS",
     "FEW_CLUSTERS",
     "FEW_TREATED_CLUSTERS",
     "INFERENCE",
@@ -71,14 +71,13 @@ __all__ = [
 
 #: inference options of the regression estimators: the analytic covariance, or the bootstrap
 INFERENCE: tuple[str, ...] = ("analytic", "wild")
-#: fewer clusters than this: the reports use CR2 (Satterthwaite df) rather than CR1
+#: fewer clusters than this: the reports leave CR1 for the wild bootstrap (or CR2)
 FEW_CLUSTERS = 50
-#: fewer treated clusters (or clusters in all) than this: the reports use the wild bootstrap
-FEW_TREATED_CLUSTERS = 12
+#: fewer treated (or untreated) clusters than this: the reports use CR2 (Satterthwaite df),
+#: whatever the number of clusters; the wild bootstrap is unreliable with so few on one side
+FEW_TREATED_CLUSTERS = 6
 #: Webb's six-point weights below this many clusters (Rademacher from it on)
 WEBB_BELOW = 12
-#: CR2 refuses clusters with more rows than this (an eigen-decomposition of n_g x n_g each)
-CR2_MAX_CLUSTER_ROWS = 6000
 _EIG_TOL = 1e-12
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
@@ -99,10 +98,29 @@ def _cluster_sums(codes: np.ndarray, g: int, values: np.ndarray) -> np.ndarray:
     )
 
 
-def _inv_sqrt(mat: np.ndarray) -> np.ndarray:
-    vals, vecs = np.linalg.eigh((mat + mat.T) / 2.0)
-    keep = vals > _EIG_TOL
-    return (vecs[:, keep] / np.sqrt(vals[keep])) @ vecs[:, keep].T
+def _adjusted(
+    u: np.ndarray, wg: np.ndarray, m: np.ndarray, mtm: np.ndarray, z: np.ndarray
+) -> np.ndarray:
+    """``G_g^(-1/2) z`` for ``G_g = I - H_gg - H_gg' + U_g M T M U_g'``, without forming the
+    ``n_g x n_g`` matrix.
+
+    ``G_g = I + B K B'`` with ``B = [U_g, W_g U_g]`` and ``K = [[MTM, -M], [-M, 0]]``: it is
+    the identity outside the span of ``B``, so its power ``-1/2`` is ``I + Q (S^(-1/2) - I)
+    Q'`` with ``Q`` an orthonormal basis of that span and ``S = Q' G_g Q`` (eigenvalues at or
+    below ``1e-12`` left out, as clubSandwich's ``matrix_power``).
+    """
+    b = np.hstack([u, wg[:, None] * u])
+    b = b[:, np.abs(b).max(axis=0) > 0]  # dummies of levels absent from the cluster
+    if b.shape[1] == 0:
+        return z
+    qv, sv, _ = np.linalg.svd(b, full_matrices=False)
+    q = qv[:, sv > sv[0] * 1e-12]
+    qu, qwu = q.T @ u, q.T @ (wg[:, None] * u)
+    s = np.eye(q.shape[1]) + qu @ mtm @ qu.T - qu @ m @ qwu.T - qwu @ m @ qu.T
+    vals, vecs = np.linalg.eigh((s + s.T) / 2.0)
+    power = np.where(vals > _EIG_TOL, np.abs(vals) ** -0.5, 0.0)
+    inner = (vecs * power) @ vecs.T - np.eye(q.shape[1])
+    return z + q @ (inner @ (q.T @ z))
 
 
 class _Dummies:
@@ -164,20 +182,13 @@ def cr2(parts: FitParts) -> tuple[np.ndarray, np.ndarray]:
     Raises
     ------
     ValueError
-        A cluster has more than :data:`CR2_MAX_CLUSTER_ROWS` rows, or the fixed effects have
-        more than 5000 levels in all.
+        The fixed effects have more than 5000 levels in all.
     """
     x, e, r = parts.x, parts.resid, parts.bread
     n, k = x.shape
     w = np.ones(n) if parts.weights is None else parts.weights
     cl = parts.cluster
     rows = _cluster_rows(cl.codes, cl.n_levels)
-    biggest = max(idx.size for idx in rows)
-    if biggest > CR2_MAX_CLUSTER_ROWS:
-        raise ValueError(
-            f"CR2 needs an eigen-decomposition per cluster; the largest cluster has {biggest} "
-            f"rows (at most {CR2_MAX_CLUSTER_ROWS}): use inference='wild'"
-        )
     dummies = _Dummies(parts)
     if dummies.size > 5000:
         raise ValueError(f"CR2 with {dummies.size} fixed-effect levels (at most 5000)")
@@ -199,10 +210,7 @@ def cr2(parts: FitParts) -> tuple[np.ndarray, np.ndarray]:
     for gi, idx in enumerate(rows):
         u = np.hstack([x[idx], dummies.rows(idx)])
         wg = w[idx]
-        h = (u @ m) @ u.T * wg[None, :]
-        gm = np.eye(idx.size) - h - h.T + (u @ mtm) @ u.T  # [(I - H)(I - H)']_gg
-        adj = _inv_sqrt(gm)
-        q = adj @ (wg[:, None] * x[idx] @ r)  # n_g x k: A_g W_g X_g R
+        q = _adjusted(u, wg, m, mtm, wg[:, None] * x[idx] @ r)  # n_g x k: A_g W_g X_g R
         score = q.T @ e[idx]
         meat += np.outer(score, score)
         q_sq[gi] = (q * q).sum(axis=0)
@@ -466,11 +474,15 @@ def apply_wild(
                 level=level, df=table["df"].to_numpy(float),
             )  # fmt: skip
             lower, upper = inf["ci_lower"], inf["ci_upper"]
-        for term in tests:
+        for term, test in tests.items():
             j = fit.names.index(term)
-            lo, hi = wild_bootstrap(
-                fit.parts, fit.coef, j, reps=reps, weights=weights, seed=seed, level=level
-            ).ci
+            lo, hi = (
+                test.ci
+                if level == res.level
+                else wild_bootstrap(
+                    fit.parts, fit.coef, j, reps=reps, weights=weights, seed=seed, level=level
+                ).ci
+            )
             row = (table["term"] == term).to_numpy()
             lower[row], upper[row] = lo, hi
         return lower, upper
@@ -482,20 +494,29 @@ def apply_wild(
 
 
 def choose_inference(n_clusters: int, n_treated_clusters: int | None = None) -> dict[str, Any]:
-    """The inference the reports use for ``n_clusters`` clusters (and treated clusters).
+    """The inference the reports use for ``n_clusters`` clusters, ``n_treated_clusters`` of
+    them treated.
 
-    Fewer than :data:`FEW_TREATED_CLUSTERS` clusters, or treated clusters: the restricted
-    wild cluster bootstrap; fewer than :data:`FEW_CLUSTERS`: CR2 with Satterthwaite df;
-    otherwise CR1 on ``t(G - 1)``.
+    - fewer than :data:`FEW_TREATED_CLUSTERS` treated or untreated clusters: CR2 with
+      Satterthwaite df (its df shrink with the few clusters on one side; the restricted wild
+      bootstrap is unreliable there, MacKinnon and Webb 2017);
+    - otherwise, fewer than :data:`FEW_CLUSTERS` clusters: the restricted wild cluster
+      bootstrap;
+    - otherwise CR1 on ``t(G - 1)``.
+
+    ``benchmarks/simulate_small_clusters.py`` measures the coverage of each choice (figures in
+    ``benchmarks/README.md``).
 
     Returns
     -------
     dict
         Options for ``did`` / ``event_study`` (``cov_type``, ``inference``).
     """
-    few_treated = n_treated_clusters is not None and n_treated_clusters < FEW_TREATED_CLUSTERS
-    if n_clusters < FEW_TREATED_CLUSTERS or few_treated:
-        return {"cov_type": "cluster", "inference": "wild"}
-    if n_clusters < FEW_CLUSTERS:
+    treated = n_clusters if n_treated_clusters is None else n_treated_clusters
+    if min(treated, n_clusters - treated) < FEW_TREATED_CLUSTERS or (
+        n_treated_clusters is None and n_clusters < 2 * FEW_TREATED_CLUSTERS
+    ):
         return {"cov_type": "CR2", "inference": "analytic"}
+    if n_clusters < FEW_CLUSTERS:
+        return {"cov_type": "cluster", "inference": "wild"}
     return {"cov_type": "cluster", "inference": "analytic"}

@@ -32,6 +32,7 @@ from scipy import stats
 
 from ...base.options import check_choice, check_columns, check_options
 from ..results import EstimateResult, invalid_row
+from ..weights import left_out_note, usable_weights
 from ._fe import CELL_COLUMNS, factorize, smallest_cell, to_float
 
 __all__ = ["AGGREGATIONS", "StaggeredResult", "staggered_did"]
@@ -266,14 +267,16 @@ def staggered_did(
     w = to_float(df, weights) if weights else np.ones(len(df))
     cl = factorize(df, cluster) if cluster else None
     un = factorize(df, unit) if unit else None
-    keep = ~(np.isnan(y) | np.isnan(tv) | np.isnan(w))
+    keep = ~(np.isnan(y) | np.isnan(tv))
     if cl is not None:
         keep &= cl.codes >= 0
     if un is not None:
         keep &= un.codes >= 0
     notes = [f"{int((~keep).sum())} row(s) with missing values left out"] if not keep.all() else []
-    if (w[keep] <= 0).any():
-        raise ValueError(f"weights column {weights!r} must be positive")
+    usable, left_out = usable_weights(w, str(weights), among=keep)
+    keep &= usable
+    if left_out:
+        notes.append(left_out_note(left_out))
     periods = np.unique(tv[keep])
     late = keep & np.isfinite(g) & (g > periods.max())
     if late.any():
@@ -308,6 +311,7 @@ def staggered_did(
                   "w_tot": w_tot, "n_c": n_c, "n": float(data["w"].size)}  # fmt: skip
     res.pretrend_test = _pretest(res)
     res.notes = tuple(notes)
+    res.left_out = left_out
     return res
 
 
