@@ -81,6 +81,9 @@ p
 # errors clustered by school.
 
 # %%
+analyses.inference_note(df, lang)
+
+# %%
 effects = analyses.did_table(df, p.outcomes)
 sje.tables.to_styler(analyses.table(effects, spread=None, lang=lang, min_cell=min_cell))
 

@@ -233,3 +233,24 @@ def test_choose_inference_thresholds() -> None:
     assert choose(120, 3)["cov_type"] == "CR2"  # few treated clusters, however many in all
     assert choose(120, 115)["cov_type"] == "CR2"  # few untreated
     assert choose(120, 40) == {"cov_type": "cluster", "inference": "analytic"}
+
+
+def test_reports_choose_their_inference() -> None:
+    # a county study of 16 schools, 3 of them senior (the comparison): CR2, said in words;
+    # the national-size demo of 120 schools keeps CR1
+    from shuangjian_eval import analyses
+
+    small = analyses.comparison_groups(
+        sje.synth.generate(n_schools=16, n_counties=2, students_per_school=20,
+                           waves=(2019, 2020, 2022), seed=3), "grade",
+    )  # fmt: skip
+    assert analyses.inference_for(small) == {"cov_type": "CR2", "inference": "analytic"}
+    t = analyses.did_table(small, [Y])
+    assert t.options["cov_type"] == "CR2" and t.to_frame()["df"].iloc[0] < 15
+    note = str(analyses.inference_note(small, "en"))
+    assert "16 schools (13 treated)" in note and "CR2" in note
+    assert "CR2" in str(analyses.inference_note(small, "zh"))
+    wild = small.assign(treated=small["school_id"].cat.codes.isin(range(0, 16, 2)).astype(int))
+    assert analyses.inference_for(wild)["inference"] == "wild"
+    r = analyses.did_table(wild, [Y])
+    assert r.options["inference"] == "wild" and r.to_frame()["valid"].all()
