@@ -84,8 +84,12 @@ class SurveyDesign(QuantileMixin):
           in the estimate);
         - ``"certainty"``: the PSU is treated as sampled with certainty, contributing nothing;
           for these single-stage designs it gives the same numbers as ``"remove"``, as in R;
-        - ``"adjust"``: the PSU total is centred at zero, the population mean of the
-          influence values, instead of at the stratum mean (conservative);
+        - ``"adjust"``: the PSU total is centred at the mean of all PSU totals of the design
+          (for a domain, every PSU counts, those without its rows with total 0) instead of
+          at the stratum mean (conservative). This is R ``survey`` from version 4.4 on and
+          Stata's ``singleunit(centered)``; earlier R versions (through 4.3, e.g. Debian's
+          4.1-1) centred it at zero, which gives the same numbers for means and ratios (their
+          influence values sum to zero) and larger ones for totals;
         - ``"average"``: the stratum gets the average contribution of the other strata reached
           by the estimate: the sum over strata with several PSUs is multiplied by
           (strata reached) / (strata reached with several PSUs).
@@ -151,6 +155,7 @@ class SurveyDesign(QuantileMixin):
         n_h = np.bincount(psu_stratum, minlength=n_strata).astype(float)
         f_h = self._fpc_factor(h, n_h) if fpc is not None else np.ones(n_strata)
         self._g, self._psu_stratum, self._n_h = g, psu_stratum, n_h
+        self._n_h_psu = psu_stratum  # one entry per PSU of the design
         with np.errstate(divide="ignore", invalid="ignore"):
             self._scale_h = np.where(n_h > 1, f_h * n_h / (n_h - 1), f_h)
         self._census_h = f_h < 1e-7
@@ -313,8 +318,9 @@ class SurveyDesign(QuantileMixin):
             np.bincount(dom.pd_hd, weights=dev * dev, minlength=n_hd) + (n_h - dom.hd_m) * centre**2
         )
         lonely = self._lonely_h[dom.hd_stratum]
-        if self.lonely_psu == "adjust":  # single PSU centred at 0, not at its own total
-            ss = np.where(lonely, s1 * s1, ss)
+        if self.lonely_psu == "adjust":  # single PSU centred at the mean of all PSU totals
+            grand = np.bincount(dom.pd_dom, weights=total, minlength=size) / len(self._n_h_psu)
+            ss = np.where(lonely, (s1 - grand[dom.hd_dom]) ** 2, ss)
         else:
             ss = np.where(lonely, 0.0, ss)
         contrib = np.where(self._census_h[dom.hd_stratum], 0.0, self._scale_h[dom.hd_stratum] * ss)
@@ -339,7 +345,9 @@ class SurveyDesign(QuantileMixin):
                 )
             for d, strata in named.items():
                 more = f" (and {len(strata) - 1} more)" if len(strata) > 1 else ""
-                reasons[d] = f"stratum {strata[0]!r}{more} has a single PSU and lonely_psu='fail'"
+                reasons[d] = (
+                    f"stratum {_show(strata[0])}{more} has a single PSU and lonely_psu='fail'"
+                )
         return var, n_psu - n_strata, reasons
 
     def _ratio_pass(
@@ -682,6 +690,14 @@ class SurveyDesign(QuantileMixin):
                 hit = (s == value).to_numpy(dtype=float, na_value=0.0)
                 res = self._ratio_pass(dom, np.where(missing, np.nan, hit), None, "mean", deff)
                 used |= res["member"]
+                if not binary:  # a category nobody in the domain chose: 0, with no variance
+                    seen = np.bincount(dom.code, weights=hit, minlength=dom.size + 1)[: dom.size]
+                    for d in np.flatnonzero((seen == 0) & (res["n"] > 0)):
+                        if not res["reasons"][d]:
+                            res["reasons"][d] = (
+                                f"category {_show(value)} of {var!r} not observed in the domain: "
+                                "its proportion (0) has no estimable standard error"
+                            )
                 label = var if binary else f"{var}={value}"
                 blocks.append(self._rows(dom, opts, var, res, missing, label, {"category": value}))
         return self._finish("proportion", opts, blocks, used, "logit")
@@ -745,7 +761,9 @@ class SurveyDesign(QuantileMixin):
             ]
             var_d, df_d, reasons = self._variance(dom, *sums)
             for d, s in zip(*np.nonzero(np.stack([n_k[a], n_k[b]], axis=1) == 0), strict=True):
-                reasons[d] = f"empty domain: no observed {var!r} where {col}={between[1 + s]!r}"
+                reasons[d] = (
+                    f"empty domain: no observed {var!r} where {col}={_show(between[1 + s])}"
+                )
             res = {
                 "estimate": means[b] - means[a],
                 "var": var_d,
@@ -759,3 +777,8 @@ class SurveyDesign(QuantileMixin):
             label = f"{var}: {col}={second} - {col}={first}"
             blocks.append(self._rows(dom, opts, var, res, np.isnan(y) & (side >= 0), label, extra))
         return self._finish("mean_diff", opts, blocks, used)
+
+
+def _show(value: Any) -> str:
+    """A value as a reason prints it: ``413``, ``'A'``, not ``np.int64(413)``."""
+    return repr(value.item() if isinstance(value, np.generic) else value)

@@ -65,6 +65,11 @@ class QuantileMixin:
             for j, p in enumerate(qs):
                 se2 = ((upper[:, j] - lower[:, j]) / (2 * crit[:, j])) ** 2
                 res = {**parts[j], "estimate": est[:, j], "var": se2}
+                res["reasons"] = [
+                    r
+                    or ("one row in the domain: a quantile has no standard error" if n == 1 else "")
+                    for r, n in zip(res["reasons"], res["n"], strict=True)
+                ]
                 blocks.append(
                     self._rows(dom, opts, var, res, np.isnan(y), f"{var}@q{p:g}", {"q": p})
                 )
