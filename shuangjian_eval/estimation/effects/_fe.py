@@ -320,7 +320,7 @@ class FitParts:
     bread: np.ndarray
     weights: np.ndarray | None
     absorber: Absorber
-    cluster: Factor
+    cluster: Factor | None
 
 
 def fit_wls(
@@ -333,12 +333,14 @@ def fit_wls(
     cluster: Factor | None = None,
     cov_type: str = "HC1",
     intercept: bool = True,
+    keep_parts: bool = False,
 ) -> Fit:
     """Weighted least squares of ``y`` on ``columns`` with absorbed fixed effects.
 
     Columns collinear with the fixed effects (constant within a level of one of them) or with
     earlier columns are dropped and named in ``Fit.dropped``. ``intercept`` is ignored when
-    fixed effects are absorbed. Inputs are not modified.
+    fixed effects are absorbed. ``Fit.parts`` is kept with ``cluster`` or ``keep_parts``.
+    Inputs are not modified.
     """
     n = y.size
     absorber = Absorber(absorb, weights)
@@ -423,9 +425,9 @@ def fit_wls(
         n_clusters=n_clusters,
         cov_type=cov_type,
         r2_within=1.0 - ssr / tss if tss > 0 else np.nan,
-        parts=None
-        if cluster is None
-        else FitParts(x, yt, resid, bread, weights, absorber, cluster),
+        parts=FitParts(x, yt, resid, bread, weights, absorber, cluster)
+        if cluster is not None or keep_parts
+        else None,
     )
 
 

@@ -32,6 +32,7 @@ from ._fe import (
     table_from_fit,
     to_float,
 )
+from .design_based import check_design, design_vcov
 from .small_clusters import adjust_fit, apply_wild, check_inference, few_clusters_note
 
 __all__ = ["FOCUS", "did"]
@@ -40,7 +41,7 @@ __all__ = ["FOCUS", "did"]
 FOCUS = "treated:post"
 _OPTIONS = (
     "covariates", "weights", "absorb", "cluster", "cov_type", "inference", "bootstrap_reps",
-    "bootstrap_weights", "seed", "level",
+    "bootstrap_weights", "seed", "design", "level",
 )  # fmt: skip
 
 
@@ -74,7 +75,7 @@ def _prepare(
         w = None if w is None else w[keep]
     factors = {c: f.subset(keep) for c, f in factors.items()}
     return {"arrays": arrays, "w": w, "factors": factors, "n_missing": n_missing,
-            "left_out": left_out}  # fmt: skip
+            "left_out": left_out, "keep": keep}  # fmt: skip
 
 
 def resolve_cov_type(cov_type: str, cluster: str | None) -> str:
@@ -120,6 +121,7 @@ def did(
     bootstrap_reps: int = 9999,
     bootstrap_weights: str | None = None,
     seed: int | None = None,
+    design: Any = None,
     level: float = 0.95,
     **unknown: Any,
 ) -> RegressionResult:
@@ -166,6 +168,11 @@ def did(
         Default: Webb's six-point weights below 12 clusters, else Rademacher.
     seed : int, optional
         Seed of the bootstrap draws.
+    design : SurveyDesign, optional
+        A design built on ``df``: the weights are the design's, and the covariance is
+        design-based (strata, PSUs, fpc, lonely-PSU rule), as R ``svyglm``, t on its
+        residual df (:mod:`.design_based`). ``weights``, ``cluster`` and ``inference="wild"``
+        must not be given with it.
     level : float
         Confidence level of the intervals in the table.
 
@@ -204,6 +211,9 @@ def did(
     check_options("did", unknown, _OPTIONS)
     covariates = as_names(covariates, "covariates")
     absorb = as_names(absorb, "absorb")
+    if design is not None:
+        weights = check_design(design, df, weights=weights, cluster=cluster,
+                               inference=None if inference == "analytic" else inference)  # fmt: skip
     cov = resolve_cov_type(cov_type, cluster)
     check_inference(cov, inference, cluster, bootstrap_reps, bootstrap_weights)
     check_columns(df, [outcome, treated, post, *covariates, weights, *absorb, cluster])
@@ -215,7 +225,7 @@ def did(
         "weights": weights,
         "absorb": tuple(absorb),
         "cluster": cluster,
-        "cov_type": cov,
+        "cov_type": "design" if design is not None else cov,
         "inference": inference,
     }
     if inference == "wild":
@@ -267,10 +277,15 @@ def did(
         absorb=[factors[c] for c in absorb],
         cluster=factors[cluster] if cluster else None,
         cov_type=cov,
+        keep_parts=design is not None,
     )
+    if design is not None and fit.names:
+        fit.vcov, fit.df_t = design_vcov(design, fit, prep["keep"])
+        fit.cov_type = "design"
+        notes.append("design-based variance (strata, PSUs, fpc of the design), as R svyglm")
     if fit.dropped:
         notes.append(f"dropped as collinear with the fixed effects or other terms: {fit.dropped}")
-    if fit.n_clusters is not None:
+    if fit.n_clusters is not None and design is None:
         notes.append(f"{fit.n_clusters} clusters; K = {fit.df_k} for the small-sample factor")
     if FOCUS not in fit.names:
         return _invalid(

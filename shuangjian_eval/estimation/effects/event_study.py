@@ -37,6 +37,7 @@ from ._fe import (
     table_from_fit,
     wald_test,
 )
+from .design_based import check_design, design_vcov
 from .did import _prepare, cluster_checks, missing_notes, resolve_cov_type
 from .small_clusters import adjust_fit, apply_wild, check_inference
 
@@ -44,7 +45,7 @@ __all__ = ["EventStudyResult", "event_study"]
 
 _OPTIONS = (
     "time", "event_time", "cluster", "weights", "absorb", "cov_type", "inference",
-    "bootstrap_reps", "bootstrap_weights", "seed", "start", "placebo_date", "level",
+    "bootstrap_reps", "bootstrap_weights", "seed", "design", "start", "placebo_date", "level",
 )  # fmt: skip
 
 
@@ -102,6 +103,7 @@ def event_study(
     bootstrap_reps: int = 9999,
     bootstrap_weights: str | None = None,
     seed: int | None = None,
+    design: Any = None,
     start: Any = None,
     placebo_date: Any = None,
     level: float = 0.95,
@@ -145,6 +147,9 @@ def event_study(
         coefficient (``result.bootstrap``), see :func:`~.did.did`.
     bootstrap_reps, bootstrap_weights, seed
         Of the wild bootstrap, as in :func:`~.did.did`.
+    design : SurveyDesign, optional
+        Design-based covariance (as R ``svyglm``), as in :func:`~.did.did`; the joint tests
+        then refer to ``F(q, df)`` with the design's residual df.
     start : scalar, optional
         First period of the policy (event time 0); periods before it other than ``ref`` are
         leads. Default: the first period after ``ref``.
@@ -169,6 +174,10 @@ def event_study(
     """
     check_options("event_study", unknown, _OPTIONS)
     absorb = as_names(absorb, "absorb")
+    if design is not None:
+        weights = check_design(design, df, weights=weights, cluster=cluster,
+                               inference=None if inference == "analytic" else inference)  # fmt: skip
+        cov_type = "HC1"
     cov = resolve_cov_type(cov_type, cluster)
     check_inference(cov, inference, cluster, bootstrap_reps, bootstrap_weights)
     if (time is None) == (event_time is None) and event_time is None:
@@ -179,7 +188,8 @@ def event_study(
     options = {
         "outcome": outcome, "treated": treated, "ref": ref, "time": time,
         "event_time": event_time, "cluster": cluster, "weights": weights,
-        "absorb": tuple(absorb), "cov_type": cov, "inference": inference, "start": start,
+        "absorb": tuple(absorb), "cov_type": "design" if design is not None else cov,
+        "inference": inference, "start": start,
         "placebo_date": placebo_date,
     }  # fmt: skip
     numeric = [outcome, treated] + ([time] if time and time != period_col else [])
@@ -192,6 +202,7 @@ def event_study(
         if c is not None and c not in prep_df:
             prep_df[c] = df[c]
     finite = np.isfinite(per_raw)
+    rows_in = np.arange(len(df))  # rows of df in prep_df
     if event_time is not None:  # untreated rows need no event time: period -inf, kept
         is_t = pd.to_numeric(df[treated], errors="coerce").to_numpy(float, na_value=np.nan) == 1
         prep_df["__period"] = np.where(is_t, per_raw, -np.inf)
@@ -210,6 +221,7 @@ def event_study(
                 f"{pre_levels[1:].tolist()}"
             )
         keep = per_raw < start_v
+        rows_in = rows_in[keep]
         prep_df = prep_df.loc[keep]
         start_v = float(placebo_date)
         ref = pre_levels[pre_levels < start_v][-1]
@@ -252,9 +264,15 @@ def event_study(
     fit = fit_wls(
         a[outcome], [*controls, *cols], [*cnames, *names], weights=prep["w"],
         absorb=[factors[c] for c in absorb], cluster=factors[cluster] if cluster else None,
-        cov_type=cov,
+        cov_type=cov, keep_parts=design is not None,
     )  # fmt: skip
     adjust_fit(fit, cov)
+    if design is not None and fit.names:
+        used = np.zeros(len(df), bool)
+        used[rows_in if prep["keep"] is None else rows_in[prep["keep"]]] = True
+        fit.vcov, fit.df_t = design_vcov(design, fit, used)
+        fit.cov_type = "design"
+        notes.append("design-based variance (strata, PSUs, fpc of the design), as R svyglm")
     dropped = [x for x in fit.dropped if x not in names]
     if dropped:
         notes.append(f"dropped as collinear with the fixed effects or other terms: {dropped}")
