@@ -820,3 +820,21 @@ def test_reasons_print_values_not_numpy_reprs(apiclus1):
     d = apiclus1.assign(lone=np.where(apiclus1["dnum"] == 135, 413, 1))
     reason = SurveyDesign(d, "pw", strata="lone", psu="dnum").mean("api00").to_frame()["reason"]
     assert reason.iloc[0] == "stratum 413 has a single PSU and lonely_psu='fail'"
+
+
+def test_unused_categories_of_by_are_kept_on_request(apistrat):
+    # R svyby drops unused factor levels (drop.empty.groups=TRUE); "keep" lists them invalid
+    d = apistrat.assign(kind=pd.Categorical(apistrat["stype"], categories=["E", "H", "M", "K"]))
+    design = SurveyDesign(d, "pw", strata="stype", fpc="fpc")
+    dropped = design.mean("api00", by="kind").to_frame()
+    kept = design.mean("api00", by="kind", empty_domains="keep").to_frame()
+    assert list(dropped["kind"]) == ["E", "H", "M"]
+    assert list(kept["kind"]) == ["E", "H", "M", "K"]
+    for col in ("estimate", "std_error", "n"):
+        assert kept[col].iloc[:3].tolist() == dropped[col].tolist()
+    last = kept.iloc[3]
+    assert not last["valid"] and last["reason"] == "empty domain: no rows where kind=K"
+    q = design.quantile("api00", by="kind", empty_domains="keep")
+    assert q.conf_int(0.9).loc["api00@q0.5 | kind=K"].isna().all()
+    with pytest.raises(ValueError, match="empty_domains"):
+        design.mean("api00", by="kind", empty_domains="all")

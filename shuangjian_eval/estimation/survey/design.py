@@ -16,6 +16,7 @@ Sampling weights are not frequency weights: ``n`` is always a count of rows.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ...base.options import as_names, check_choice, check_columns, check_options
-from ..results import EstimateResult
+from ..results import EstimateResult, invalid_row
 from ._common import Names, _Domains
 from .quantiles import QuantileMixin
 
@@ -427,7 +428,12 @@ class SurveyDesign(QuantileMixin):
         numeric = isinstance(df, int | float) and not isinstance(df, bool) and df > 0
         if not (df is None or df == "design" or numeric):
             raise ValueError(f"df must be one of [None, 'design', a positive number], got {df!r}")
-        for name, allowed in (("na", NA_RULES), ("deff", DEFF_TYPES), ("rule", QUANTILE_RULES)):
+        for name, allowed in (
+            ("na", NA_RULES),
+            ("deff", DEFF_TYPES),
+            ("rule", QUANTILE_RULES),
+            ("empty_domains", ("drop", "keep")),
+        ):
             if name in given:
                 check_choice(name, given[name], allowed)
         given["by"] = as_names(given["by"], "by")
@@ -532,7 +538,52 @@ class SurveyDesign(QuantileMixin):
                 missing = np.isnan(y) if x is None else np.isnan(y) | np.isnan(x)
                 label, extra = (var, {}) if den is None else (f"{var}/{den}", {"denominator": den})
                 blocks.append(self._rows(dom, opts, var, res, missing, label, extra))
-        return self._finish(kind, opts, blocks, used)
+        return self._with_empty(self._finish(kind, opts, blocks, used), opts, blocks)
+
+    def _with_empty(
+        self, result: EstimateResult, opts: dict[str, Any], blocks: list[dict[str, Any]]
+    ) -> EstimateResult:
+        """``result`` with an invalid row for each domain no row falls in, for every block
+        (``empty_domains="keep"``); unchanged otherwise."""
+        by = opts["by"]
+        if opts.get("empty_domains", "drop") != "keep" or not by or not blocks:
+            return result
+        levels = []
+        for col in by:
+            s = self.data[col]
+            cats = s.cat.categories if isinstance(s.dtype, pd.CategoricalDtype) else None
+            levels.append(list(cats) if cats is not None else sorted(s.dropna().unique().tolist()))
+        seen = set(blocks[0]["dom"].labels.itertuples(index=False, name=None))
+        empty = [c for c in itertools.product(*levels) if c not in seen]
+        if not empty:
+            return result
+        rows = []
+        for b in blocks:
+            label = b["term"][0].split(" | ")[0] if b["term"] else b["variable"]
+            for combo in empty:
+                text = ", ".join(f"{c}={v}" for c, v in zip(by, combo, strict=True))
+                rows.append(invalid_row(
+                    f"{label} | {text}", f"empty domain: no rows where {text}",
+                    **dict(zip(by, combo, strict=True)), variable=b["variable"], **b["extra"],
+                    n=0, N=0.0,
+                ))  # fmt: skip
+        table = pd.concat([result.table, pd.DataFrame(rows)], ignore_index=True)
+        for col in by:  # keep the by columns' categories
+            if isinstance(self.data[col].dtype, pd.CategoricalDtype):
+                table[col] = pd.Categorical(table[col], dtype=self.data[col].dtype)
+        base, added = result.ci_function, len(rows)
+
+        def ci_at(level: float) -> tuple[np.ndarray, np.ndarray]:
+            assert base is not None
+            pad = np.full(added, np.nan)
+            lower, upper = base(level)
+            return np.concatenate([lower, pad]), np.concatenate([upper, pad])
+
+        return EstimateResult(
+            table, method=result.method, options=result.options, nobs=result.nobs,
+            level=result.level, ci_transform=result.ci_transform,
+            ci_function=ci_at if base is not None else None,
+        )  # fmt: skip
 
     @classmethod
     def _finish(
@@ -564,6 +615,7 @@ class SurveyDesign(QuantileMixin):
         df: Any = None,
         deff: str = "srswor",
         na: str = "drop",
+        empty_domains: str = "drop",
         **unknown: Any,
     ) -> EstimateResult:
         """Weighted means (R ``svymean`` / ``svyby(..., svymean)``), all variables and domains
@@ -590,6 +642,11 @@ class SurveyDesign(QuantileMixin):
             "drop": a missing value puts the row outside the domain for that variable (R's
             ``na.rm=TRUE``, each variable separately); "propagate": any missing value in a
             domain makes its estimate invalid (R's NA).
+        empty_domains : {"drop", "keep"}
+            "keep": the domains no row falls in (the unused categories of a categorical
+            ``by`` column, and with several ``by`` columns every combination of their
+            categories or observed values) are rows too, after the observed ones, invalid
+            with the reason; "drop" (default): only observed domains.
 
         Returns
         -------
@@ -599,7 +656,8 @@ class SurveyDesign(QuantileMixin):
             ``n`` (rows with observed values), ``N`` (their weight sum), ``deff``, ``valid``,
             ``reason``. Rows ordered by variable, then domain. Empty domains are invalid rows.
         """
-        opts = self._options("mean", unknown, by=by, level=level, df=df, deff=deff, na=na)
+        opts = self._options("mean", unknown, by=by, level=level, df=df, deff=deff, na=na,
+                             empty_domains=empty_domains)  # fmt: skip
         return self._linear("mean", as_names(variables, "variables"), [None], opts)
 
     def total(
@@ -611,10 +669,12 @@ class SurveyDesign(QuantileMixin):
         df: Any = None,
         deff: str = "srswor",
         na: str = "drop",
+        empty_domains: str = "drop",
         **unknown: Any,
     ) -> EstimateResult:
         """Weighted totals (R ``svytotal``); options and table as :meth:`mean`."""
-        opts = self._options("total", unknown, by=by, level=level, df=df, deff=deff, na=na)
+        opts = self._options("total", unknown, by=by, level=level, df=df, deff=deff, na=na,
+                             empty_domains=empty_domains)  # fmt: skip
         return self._linear("total", as_names(variables, "variables"), [None], opts)
 
     def _totals(
@@ -635,12 +695,14 @@ class SurveyDesign(QuantileMixin):
         df: Any = None,
         deff: str = "srswor",
         na: str = "drop",
+        empty_domains: str = "drop",
         **unknown: Any,
     ) -> EstimateResult:
         """Ratio of two weighted totals (R ``svyratio``), every numerator with every
         denominator; a row enters when both values are observed. Options as :meth:`mean`;
         the table has a ``denominator`` column."""
-        opts = self._options("ratio", unknown, by=by, level=level, df=df, deff=deff, na=na)
+        opts = self._options("ratio", unknown, by=by, level=level, df=df, deff=deff, na=na,
+                             empty_domains=empty_domains)  # fmt: skip
         dens: list[str | None] = list(as_names(denominator, "denominator"))
         return self._linear("ratio", as_names(numerator, "numerator"), dens, opts)
 
@@ -653,6 +715,7 @@ class SurveyDesign(QuantileMixin):
         df: Any = "design",
         deff: str = "srswor",
         na: str = "drop",
+        empty_domains: str = "drop",
         **unknown: Any,
     ) -> EstimateResult:
         """Proportions with confidence intervals on the logit scale (R
@@ -664,7 +727,8 @@ class SurveyDesign(QuantileMixin):
         The default ``df="design"`` matches ``svyciprop``, which uses t on ``degf``. Other
         options as :meth:`mean`; the table has a ``category`` column.
         """
-        opts = self._options("proportion", unknown, by=by, level=level, df=df, deff=deff, na=na)
+        opts = self._options("proportion", unknown, by=by, level=level, df=df, deff=deff, na=na,
+                             empty_domains=empty_domains)  # fmt: skip
         variables = as_names(variables, "variables")
         self._check_columns(variables)
         dom = self._domains(opts["by"])
@@ -700,7 +764,9 @@ class SurveyDesign(QuantileMixin):
                             )
                 label = var if binary else f"{var}={value}"
                 blocks.append(self._rows(dom, opts, var, res, missing, label, {"category": value}))
-        return self._finish("proportion", opts, blocks, used, "logit")
+        return self._with_empty(
+            self._finish("proportion", opts, blocks, used, "logit"), opts, blocks
+        )
 
     def mean_diff(
         self,
