@@ -74,6 +74,8 @@ class Profile:
     b1: dict[str, tuple[tuple[Size, int], ...]]
     b2: dict[str, tuple[tuple[Size, int], ...]]
     b3_repeats: int = 3
+    #: B6 (wild bootstrap, generated data): (rows, clusters, repeats) per measurement
+    b6: tuple[tuple[int, int, int], ...] = ((100_000, 50, 3), (1_000_000, 50, 3))
     mem_limit_gib: float = 8.0
     notes: str = ""
 
@@ -136,6 +138,7 @@ PROFILES: dict[str, Profile] = {
         b1={"ours": ((None, 1),), "samplics": ((None, 1),), "svy": ((None, 1),)},
         b2={"ours": ((None, 1),), "pyfixest": ((None, 1),), "statsmodels": ((None, 1),)},
         b3_repeats=1,
+        b6=((2_000, 12, 1),),
         notes="timings at this size mean nothing",
     ),
 }

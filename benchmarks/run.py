@@ -13,7 +13,9 @@ estimates, and PASS/FAIL against the targets:
 - B3 GBK CSV to validated Parquet: ours at most 2.0x the time of a bare ``pandas.read_csv``;
 - B4 a policy report for each of the 213 regions: at least 60 reports a minute with 2 workers
   (the local process pool), and a Dask cluster of 2 workers against 1;
-- B5 the whole national analysis (B1 + B2 on every row) under 8 GiB peak memory.
+- B5 the whole national analysis (B1 + B2 on every row) under 8 GiB peak memory;
+- B6 the restricted wild cluster bootstrap of a DID coefficient (9,999 draws, 50 clusters,
+  generated data): ours no slower than the PyPI package wildboottest at 1,000,000 rows.
 
 Agreement with the peers (1e-8 relative, on estimates and SEs) is asserted: the exit code is 1
 when an agreement check or a measurement fails; missed speed or memory targets are reported as
@@ -37,6 +39,7 @@ import numpy as np
 
 from . import b1_survey_means as b1
 from . import b2_did as b2
+from . import b6_wild as b6
 from ._common import (
     DEFAULT_CACHE,
     DOMAINS,
@@ -55,12 +58,13 @@ from ._common import (
     rel_diff,
 )
 
-BENCHES = ("B1", "B2", "B3", "B4", "B5")
+BENCHES = ("B1", "B2", "B3", "B4", "B5", "B6")
 TOLERANCE = 1e-8
 B1_GOAL = 10.0
 B3_LIMIT = 2.0
 B2_JUDGED_FROM = 100_000  # rows: smaller sizes are shown but not judged
 B4_TARGET = 60.0  # region reports a minute with 2 workers
+B6_JUDGED_FROM = 1_000_000  # rows
 GIB = 2**30
 
 
@@ -93,14 +97,14 @@ class Runner:
     # -------------------------------------------------------------------- measuring
     def measure(self, bench: str, tool: str, size: Size, repeats: int, **extra: Any) -> dict:
         """One measurement; returns its result dict (``error`` set on failure)."""
-        assert self.data is not None
+        assert self.data is not None or bench == "B6"  # B6 generates its own data
         tag = f"{bench}-{tool}-{size or 'all'}" + (
             f"-w{extra['workers']}" if "workers" in extra else ""
         )
         spec = {
             "bench": bench.lower(),
             "tool": tool,
-            "files": self.data.files(size),
+            "files": self.data.files(size) if self.data is not None else [],
             "repeats": repeats,
             "out": str(self.run_dir / f"{tag}.parquet"),
             "result": str(self.run_dir / f"{tag}.json"),
@@ -119,7 +123,8 @@ class Runner:
         else:
             res = self._subprocess(spec, tag)
         res["wall"] = time.perf_counter() - t0
-        res.setdefault("rows", self.data.rows(size))
+        if self.data is not None:
+            res.setdefault("rows", self.data.rows(size))
         self.results["benches"].setdefault(bench, []).append(
             {"tool": tool, "size": size, "repeats": repeats, **res}
         )
@@ -163,7 +168,7 @@ class Runner:
         self.say(f"shuangjian_eval benchmarks, size {self.profile.name!r}, {dt.date.today()}")
         self.say(f"machine: {machine()}")
         vers = ["shuangjian-eval", "numpy", "pandas", "pyarrow", "polars", "svy", "samplics",
-                "pyfixest", "statsmodels"]  # fmt: skip
+                "pyfixest", "statsmodels", "wildboottest"]  # fmt: skip
         self.say("versions: " + ", ".join(f"{v} {package_version(v)}" for v in vers))
         if self.profile.notes:
             self.say(f"note: {self.profile.notes}")
@@ -171,7 +176,8 @@ class Runner:
             shutil.rmtree(self.run_dir)
         self.run_dir.mkdir(parents=True)
         self.say()
-        self._prepare()
+        if set(self.only) != {"B6"}:  # B6 alone needs no national data
+            self._prepare()
         for bench in self.only:
             getattr(self, f"bench_{bench.lower()}")()
             self.say()
@@ -453,6 +459,46 @@ class Runner:
         self.verdict("B5", peak < limit, f"peak {peak:.2f} GiB (limit {limit:.0f} GiB)")
 
     # -------------------------------------------------------------------- summary
+    # -------------------------------------------------------------------- B6
+    def bench_b6(self) -> None:
+        self.say(
+            f"== B6 wild cluster bootstrap: DID coefficient, restricted, Rademacher, "
+            f"{b6.REPS:,} draws, generated data (clusters of equal size, half treated)"
+        )
+        got: dict[tuple[str, int], dict] = {}
+        for tool in b6.TOOLS:
+            if tool in b6.PEERS and not installed(b6.PEERS[tool]):
+                self.say(f"  {tool:<20} not installed: skipped")
+                continue
+            for rows, clusters, reps in self.profile.b6:
+                res = self.measure("B6", tool, None, reps, b6_rows=rows, b6_clusters=clusters)
+                self.line(tool, res, label=f" G={clusters}")
+                got[(tool, rows)] = res
+        judged = []
+        for rows, clusters, _ in self.profile.b6:
+            ours, peer = got.get(("ours", rows)), got.get(("wildboottest", rows))
+            if not ours or not peer or "error" in ours or "error" in peer:
+                continue
+            dt_ = rel_diff(peer["t"], ours["t"])
+            dp = abs(peer["p"] - ours["p"])
+            ok = dt_ <= TOLERANCE and dp <= 0.01
+            if not ok:
+                self.errors.append(f"B6: t or p differs from wildboottest at {rows:,} rows")
+            ratio = median(ours["times"]) / median(peer["times"])
+            self.say(
+                f"  {rows:,} rows, {clusters} clusters: ours / wildboottest {ratio:.2f}; t rel. "
+                f"diff {dt_:.1e}, p {ours['p']:.4f} vs {peer['p']:.4f}"
+                + ("" if ok else "  MISMATCH")
+            )
+            if rows >= B6_JUDGED_FROM:
+                judged.append(ratio)
+        if judged:
+            self.verdict("B6", max(judged) <= 1.0,
+                         f"ours no slower than wildboottest at >= {B6_JUDGED_FROM:,} rows: ratio "
+                         f"{max(judged):.2f}")  # fmt: skip
+        else:
+            self.verdict("B6", None, "wildboottest not measured at a judged size")
+
     def _summary(self) -> int:
         self.say("== summary")
         for bench, tag, text in self.verdicts:
@@ -504,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", choices=list(PROFILES), default="full",
                    help="full: national scale (~7.3M rows, 10-20 min); small: a tenth; tiny: smoke")  # fmt: skip
     p.add_argument(
-        "--only", default=",".join(BENCHES), help="comma-separated subset of B1,B2,B3,B4,B5"
+        "--only", default=",".join(BENCHES), help="comma-separated subset of B1,B2,B3,B4,B5,B6"
     )
     p.add_argument("--cache-dir", default=str(DEFAULT_CACHE), help="where the data is cached")
     p.add_argument("--in-process", action="store_true",

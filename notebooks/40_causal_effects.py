@@ -80,6 +80,9 @@ p
 # errors clustered by school.
 
 # %%
+p.needs("comparison") or analyses.inference_note(df, lang)
+
+# %%
 effects = p.needs("comparison") or analyses.did_table(df, p.outcomes)
 sje.tables.to_styler(analyses.table(effects, spread=None, lang=lang, min_cell=min_cell))
 

@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
 from benchmarks import run  # noqa: E402
 from benchmarks._common import PROFILES, prepare  # noqa: E402
 
-PEERS = ("svy", "samplics", "pyfixest", "statsmodels")
+PEERS = ("svy", "samplics", "pyfixest", "statsmodels", "wildboottest")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_every_benchmark_runs_at_tiny_size(cache: Path, capsys: pytest.CaptureFi
     code = run.main(["--size", "tiny", "--in-process", "--cache-dir", str(cache)])
     out = capsys.readouterr().out
     assert code == 0, out
-    for bench in ("B1", "B2", "B3", "B4", "B5"):
+    for bench in ("B1", "B2", "B3", "B4", "B5", "B6"):
         assert f"== {bench} " in out
     assert "MISMATCH" not in out and "ERROR" not in out
     for peer in PEERS:
@@ -50,7 +50,7 @@ def test_every_benchmark_runs_at_tiny_size(cache: Path, capsys: pytest.CaptureFi
     # every row of the tiny GBK CSV is validated and accepted
     assert "0 rejected" in out
     report = json.loads((cache / "last-tiny.json").read_text())
-    assert {b for b, _, _ in report["verdicts"]} == {"B1", "B2", "B3", "B4", "B5"}
+    assert {b for b, _, _ in report["verdicts"]} == {"B1", "B2", "B3", "B4", "B5", "B6"}
 
 
 def test_missing_peers_are_skipped(
@@ -58,7 +58,7 @@ def test_missing_peers_are_skipped(
 ) -> None:
     monkeypatch.setattr(run, "installed", lambda module: module not in PEERS)
     code = run.main(
-        ["--size", "tiny", "--in-process", "--only", "B1,B2", "--cache-dir", str(cache)]
+        ["--size", "tiny", "--in-process", "--only", "B1,B2,B6", "--cache-dir", str(cache)]
     )
     out = capsys.readouterr().out
     assert code == 0, out

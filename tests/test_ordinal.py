@@ -290,6 +290,22 @@ def test_separation_comes_back_invalid():
     assert "separation" in res.table["reason"].iloc[0]
 
 
+def test_quasi_complete_separation_comes_back_invalid():
+    # every x = 1 respondent chose the top level, x = 0 respondents all three: the MLE of x's
+    # coefficient is infinite (quasi-complete separation). Newton's method stopped near 27
+    # with an SE over 100,000 and marked it valid; the fitted probabilities (numerically 1)
+    # now say what it is
+    df = pd.DataFrame({"y": [1, 2, 3, 1, 2, 3, 3, 3, 3, 3] * 4,
+                       "x": [0, 0, 0, 0, 0, 0, 1, 1, 1, 1] * 4})  # fmt: skip
+    res = ordinal_logit(df, outcome="y", covariates=["x"])
+    assert not res.table["valid"].any()
+    assert "quasi-complete separation" in res.table["reason"].iloc[0]
+    # one x = 1 respondent in the bottom level breaks the separation: a finite, valid fit
+    df.loc[6, "y"] = 1
+    ok = ordinal_logit(df, outcome="y", covariates=["x"])
+    assert ok.table["valid"].all() and 0 < ok.estimate.loc["x"] < 10
+
+
 # ------------------------------------------------------------------ options
 def test_unknown_option_lists_the_valid_ones(ologit):
     with pytest.raises(

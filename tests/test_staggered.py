@@ -201,3 +201,19 @@ def test_aggregate_with_an_invalid_cell_marks_it_instead_of_raising():
     # a county holds one cohort, so no not-yet-treated controls exist: every cell is invalid
     assert len(agg) >= 1 and not agg["valid"].any()
     assert agg["reason"].str.contains("not computable").all()
+
+
+def test_every_cohort_treated_in_the_first_period_is_invalid_not_an_error() -> None:
+    # mpdta with every treated county's cohort moved to 2003, the first year: no cohort has a
+    # pre-period, so there is no ATT(g, t) to estimate (the result once raised KeyError 'post')
+    d = pd.read_csv(DATA / "mpdta.csv")
+    d.loc[d["first.treat"] != 0, "first.treat"] = 2003
+    for panel in (True, False):
+        r = sje.staggered_did(d, outcome="lemp", unit="countyreal", time="year",
+                              cohort="first.treat", panel=panel)  # fmt: skip
+        assert not r.to_frame()["valid"].any()
+        assert "every cohort treated from the first period" in r.to_frame()["reason"].iloc[0]
+        assert r.pretrend_test.reason
+        for how in ("simple", "group", "dynamic", "calendar"):
+            agg = r.aggregate(how)
+            assert not agg.valid and "first period" in agg.to_frame()["reason"].iloc[0]

@@ -380,7 +380,10 @@ def lonely_data(apiclus1) -> pd.DataFrame:
     [  # R §10, options(survey.lonely.psu=rule); svyby SEs for E, H, M
         ("remove", 23.3211, 893499.5958, (21.9657797568, 39.7643300663, 30.2963289805)),
         ("certainty", 23.3211, 893499.5958, (21.9657797568, 39.7643300663, 30.2963289805)),
-        ("adjust", 23.55522, 1028306.131, (22.1835341694, 39.7643300663, 30.2963289805)),
+        # adjust: the lonely PSU centred at the mean of all PSU totals, R survey >= 4.4
+        # (tests/data/survey/lonely_adjust_reference.R; survey 4.1-1 centred it at zero,
+        # 1028306.131 for the total: R §10); means are unchanged (their influence sums to 0)
+        ("adjust", 23.55522, 936943.3154, (22.1835341694, 39.7643300663, 30.2963289805)),
         ("average", 28.5624, 1094309.048, (26.9024761033, 39.7643300663, 30.2963289805)),
     ],
 )
@@ -392,6 +395,24 @@ def test_r_lonely_psu_rules(lonely_data, rule, se_mean, se_total, se_by):
     by = d.mean("api00", by="stype")
     assert by.std_error.tolist() == pytest.approx(list(se_by), rel=1e-10)
     assert by.to_frame()["valid"].all()
+
+
+def test_lonely_psu_adjust_centres_at_the_mean_of_all_psu_totals(lonely_data):
+    # source: tests/data/survey/lonely_adjust_reference.csv (R survey 4.1-1 pieces combined
+    # by the survey >= 4.4 rule, see its script); the domain total of stype E reaches the
+    # lonely stratum, every PSU of the design counting in the mean of the PSU totals
+    ref = pd.read_csv(DATA / "survey" / "lonely_adjust_reference.csv").set_index(
+        ["statistic", "rule"]
+    )
+    d = SurveyDesign(lonely_data, "pw", strata="lone", psu="dnum", lonely_psu="adjust")
+    got = {
+        "mean api00": d.mean("api00").std_error,
+        "total enroll": d.total("enroll").std_error,
+        "total enroll stype=E": d.total("enroll", by="stype").std_error.iloc[0],
+    }
+    for stat, se in got.items():
+        assert se == pytest.approx(ref.loc[(stat, "adjust"), "se"], rel=1e-10)
+    assert got["total enroll"] < ref.loc[("total enroll", "old_adjust"), "se"]
 
 
 def test_r_lonely_psu_fail_marks_only_domains_reaching_the_stratum(lonely_data):
@@ -775,3 +796,45 @@ def test_vectorised_pass_scales():
     res = d.mean([f"y{k}" for k in range(8)], by=["wave", "stage"])
     assert time.perf_counter() - start < 5.0
     assert len(res.to_frame()) == 256 and res.to_frame()["valid"].all()
+
+
+def test_unobserved_category_and_one_row_quantile_are_invalid_with_reasons(apistrat):
+    # a category nobody chose (declared in the Categorical) is 0 with SE 0 in R svymean: here
+    # it is invalid with its reason; a quantile of a one-row domain has no Woodruff SE
+    d = apistrat.assign(level=pd.Categorical(np.where(apistrat["api00"] > 650, "high", "low"),
+                                             categories=["high", "low", "none"]))  # fmt: skip
+    design = SurveyDesign(d, "pw", strata="stype")
+    t = design.proportion("level").to_frame().set_index("category")
+    assert t.loc[["high", "low"], "valid"].all()
+    assert (
+        not t.loc["none", "valid"] and "'none' of 'level' not observed" in t.loc["none", "reason"]
+    )
+    one = d.assign(g=np.where(np.arange(len(d)) == 0, "alone", "rest"))
+    q = SurveyDesign(one, "pw", strata="stype").quantile("api00", by="g").to_frame()
+    q = q.set_index("g")
+    assert not q.loc["alone", "valid"] and "one row" in q.loc["alone", "reason"]
+    assert q.loc["rest", "valid"]
+
+
+def test_reasons_print_values_not_numpy_reprs(apiclus1):
+    d = apiclus1.assign(lone=np.where(apiclus1["dnum"] == 135, 413, 1))
+    reason = SurveyDesign(d, "pw", strata="lone", psu="dnum").mean("api00").to_frame()["reason"]
+    assert reason.iloc[0] == "stratum 413 has a single PSU and lonely_psu='fail'"
+
+
+def test_unused_categories_of_by_are_kept_on_request(apistrat):
+    # R svyby drops unused factor levels (drop.empty.groups=TRUE); "keep" lists them invalid
+    d = apistrat.assign(kind=pd.Categorical(apistrat["stype"], categories=["E", "H", "M", "K"]))
+    design = SurveyDesign(d, "pw", strata="stype", fpc="fpc")
+    dropped = design.mean("api00", by="kind").to_frame()
+    kept = design.mean("api00", by="kind", empty_domains="keep").to_frame()
+    assert list(dropped["kind"]) == ["E", "H", "M"]
+    assert list(kept["kind"]) == ["E", "H", "M", "K"]
+    for col in ("estimate", "std_error", "n"):
+        assert kept[col].iloc[:3].tolist() == dropped[col].tolist()
+    last = kept.iloc[3]
+    assert not last["valid"] and last["reason"] == "empty domain: no rows where kind=K"
+    q = design.quantile("api00", by="kind", empty_domains="keep")
+    assert q.conf_int(0.9).loc["api00@q0.5 | kind=K"].isna().all()
+    with pytest.raises(ValueError, match="empty_domains"):
+        design.mean("api00", by="kind", empty_domains="all")

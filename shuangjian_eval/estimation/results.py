@@ -6,6 +6,10 @@ ci_upper`` and optional extras such as ``n``, ``N``, ``deff``, ``df``, ``valid``
 the options it was run with, the number of observations, a short method name and the
 confidence level.
 
+Sampling weights follow one rule in every estimator (:mod:`.weights`): negative or infinite
+weights are an error; rows with a missing or zero weight are left out and counted in the
+result's ``left_out``.
+
 A statistic that cannot be computed (a stratum with a single PSU under ``lonely_psu="fail"``,
 an empty domain) is a row with ``valid=False``, a human-readable ``reason`` and NaN numbers;
 it is never an exception in the middle of a batch. :func:`invalid_row` builds such a row.
@@ -207,6 +211,9 @@ class EstimateResult:
     ci_function: Callable[[float], tuple[np.ndarray, np.ndarray]] | None = field(
         default=None, repr=False, compare=False
     )
+    #: rows left out of the estimate, by reason (``"missing weight"``, ``"zero weight"``; see
+    #: :mod:`shuangjian_eval.estimation.weights`)
+    left_out: dict[str, int] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         missing = [c for c in TERM_COLUMNS if c not in self.table.columns]

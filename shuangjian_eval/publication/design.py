@@ -20,8 +20,9 @@ WEIGHT = "weight"
 STRATA = "stratum"
 PSU = "school_id"
 #: What a stratum with one sampled school contributes to a variance. ``"adjust"`` (R
-#: survey's ``options(survey.lonely.psu = "adjust")``): the school's total is centred at the
-#: population mean instead of its stratum's, which R's documentation calls conservative.
+#: survey's ``options(survey.lonely.psu = "adjust")``, R survey >= 4.4): the school's total is
+#: centred at the mean of all schools' totals instead of its stratum's, which R's
+#: documentation calls conservative.
 #: The reports estimate counties as domains of the full design, and a small county often
 #: reaches a stratum through one school: ``"fail"`` (R's default, an error) would make every
 #: estimate that reaches it invalid and blank whole report sections; ``"remove"`` and

@@ -61,7 +61,7 @@ __all__ = [
     "wald_test",
 ]
 
-COV_TYPES: tuple[str, ...] = ("nonrobust", "HC1", "cluster")
+COV_TYPES: tuple[str, ...] = ("nonrobust", "HC1", "cluster", "CR2")
 #: columns of the smallest supporting cell of each term: respondents, clusters (PSUs)
 CELL_COLUMNS: tuple[str, str] = ("n_min_cell", "n_psu_min_cell")
 EXACT_MAX_LEVELS = 5000
@@ -302,6 +302,25 @@ class Fit:
     cov_type: str
     r2_within: float = np.nan
     notes: list[str] = field(default_factory=list)
+    #: what the small-cluster inference needs (:mod:`.small_clusters`): the within-transformed
+    #: design ``x`` and outcome ``y``, residuals, bread ``(x'Wx)^-1``, weights, the absorbed
+    #: factors and the cluster factor; None without ``cluster=``
+    parts: FitParts | None = field(default=None, repr=False)
+    #: per-coefficient df (CR2's Satterthwaite df); None: ``df_t`` for every coefficient
+    df_terms: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class FitParts:
+    """Arrays of a fit kept for cluster-robust inference beyond CR1 (no copies made)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    resid: np.ndarray
+    bread: np.ndarray
+    weights: np.ndarray | None
+    absorber: Absorber
+    cluster: Factor | None
 
 
 def fit_wls(
@@ -314,12 +333,14 @@ def fit_wls(
     cluster: Factor | None = None,
     cov_type: str = "HC1",
     intercept: bool = True,
+    keep_parts: bool = False,
 ) -> Fit:
     """Weighted least squares of ``y`` on ``columns`` with absorbed fixed effects.
 
     Columns collinear with the fixed effects (constant within a level of one of them) or with
     earlier columns are dropped and named in ``Fit.dropped``. ``intercept`` is ignored when
-    fixed effects are absorbed. Inputs are not modified.
+    fixed effects are absorbed. ``Fit.parts`` is kept with ``cluster`` or ``keep_parts``.
+    Inputs are not modified.
     """
     n = y.size
     absorber = Absorber(absorb, weights)
@@ -377,7 +398,7 @@ def fit_wls(
     if cov_type == "nonrobust":
         vcov = bread * (ssr / (n - df_k))
         df_t = float(n - df_k)
-    elif cov_type == "HC1" or cluster is None:
+    elif cov_type not in ("cluster", "CR2") or cluster is None:
         meat_x = xw * resid[:, None]
         vcov = bread @ (meat_x.T @ meat_x) @ bread * (n / (n - df_k))
         df_t = float(n - df_k)
@@ -389,7 +410,8 @@ def fit_wls(
         scores = np.empty((g, len(ok)))
         for j in range(len(ok)):
             scores[:, j] = np.bincount(cluster.codes, weights=xw[:, j] * resid, minlength=g)
-        vcov = bread @ (scores.T @ scores) @ bread * (g / (g - 1) * (n - 1) / (n - df_k))
+        small = g / (g - 1) * (n - 1) / (n - df_k) if g > 1 else np.nan  # one cluster: no variance
+        vcov = bread @ (scores.T @ scores) @ bread * small
         df_t = float(g - 1)
         n_clusters = g
     return Fit(
@@ -403,6 +425,9 @@ def fit_wls(
         n_clusters=n_clusters,
         cov_type=cov_type,
         r2_within=1.0 - ssr / tss if tss > 0 else np.nan,
+        parts=FitParts(x, yt, resid, bread, weights, absorber, cluster)
+        if cluster is not None or keep_parts
+        else None,
     )
 
 
@@ -478,6 +503,8 @@ class RegressionResult(EstimateResult):
     focus: str | None = None
     vcov: pd.DataFrame | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
+    #: wild cluster bootstrap tests by term (``inference="wild"``; see ``small_clusters``)
+    bootstrap: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def _focus_value(self, name: str) -> Any:
         row = self.table.loc[self.table["term"] == self.focus, name]
@@ -515,7 +542,8 @@ class RegressionResult(EstimateResult):
 def table_from_fit(fit: Fit, extra: dict[str, list[Any]] | None = None) -> pd.DataFrame:
     """Tidy ``term, estimate, std_error, df`` table of a fit (plus extra label columns)."""
     se = np.sqrt(np.clip(np.diag(fit.vcov), 0.0, None)) if fit.names else np.zeros(0)
-    table = pd.DataFrame({"term": fit.names, "estimate": fit.coef, "std_error": se, "df": fit.df_t})
+    df = fit.df_t if fit.df_terms is None else fit.df_terms
+    table = pd.DataFrame({"term": fit.names, "estimate": fit.coef, "std_error": se, "df": df})
     for key, values in (extra or {}).items():
         table.insert(1, key, values)
     return table

@@ -22,12 +22,18 @@ import pandas as pd
 
 from ...base.options import check_columns, check_options
 from ..results import EstimateResult, invalid_row
-from ._fe import factorize, to_float
+from ..weights import usable_weights
+from ._fe import Factor, factorize, fit_wls, to_float
+from .did import cluster_checks
+from .small_clusters import adjust_fit, apply_wild, check_inference
 
 __all__ = ["TERM", "before_after"]
 
 TERM = "after - before"
-_OPTIONS = ("unit", "weights", "cluster", "design", "level")
+_OPTIONS = (
+    "unit", "weights", "cluster", "design", "cov_type", "inference", "bootstrap_reps",
+    "bootstrap_weights", "seed", "level",
+)  # fmt: skip
 
 
 def before_after(
@@ -41,6 +47,11 @@ def before_after(
     weights: str | None = None,
     cluster: str | None = None,
     design: Any = None,
+    cov_type: str = "cluster",
+    inference: str = "analytic",
+    bootstrap_reps: int = 9999,
+    bootstrap_weights: str | None = None,
+    seed: int | None = None,
     level: float = 0.95,
     **unknown: Any,
 ) -> EstimateResult:
@@ -65,6 +76,16 @@ def before_after(
     design : SurveyDesign, optional
         A design built on ``df`` (an object with ``mean_diff(variables, between=...)``); the
         estimate is then design-based and ``unit``, ``weights`` and ``cluster`` must be None.
+    cov_type : {"cluster", "CR2"}
+        With ``cluster=``: ``"cluster"`` as above (``G/(G-1)``, t on ``G - 1`` df), or
+        ``"CR2"``: the Bell-McCaffrey variance with Satterthwaite df of the same difference
+        written as a regression (``outcome ~ 1 + after``, or the paired differences on a
+        constant), as R ``clubSandwich`` (:mod:`.small_clusters`).
+    inference : {"analytic", "wild"}
+        ``"wild"`` (needs ``cluster=``): restricted wild cluster bootstrap p-value and
+        interval of that regression's coefficient.
+    bootstrap_reps, bootstrap_weights, seed
+        Of the wild bootstrap, as in :func:`~.did.did`.
     level : float
         Confidence level.
 
@@ -84,9 +105,15 @@ def before_after(
     """
     check_options("before_after", unknown, _OPTIONS)
     check_columns(df, [outcome, period, unit, weights, cluster])
+    if cov_type not in ("cluster", "CR2"):
+        raise ValueError(f"cov_type must be one of ['cluster', 'CR2'], got {cov_type!r}")
+    check_inference(cov_type, inference, cluster, bootstrap_reps, bootstrap_weights)
+    small = {"cov_type": cov_type, "inference": inference, "reps": bootstrap_reps,
+             "weights": bootstrap_weights, "seed": seed}  # fmt: skip
     options = {"outcome": outcome, "period": period, "before": before, "after": after,
                "unit": unit, "weights": weights, "cluster": cluster,
-               "design": None if design is None else type(design).__name__}  # fmt: skip
+               "design": None if design is None else type(design).__name__,
+               "cov_type": cov_type, "inference": inference}  # fmt: skip
     if design is not None:
         if unit is not None or weights is not None or cluster is not None:
             raise ValueError("design= carries weights and PSUs: unit/weights/cluster must be None")
@@ -109,14 +136,31 @@ def before_after(
     is_b = (df[period] == before).fillna(False).to_numpy(dtype=bool)
     is_a = (df[period] == after).fillna(False).to_numpy(dtype=bool)
     w = to_float(df, weights) if weights else np.ones(len(df))
-    ok = (is_b | is_a) & ~np.isnan(y) & ~np.isnan(w)
+    ok = (is_b | is_a) & ~np.isnan(y)
     cl = factorize(df, cluster) if cluster else None
     if cl is not None:
         ok &= cl.codes >= 0
-    if (w[ok] <= 0).any():
-        raise ValueError(f"weights column {weights!r} must be positive")
+    usable, left_out = usable_weights(w, str(weights), among=ok)
+    ok &= usable
+    sample = {"df": df, "y": y, "w": w, "is_b": is_b, "is_a": is_a, "ok": ok, "cl": cl}
+    res = _compare(sample, unit, options, level, small)
+    res.left_out = left_out
+    return res
+
+
+def _compare(
+    sample: dict[str, Any],
+    unit: str | None,
+    options: dict[str, Any],
+    level: float,
+    small: dict[str, Any],
+) -> EstimateResult:
+    """The independent-samples or paired comparison of the rows ``sample["ok"]``."""
+    df, y, w, is_b, is_a, ok, cl = (sample[k] for k in ("df", "y", "w", "is_b", "is_a", "ok", "cl"))
+    outcome, period = options["outcome"], options["period"]
+    before, after, weights = options["before"], options["after"], options["weights"]
     if unit is not None:
-        return _paired(df, y, w, is_b, is_a, ok, unit, cl, options, level)
+        return _paired(df, y, w, is_b, is_a, ok, unit, cl, options, level, small)
     nb, na = int((ok & is_b).sum()), int((ok & is_a).sum())
     if nb == 0 or na == 0:
         why = f"no observed {outcome!r} where {period}={before if nb == 0 else after!r}"
@@ -144,12 +188,52 @@ def before_after(
     table = pd.DataFrame([{"term": TERM, "mean_before": sums["before"], "mean_after": sums["after"],
                            "estimate": sums["after"] - sums["before"], "std_error": np.sqrt(var),
                            "df": ddf, "n_before": nb, "n_after": na}])  # fmt: skip
+    if cl is not None and (small["cov_type"] == "CR2" or small["inference"] == "wild"):
+        rows = np.flatnonzero(ok)
+        return _small_clusters(
+            table, y[rows], [is_a[rows].astype(float)], w[rows] if weights else None,
+            cl.subset(ok), options, level, small, "before_after",
+        )  # fmt: skip
     return EstimateResult.from_estimates(
         table, method="before_after", options=options, nobs=nb + na, level=level
     )
 
 
-def _paired(df, y, w, is_b, is_a, ok, unit, cl, options, level) -> EstimateResult:  # type: ignore[no-untyped-def]
+def _small_clusters(
+    table: pd.DataFrame,
+    y: np.ndarray,
+    columns: list[np.ndarray],
+    w: np.ndarray | None,
+    cl: Factor,
+    options: dict[str, Any],
+    level: float,
+    small: dict[str, Any],
+    method: str,
+) -> EstimateResult:
+    """The difference as a regression (its last column's coefficient), with CR2 or the wild
+    bootstrap; the table's estimate stays, its standard error and df are replaced."""
+    notes: list[str] = []
+    why = cluster_checks({"cluster": cl}, "cluster", notes)
+    if why:
+        return _invalid(why, options, y.size, level)
+    names = [f"x{j}" for j in range(len(columns))]
+    fit = fit_wls(y, columns, names, weights=w, cluster=cl, cov_type="cluster")
+    adjust_fit(fit, small["cov_type"])
+    j = len(fit.names) - 1
+    table = table.copy()
+    table["std_error"] = float(np.sqrt(fit.vcov[j, j]))
+    table["df"] = fit.df_t if fit.df_terms is None else float(fit.df_terms[j])
+    res = EstimateResult.from_estimates(
+        table, method=method, options=options, nobs=y.size, level=level
+    )
+    if small["inference"] == "wild":
+        fit.names[j] = TERM
+        apply_wild(res, fit, [TERM], reps=small["reps"], weights=small["weights"],
+                   seed=small["seed"])  # fmt: skip
+    return res
+
+
+def _paired(df, y, w, is_b, is_a, ok, unit, cl, options, level, small) -> EstimateResult:  # type: ignore[no-untyped-def]
     u = factorize(df, unit)
     ok = ok & (u.codes >= 0)
     rows_b, rows_a = np.flatnonzero(ok & is_b), np.flatnonzero(ok & is_a)
@@ -179,6 +263,14 @@ def _paired(df, y, w, is_b, is_a, ok, unit, cl, options, level) -> EstimateResul
     mb, ma = float(wp @ yb[pair]) / wp.sum(), float(wp @ ya[pair]) / wp.sum()
     table = pd.DataFrame([{"term": TERM, "mean_before": mb, "mean_after": ma, "estimate": mean,
                            "std_error": np.sqrt(var), "df": ddf, "n": n}])  # fmt: skip
+    if cl is not None and (small["cov_type"] == "CR2" or small["inference"] == "wild"):
+        codes = np.full(u.n_levels, -1)
+        codes[u.codes[rows_b]] = cl.codes[rows_b]
+        pcl = Factor(cl.name, codes[pair], cl.n_levels, cl.labels).subset(None)
+        return _small_clusters(
+            table, d, [], wp if options["weights"] else None, pcl, options, level, small,
+            "before_after[paired]",
+        )  # fmt: skip
     return EstimateResult.from_estimates(
         table, method="before_after[paired]", options=options, nobs=2 * n, level=level
     )

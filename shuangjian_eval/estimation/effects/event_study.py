@@ -37,13 +37,15 @@ from ._fe import (
     table_from_fit,
     wald_test,
 )
-from .did import _prepare, resolve_cov_type
+from .design_based import check_design, design_vcov
+from .did import _prepare, cluster_checks, missing_notes, resolve_cov_type
+from .small_clusters import adjust_fit, apply_wild, check_inference
 
 __all__ = ["EventStudyResult", "event_study"]
 
 _OPTIONS = (
-    "time", "event_time", "cluster", "weights", "absorb", "cov_type", "start", "placebo_date",
-    "level",
+    "time", "event_time", "cluster", "weights", "absorb", "cov_type", "inference",
+    "bootstrap_reps", "bootstrap_weights", "seed", "design", "start", "placebo_date", "level",
 )  # fmt: skip
 
 
@@ -66,6 +68,8 @@ class EventStudyResult(RegressionResult):
     ref: Any = None
     start: Any = None
     periods: list[Any] = field(default_factory=list)
+    #: denominator df of the joint tests (``G - 1`` with clusters, ``N - K`` otherwise)
+    df_denom: float | None = None
 
     def wald_test(self, terms: Sequence[str]) -> WaldTest:
         """Joint Wald test that the named coefficients are all zero (same reference as
@@ -77,7 +81,9 @@ class EventStudyResult(RegressionResult):
         assert self.vcov is not None
         coef = self.table.set_index("term").loc[terms, "estimate"].to_numpy(float)
         v = self.vcov.loc[terms, terms].to_numpy()
-        d = float(self.table["df"].iloc[0]) if "df" in self.table and len(self.table) else None
+        d = self.df_denom
+        if d is None:
+            d = float(self.table["df"].iloc[0]) if "df" in self.table and len(self.table) else None
         return wald_test(coef, v, terms, df_denom=d)
 
 
@@ -93,6 +99,11 @@ def event_study(
     weights: str | None = None,
     absorb: Sequence[str] = (),
     cov_type: str = "cluster",
+    inference: str = "analytic",
+    bootstrap_reps: int = 9999,
+    bootstrap_weights: str | None = None,
+    seed: int | None = None,
+    design: Any = None,
     start: Any = None,
     placebo_date: Any = None,
     level: float = 0.95,
@@ -126,8 +137,19 @@ def event_study(
         Sampling weights (WLS; not frequency weights).
     absorb : sequence of str
         Fixed effects, e.g. ``("school_id", "wave")``; terms collinear with them are dropped.
-    cov_type : {"cluster", "HC1", "nonrobust"}
+    cov_type : {"cluster", "HC1", "nonrobust", "CR2"}
         ``"cluster"`` without ``cluster=`` treats each row as a cluster (equal to HC1).
+        ``"CR2"`` (needs ``cluster=``): Bell-McCaffrey variance with Satterthwaite df per
+        coefficient (``df`` column), as R ``clubSandwich``; the joint tests then refer to
+        ``F(q, G - 1)``.
+    inference : {"analytic", "wild"}
+        ``"wild"``: restricted wild cluster bootstrap p-value and interval of every period
+        coefficient (``result.bootstrap``), see :func:`~.did.did`.
+    bootstrap_reps, bootstrap_weights, seed
+        Of the wild bootstrap, as in :func:`~.did.did`.
+    design : SurveyDesign, optional
+        Design-based covariance (as R ``svyglm``), as in :func:`~.did.did`; the joint tests
+        then refer to ``F(q, df)`` with the design's residual df.
     start : scalar, optional
         First period of the policy (event time 0); periods before it other than ``ref`` are
         leads. Default: the first period after ``ref``.
@@ -152,7 +174,12 @@ def event_study(
     """
     check_options("event_study", unknown, _OPTIONS)
     absorb = as_names(absorb, "absorb")
+    if design is not None:
+        weights = check_design(design, df, weights=weights, cluster=cluster,
+                               inference=None if inference == "analytic" else inference)  # fmt: skip
+        cov_type = "HC1"
     cov = resolve_cov_type(cov_type, cluster)
+    check_inference(cov, inference, cluster, bootstrap_reps, bootstrap_weights)
     if (time is None) == (event_time is None) and event_time is None:
         raise ValueError("event_study() needs time= (the wave) or event_time=")
     check_columns(df, [outcome, treated, time, event_time, weights, *absorb, cluster])
@@ -161,7 +188,9 @@ def event_study(
     options = {
         "outcome": outcome, "treated": treated, "ref": ref, "time": time,
         "event_time": event_time, "cluster": cluster, "weights": weights,
-        "absorb": tuple(absorb), "cov_type": cov, "start": start, "placebo_date": placebo_date,
+        "absorb": tuple(absorb), "cov_type": "design" if design is not None else cov,
+        "inference": inference, "start": start,
+        "placebo_date": placebo_date,
     }  # fmt: skip
     numeric = [outcome, treated] + ([time] if time and time != period_col else [])
     per_raw = pd.to_numeric(df[period_col], errors="coerce").to_numpy(np.float64, na_value=np.nan)
@@ -173,6 +202,7 @@ def event_study(
         if c is not None and c not in prep_df:
             prep_df[c] = df[c]
     finite = np.isfinite(per_raw)
+    rows_in = np.arange(len(df))  # rows of df in prep_df
     if event_time is not None:  # untreated rows need no event time: period -inf, kept
         is_t = pd.to_numeric(df[treated], errors="coerce").to_numpy(float, na_value=np.nan) == 1
         prep_df["__period"] = np.where(is_t, per_raw, -np.inf)
@@ -191,6 +221,7 @@ def event_study(
                 f"{pre_levels[1:].tolist()}"
             )
         keep = per_raw < start_v
+        rows_in = rows_in[keep]
         prep_df = prep_df.loc[keep]
         start_v = float(placebo_date)
         ref = pre_levels[pre_levels < start_v][-1]
@@ -204,6 +235,18 @@ def event_study(
     check_binary(d, treated)
     n = d.size
     label = "event_time" if event_time is not None else time
+    notes = missing_notes(prep)
+    factors: dict[str, Factor] = prep["factors"]
+    why_not = cluster_checks(factors, cluster, notes)
+    if why_not:
+        table = pd.DataFrame([invalid_row("treated", why_not)])
+        res = EventStudyResult.from_estimates(
+            table, method="event_study", options=options, nobs=n, level=level
+        )
+        add_cell_sizes(res.table, {}, (np.nan, np.nan))
+        res.ref, res.notes, res.left_out = ref, tuple(notes), dict(prep["left_out"])
+        res.pretrend_test = _no_test(why_not, np.nan)
+        return res
     cols, names, periods = [], [], []
     for p in levels:
         if p == float(ref):
@@ -218,15 +261,18 @@ def event_study(
         for p in t_levels[1:]:
             controls.append((t_vals == p).astype(float))
             cnames.append(f"{time}={_fmt(p)}")
-    factors: dict[str, Factor] = prep["factors"]
     fit = fit_wls(
         a[outcome], [*controls, *cols], [*cnames, *names], weights=prep["w"],
         absorb=[factors[c] for c in absorb], cluster=factors[cluster] if cluster else None,
-        cov_type=cov,
+        cov_type=cov, keep_parts=design is not None,
     )  # fmt: skip
-    notes = (
-        [f"{prep['n_missing']} row(s) with missing values left out"] if prep["n_missing"] else []
-    )
+    adjust_fit(fit, cov)
+    if design is not None and fit.names:
+        used = np.zeros(len(df), bool)
+        used[rows_in if prep["keep"] is None else rows_in[prep["keep"]]] = True
+        fit.vcov, fit.df_t = design_vcov(design, fit, used)
+        fit.cov_type = "design"
+        notes.append("design-based variance (strata, PSUs, fpc of the design), as R svyglm")
     dropped = [x for x in fit.dropped if x not in names]
     if dropped:
         notes.append(f"dropped as collinear with the fixed effects or other terms: {dropped}")
@@ -245,6 +291,9 @@ def event_study(
     res = EventStudyResult.from_estimates(
         table, method="event_study", options=options, nobs=n, level=level
     )
+    if inference == "wild":
+        apply_wild(res, fit, names, reps=bootstrap_reps, weights=bootstrap_weights, seed=seed)
+        notes.append(f"wild cluster bootstrap (restricted) of {len(res.bootstrap)} coefficients")
     clusters = factors[cluster].codes if cluster else None
     at_ref, treated_rows = per == float(ref), d == 1
     sizes = {}
@@ -260,13 +309,16 @@ def event_study(
     kept = [t for t in names if t in fit.names]
     idx = [fit.names.index(t) for t in kept]
     res.vcov = pd.DataFrame(fit.vcov[np.ix_(idx, idx)], index=kept, columns=kept)
-    res.ref, res.start, res.periods, res.notes = ref, start_v, periods, tuple(notes)
-    df_denom = fit.df_t
+    res.ref, res.start, res.periods = ref, start_v, periods
+    res.df_denom = fit.df_t
+    df_denom = fit.df_t  # G - 1 with clusters, also under CR2
     leads = [t for t, p in zip(names, periods, strict=True) if p < start_v and t in kept]
     res.pretrend_test = res.wald_test(leads) if leads else _no_test("no pre-period leads", df_denom)
     if placebo_date is not None:
         fake = [t for t, p in zip(names, periods, strict=True) if p >= start_v and t in kept]
         res.placebo_test = res.wald_test(fake) if fake else _no_test("no placebo terms", df_denom)
+    res.notes = tuple(notes)
+    res.left_out = dict(prep["left_out"])
     return res
 
 

@@ -21,6 +21,7 @@ from scipy import stats
 
 from ...base.options import check_choice, check_options
 from ..results import EstimateResult
+from ..weights import usable_weights
 from ._fe import CELL_COLUMNS, add_cell_sizes
 
 __all__ = ["GroupedResult", "adjust_pvalues", "by_group", "weighted_quantile_groups"]
@@ -394,9 +395,8 @@ def weighted_quantile_groups(
     w = np.ones(len(df))
     if weights:
         w = df[weights].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        if np.any(w[np.isfinite(w)] < 0):
-            raise ValueError(f"weights column {weights!r} must be non-negative")
-    ok = np.isfinite(x) & np.isfinite(w) & (w > 0)
+    usable, left_out = usable_weights(w, str(weights), among=np.isfinite(x))
+    ok = np.isfinite(x) & usable
     if by:
         ok &= df[by].notna().all(axis=1).to_numpy()
         codes = df.loc[ok, by].groupby(by, observed=True, sort=True).ngroup().to_numpy()
@@ -427,6 +427,7 @@ def weighted_quantile_groups(
              for k in keys.itertuples(index=False)] if by else "all"  # fmt: skip
     low = pd.DataFrame({"key": names, "group": grp, "value": xo})
     low = low.groupby(["key", "group"], sort=False)["value"].min()
+    series.attrs["left_out"] = left_out  # rows without a usable weight (..weights)
     series.attrs["lower_bounds"] = {
         k: [float(v) for v in low.loc[k].sort_index().to_numpy()] for k in low.index.unique(0)
     }

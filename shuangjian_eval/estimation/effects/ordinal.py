@@ -30,6 +30,7 @@ from scipy.special import expit, log_expit
 
 from ...base.options import as_names, check_choice, check_columns, check_options
 from ..results import EstimateResult, invalid_row
+from ..weights import usable_weights
 from ._fe import add_cell_sizes, covariate_cells, smallest_cell
 
 __all__ = ["OrdinalLogitResult", "ordinal_logit"]
@@ -223,6 +224,34 @@ def _newton(
                 )
             return params, hess, scores, ""
     return params, hess, scores, f"no convergence in {_MAX_ITER} Newton iterations (separation?)"
+
+
+def _separation(
+    params: np.ndarray, hess: np.ndarray, y: np.ndarray, X: np.ndarray, n_cut: int
+) -> str:
+    """Why a converged fit sits at the boundary (quasi-complete separation), or "".
+
+    Newton's method stops on a flat likelihood while a coefficient runs off to infinity; its
+    marks are fitted probabilities of the observed category numerically 1 (above
+    ``1 - 1e-8``: a linear predictor some 18 logits past a cut point) and an information
+    matrix that is singular once the covariates are standardised (condition above ``1e12``).
+    """
+    k = X.shape[1]
+    eta = X @ params[:k]
+    cuts = np.concatenate([[-np.inf], params[k:], [np.inf]])
+    p = expit(cuts[y + 1] - eta) - expit(cuts[y] - eta)
+    certain = int(np.count_nonzero(p > 1.0 - 1e-8))
+    scale = np.concatenate([X.std(axis=0) if k else np.zeros(0), np.ones(n_cut)])
+    scale[scale == 0] = 1.0
+    info = -hess * np.outer(scale, scale)
+    cond = float(np.linalg.cond(info)) if info.size else 1.0
+    if certain or not np.isfinite(cond) or cond > 1e12:
+        return (
+            f"quasi-complete separation: {certain} row(s) with fitted probability numerically "
+            f"1 (information matrix condition {cond:.1e}); a covariate predicts the outcome "
+            "perfectly in part of the data, so its coefficient is not finite"
+        )
+    return ""
 
 
 # ------------------------------------------------------------------------------ result
@@ -452,12 +481,11 @@ def ordinal_logit(
     codes, all_levels = _outcome_codes(df[outcome], levels, outcome)
     keep = (codes >= 0) & df[covariates].notna().all(axis=1).to_numpy()
     w = np.ones(len(df))
+    left_out: dict[str, int] = {}
     if weights is not None:
         w = _as_float(df[weights], weights)
-        keep &= ~np.isnan(w)
-        if np.any(w[keep] < 0) or not np.all(np.isfinite(w[keep])):
-            raise ValueError(f"weights column {weights!r} must be finite and non-negative")
-        keep &= w > 0
+        usable, left_out = usable_weights(w, weights, among=keep)
+        keep &= usable
     if cluster is not None:
         keep &= df[cluster].notna().to_numpy()
     spec = _covariate_spec(df.loc[keep], covariates)
@@ -489,6 +517,7 @@ def ordinal_logit(
         add_cell_sizes(res.table, sizes, (np.nan, np.nan))
         res.levels = tuple(obs_levels)
         res.covariate_spec = tuple(spec)
+        res.left_out = left_out
         return res
 
     single = [c.column for c in spec if c.levels is not None and len(c.levels) < 2]
@@ -503,6 +532,7 @@ def ordinal_logit(
 
     w_fit = w / w.mean()  # the estimate does not depend on the scale of the weights
     params, hess, scores, reason = _newton(y, X, w_fit, len(cut_names))
+    reason = reason or _separation(params, hess, y, X, len(cut_names))
     if reason:
         return failed(reason)
     info_inv = np.linalg.inv(-hess)
@@ -539,4 +569,5 @@ def ordinal_logit(
     ll = _loglik_parts(params, y, X, w, len(cut_names))[0]
     res.loglik = ll
     res.covariate_spec = tuple(spec)
+    res.left_out = left_out
     return res

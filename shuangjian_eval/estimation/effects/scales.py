@@ -22,6 +22,7 @@ from scipy import stats
 
 from ...base.options import as_names, check_columns, check_options
 from ..results import EstimateResult, critical_value, invalid_row
+from ..weights import usable_weights
 
 __all__ = ["ReliabilityResult", "cronbach_alpha", "item_total", "mcdonald_omega"]
 
@@ -53,8 +54,9 @@ def _prepare(
     unknown: dict[str, Any],
     valid: Sequence[str],
     ci: float,
-) -> tuple[list[str], np.ndarray, np.ndarray, int]:
-    """Validate; return item names, the complete-case matrix, normalised weights, rows dropped."""
+) -> tuple[list[str], np.ndarray, np.ndarray, int, dict[str, int]]:
+    """Validate; return item names, the complete-case matrix, normalised weights, rows dropped
+    and the rows left out for their weights (:mod:`..weights`)."""
     check_options(func, unknown, valid)
     if not isinstance(ci, float | int) or not 0 < ci < 1:
         raise ValueError(f"ci must be a confidence level strictly between 0 and 1, got {ci!r}")
@@ -71,15 +73,15 @@ def _prepare(
         raise ValueError(f"items must be distinct, got {items}")
     cols = [*items, *([weights] if weights else [])]
     data = df[cols].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    keep = ~np.isnan(data).any(axis=1)
+    keep = ~np.isnan(data[:, : len(items)]).any(axis=1)
+    left_out: dict[str, int] = {}
     if weights is not None:
-        if np.any(data[keep, -1] < 0) or not np.all(np.isfinite(data[keep, -1])):
-            raise ValueError(f"weights column {weights!r} must be finite and non-negative")
-        keep &= data[:, -1] > 0
+        usable, left_out = usable_weights(data[:, -1], weights, among=keep)
+        keep &= usable
     x = data[keep, : len(items)]
     w = data[keep, -1] if weights else np.ones(int(keep.sum()))
     w = w / w.mean() if w.size else w
-    return items, x, w, int(len(df) - keep.sum())
+    return items, x, w, int(len(df) - keep.sum()), left_out
 
 
 def _cov(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -189,7 +191,7 @@ def cronbach_alpha(
     Listwise deletion. The Feldt interval assumes independent respondents and
     essentially tau-equivalent items; with weights it uses Kish's effective ``n``.
     """
-    names, x, w, dropped = _prepare(
+    names, x, w, dropped, left_out = _prepare(
         "cronbach_alpha", items_df, items, weights, unknown, ALPHA_OPTIONS, ci
     )
     options = {"items": names, "ci": ci, "weights": weights, "missing": "listwise"}
@@ -223,6 +225,7 @@ def cronbach_alpha(
     res.table["ci_lower"], res.table["ci_upper"] = _feldt(est, n_eff, k, ci)
     res.ci_function = lambda lvl: _feldt(est, n_eff, k, lvl)
     res.items = _item_stats(x, w, names)
+    res.left_out = left_out
     return res
 
 
@@ -258,7 +261,7 @@ def item_total(
     -----
     Listwise deletion; Kish's effective ``n`` with weights.
     """
-    names, x, w, dropped = _prepare(
+    names, x, w, dropped, left_out = _prepare(
         "item_total", items_df, items, weights, unknown, ITEM_TOTAL_OPTIONS, ci
     )
     options = {"items": names, "ci": ci, "weights": weights, "missing": "listwise"}
@@ -294,6 +297,7 @@ def item_total(
     res.table["ci_lower"], res.table["ci_upper"] = fisher(ci)
     res.ci_function = fisher
     res.items = st
+    res.left_out = left_out
     return res
 
 
@@ -366,7 +370,7 @@ def mcdonald_omega(
     -----
     Listwise deletion. The bootstrap treats rows as independent (it ignores clustering).
     """
-    names, x, w, dropped = _prepare(
+    names, x, w, dropped, left_out = _prepare(
         "mcdonald_omega", items_df, items, weights, unknown, OMEGA_OPTIONS, ci
     )
     if not isinstance(n_boot, int | np.integer) or n_boot < 0:
@@ -412,4 +416,5 @@ def mcdonald_omega(
     res.items = pd.DataFrame(
         {"loading": lam, "uniqueness": psi}, index=pd.Index(names, name="item")
     )
+    res.left_out = left_out
     return res

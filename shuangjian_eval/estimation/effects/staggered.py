@@ -32,6 +32,7 @@ from scipy import stats
 
 from ...base.options import check_choice, check_columns, check_options
 from ..results import EstimateResult, invalid_row
+from ..weights import left_out_note, usable_weights
 from ._fe import CELL_COLUMNS, factorize, smallest_cell, to_float
 
 __all__ = ["AGGREGATIONS", "StaggeredResult", "staggered_did"]
@@ -89,6 +90,15 @@ class StaggeredResult(EstimateResult):
         check_choice("type", type, AGGREGATIONS)
         lvl = self.level if level is None else level
         t = self.table
+        if t["group"].isna().all():  # no ATT(g, t) cell at all: its reason
+            why = "; ".join(sorted(set(t["reason"])))
+            label = {"group": "group", "dynamic": "event_time", "calendar": "time"}.get(type)
+            extra = {label: np.nan} if label else {}
+            return EstimateResult.from_estimates(
+                pd.DataFrame([invalid_row("ATT", why, **extra)]),
+                method=f"staggered_did.aggregate[{type}]",
+                options={**self.options, "type": type}, nobs=self.nobs, level=lvl,
+            )  # fmt: skip
         att = t["estimate"].to_numpy(float)
         grp, tim = t["group"].to_numpy(float), t["time"].to_numpy(float)
         post = t["post"].to_numpy(bool)
@@ -257,14 +267,16 @@ def staggered_did(
     w = to_float(df, weights) if weights else np.ones(len(df))
     cl = factorize(df, cluster) if cluster else None
     un = factorize(df, unit) if unit else None
-    keep = ~(np.isnan(y) | np.isnan(tv) | np.isnan(w))
+    keep = ~(np.isnan(y) | np.isnan(tv))
     if cl is not None:
         keep &= cl.codes >= 0
     if un is not None:
         keep &= un.codes >= 0
     notes = [f"{int((~keep).sum())} row(s) with missing values left out"] if not keep.all() else []
-    if (w[keep] <= 0).any():
-        raise ValueError(f"weights column {weights!r} must be positive")
+    usable, left_out = usable_weights(w, str(weights), among=keep)
+    keep &= usable
+    if left_out:
+        notes.append(left_out_note(left_out))
     periods = np.unique(tv[keep])
     late = keep & np.isfinite(g) & (g > periods.max())
     if late.any():
@@ -280,7 +292,10 @@ def staggered_did(
     cells, infs = _cells(data, groups, periods, control, anticipation, base_period)
     table = pd.DataFrame(cells)
     if table.empty:
-        table = pd.DataFrame([invalid_row("ATT", "no treated cohort with a pre-period")])
+        why = "no treated cohort with a pre-period (every cohort treated from the first period)"
+        table = pd.DataFrame([invalid_row("ATT", why, group=np.nan, time=np.nan,
+                                          base_period=np.nan, event_time=np.nan, post=False,
+                                          n_treated=0, n_control=0)])  # fmt: skip
         infs = [np.zeros(data["n_clusters"])]
     res = StaggeredResult.from_estimates(table, method="staggered_did", options=options,
                                          nobs=data["nobs"], level=level)  # fmt: skip
@@ -296,6 +311,7 @@ def staggered_did(
                   "w_tot": w_tot, "n_c": n_c, "n": float(data["w"].size)}  # fmt: skip
     res.pretrend_test = _pretest(res)
     res.notes = tuple(notes)
+    res.left_out = left_out
     return res
 
 

@@ -16,6 +16,7 @@ Sampling weights are not frequency weights: ``n`` is always a count of rows.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ...base.options import as_names, check_choice, check_columns, check_options
-from ..results import EstimateResult
+from ..results import EstimateResult, invalid_row
 from ._common import Names, _Domains
 from .quantiles import QuantileMixin
 
@@ -84,8 +85,12 @@ class SurveyDesign(QuantileMixin):
           in the estimate);
         - ``"certainty"``: the PSU is treated as sampled with certainty, contributing nothing;
           for these single-stage designs it gives the same numbers as ``"remove"``, as in R;
-        - ``"adjust"``: the PSU total is centred at zero, the population mean of the
-          influence values, instead of at the stratum mean (conservative);
+        - ``"adjust"``: the PSU total is centred at the mean of all PSU totals of the design
+          (for a domain, every PSU counts, those without its rows with total 0) instead of
+          at the stratum mean (conservative). This is R ``survey`` from version 4.4 on and
+          Stata's ``singleunit(centered)``; earlier R versions (through 4.3, e.g. Debian's
+          4.1-1) centred it at zero, which gives the same numbers for means and ratios (their
+          influence values sum to zero) and larger ones for totals;
         - ``"average"``: the stratum gets the average contribution of the other strata reached
           by the estimate: the sum over strata with several PSUs is multiplied by
           (strata reached) / (strata reached with several PSUs).
@@ -151,6 +156,7 @@ class SurveyDesign(QuantileMixin):
         n_h = np.bincount(psu_stratum, minlength=n_strata).astype(float)
         f_h = self._fpc_factor(h, n_h) if fpc is not None else np.ones(n_strata)
         self._g, self._psu_stratum, self._n_h = g, psu_stratum, n_h
+        self._n_h_psu = psu_stratum  # one entry per PSU of the design
         with np.errstate(divide="ignore", invalid="ignore"):
             self._scale_h = np.where(n_h > 1, f_h * n_h / (n_h - 1), f_h)
         self._census_h = f_h < 1e-7
@@ -313,8 +319,9 @@ class SurveyDesign(QuantileMixin):
             np.bincount(dom.pd_hd, weights=dev * dev, minlength=n_hd) + (n_h - dom.hd_m) * centre**2
         )
         lonely = self._lonely_h[dom.hd_stratum]
-        if self.lonely_psu == "adjust":  # single PSU centred at 0, not at its own total
-            ss = np.where(lonely, s1 * s1, ss)
+        if self.lonely_psu == "adjust":  # single PSU centred at the mean of all PSU totals
+            grand = np.bincount(dom.pd_dom, weights=total, minlength=size) / len(self._n_h_psu)
+            ss = np.where(lonely, (s1 - grand[dom.hd_dom]) ** 2, ss)
         else:
             ss = np.where(lonely, 0.0, ss)
         contrib = np.where(self._census_h[dom.hd_stratum], 0.0, self._scale_h[dom.hd_stratum] * ss)
@@ -339,7 +346,9 @@ class SurveyDesign(QuantileMixin):
                 )
             for d, strata in named.items():
                 more = f" (and {len(strata) - 1} more)" if len(strata) > 1 else ""
-                reasons[d] = f"stratum {strata[0]!r}{more} has a single PSU and lonely_psu='fail'"
+                reasons[d] = (
+                    f"stratum {_show(strata[0])}{more} has a single PSU and lonely_psu='fail'"
+                )
         return var, n_psu - n_strata, reasons
 
     def _ratio_pass(
@@ -419,7 +428,12 @@ class SurveyDesign(QuantileMixin):
         numeric = isinstance(df, int | float) and not isinstance(df, bool) and df > 0
         if not (df is None or df == "design" or numeric):
             raise ValueError(f"df must be one of [None, 'design', a positive number], got {df!r}")
-        for name, allowed in (("na", NA_RULES), ("deff", DEFF_TYPES), ("rule", QUANTILE_RULES)):
+        for name, allowed in (
+            ("na", NA_RULES),
+            ("deff", DEFF_TYPES),
+            ("rule", QUANTILE_RULES),
+            ("empty_domains", ("drop", "keep")),
+        ):
             if name in given:
                 check_choice(name, given[name], allowed)
         given["by"] = as_names(given["by"], "by")
@@ -524,7 +538,52 @@ class SurveyDesign(QuantileMixin):
                 missing = np.isnan(y) if x is None else np.isnan(y) | np.isnan(x)
                 label, extra = (var, {}) if den is None else (f"{var}/{den}", {"denominator": den})
                 blocks.append(self._rows(dom, opts, var, res, missing, label, extra))
-        return self._finish(kind, opts, blocks, used)
+        return self._with_empty(self._finish(kind, opts, blocks, used), opts, blocks)
+
+    def _with_empty(
+        self, result: EstimateResult, opts: dict[str, Any], blocks: list[dict[str, Any]]
+    ) -> EstimateResult:
+        """``result`` with an invalid row for each domain no row falls in, for every block
+        (``empty_domains="keep"``); unchanged otherwise."""
+        by = opts["by"]
+        if opts.get("empty_domains", "drop") != "keep" or not by or not blocks:
+            return result
+        levels = []
+        for col in by:
+            s = self.data[col]
+            cats = s.cat.categories if isinstance(s.dtype, pd.CategoricalDtype) else None
+            levels.append(list(cats) if cats is not None else sorted(s.dropna().unique().tolist()))
+        seen = set(blocks[0]["dom"].labels.itertuples(index=False, name=None))
+        empty = [c for c in itertools.product(*levels) if c not in seen]
+        if not empty:
+            return result
+        rows = []
+        for b in blocks:
+            label = b["term"][0].split(" | ")[0] if b["term"] else b["variable"]
+            for combo in empty:
+                text = ", ".join(f"{c}={v}" for c, v in zip(by, combo, strict=True))
+                rows.append(invalid_row(
+                    f"{label} | {text}", f"empty domain: no rows where {text}",
+                    **dict(zip(by, combo, strict=True)), variable=b["variable"], **b["extra"],
+                    n=0, N=0.0,
+                ))  # fmt: skip
+        table = pd.concat([result.table, pd.DataFrame(rows)], ignore_index=True)
+        for col in by:  # keep the by columns' categories
+            if isinstance(self.data[col].dtype, pd.CategoricalDtype):
+                table[col] = pd.Categorical(table[col], dtype=self.data[col].dtype)
+        base, added = result.ci_function, len(rows)
+
+        def ci_at(level: float) -> tuple[np.ndarray, np.ndarray]:
+            assert base is not None
+            pad = np.full(added, np.nan)
+            lower, upper = base(level)
+            return np.concatenate([lower, pad]), np.concatenate([upper, pad])
+
+        return EstimateResult(
+            table, method=result.method, options=result.options, nobs=result.nobs,
+            level=result.level, ci_transform=result.ci_transform,
+            ci_function=ci_at if base is not None else None,
+        )  # fmt: skip
 
     @classmethod
     def _finish(
@@ -556,6 +615,7 @@ class SurveyDesign(QuantileMixin):
         df: Any = None,
         deff: str = "srswor",
         na: str = "drop",
+        empty_domains: str = "drop",
         **unknown: Any,
     ) -> EstimateResult:
         """Weighted means (R ``svymean`` / ``svyby(..., svymean)``), all variables and domains
@@ -582,6 +642,11 @@ class SurveyDesign(QuantileMixin):
             "drop": a missing value puts the row outside the domain for that variable (R's
             ``na.rm=TRUE``, each variable separately); "propagate": any missing value in a
             domain makes its estimate invalid (R's NA).
+        empty_domains : {"drop", "keep"}
+            "keep": the domains no row falls in (the unused categories of a categorical
+            ``by`` column, and with several ``by`` columns every combination of their
+            categories or observed values) are rows too, after the observed ones, invalid
+            with the reason; "drop" (default): only observed domains.
 
         Returns
         -------
@@ -591,7 +656,8 @@ class SurveyDesign(QuantileMixin):
             ``n`` (rows with observed values), ``N`` (their weight sum), ``deff``, ``valid``,
             ``reason``. Rows ordered by variable, then domain. Empty domains are invalid rows.
         """
-        opts = self._options("mean", unknown, by=by, level=level, df=df, deff=deff, na=na)
+        opts = self._options("mean", unknown, by=by, level=level, df=df, deff=deff, na=na,
+                             empty_domains=empty_domains)  # fmt: skip
         return self._linear("mean", as_names(variables, "variables"), [None], opts)
 
     def total(
@@ -603,10 +669,12 @@ class SurveyDesign(QuantileMixin):
         df: Any = None,
         deff: str = "srswor",
         na: str = "drop",
+        empty_domains: str = "drop",
         **unknown: Any,
     ) -> EstimateResult:
         """Weighted totals (R ``svytotal``); options and table as :meth:`mean`."""
-        opts = self._options("total", unknown, by=by, level=level, df=df, deff=deff, na=na)
+        opts = self._options("total", unknown, by=by, level=level, df=df, deff=deff, na=na,
+                             empty_domains=empty_domains)  # fmt: skip
         return self._linear("total", as_names(variables, "variables"), [None], opts)
 
     def _totals(
@@ -627,12 +695,14 @@ class SurveyDesign(QuantileMixin):
         df: Any = None,
         deff: str = "srswor",
         na: str = "drop",
+        empty_domains: str = "drop",
         **unknown: Any,
     ) -> EstimateResult:
         """Ratio of two weighted totals (R ``svyratio``), every numerator with every
         denominator; a row enters when both values are observed. Options as :meth:`mean`;
         the table has a ``denominator`` column."""
-        opts = self._options("ratio", unknown, by=by, level=level, df=df, deff=deff, na=na)
+        opts = self._options("ratio", unknown, by=by, level=level, df=df, deff=deff, na=na,
+                             empty_domains=empty_domains)  # fmt: skip
         dens: list[str | None] = list(as_names(denominator, "denominator"))
         return self._linear("ratio", as_names(numerator, "numerator"), dens, opts)
 
@@ -645,6 +715,7 @@ class SurveyDesign(QuantileMixin):
         df: Any = "design",
         deff: str = "srswor",
         na: str = "drop",
+        empty_domains: str = "drop",
         **unknown: Any,
     ) -> EstimateResult:
         """Proportions with confidence intervals on the logit scale (R
@@ -656,7 +727,8 @@ class SurveyDesign(QuantileMixin):
         The default ``df="design"`` matches ``svyciprop``, which uses t on ``degf``. Other
         options as :meth:`mean`; the table has a ``category`` column.
         """
-        opts = self._options("proportion", unknown, by=by, level=level, df=df, deff=deff, na=na)
+        opts = self._options("proportion", unknown, by=by, level=level, df=df, deff=deff, na=na,
+                             empty_domains=empty_domains)  # fmt: skip
         variables = as_names(variables, "variables")
         self._check_columns(variables)
         dom = self._domains(opts["by"])
@@ -682,9 +754,19 @@ class SurveyDesign(QuantileMixin):
                 hit = (s == value).to_numpy(dtype=float, na_value=0.0)
                 res = self._ratio_pass(dom, np.where(missing, np.nan, hit), None, "mean", deff)
                 used |= res["member"]
+                if not binary:  # a category nobody in the domain chose: 0, with no variance
+                    seen = np.bincount(dom.code, weights=hit, minlength=dom.size + 1)[: dom.size]
+                    for d in np.flatnonzero((seen == 0) & (res["n"] > 0)):
+                        if not res["reasons"][d]:
+                            res["reasons"][d] = (
+                                f"category {_show(value)} of {var!r} not observed in the domain: "
+                                "its proportion (0) has no estimable standard error"
+                            )
                 label = var if binary else f"{var}={value}"
                 blocks.append(self._rows(dom, opts, var, res, missing, label, {"category": value}))
-        return self._finish("proportion", opts, blocks, used, "logit")
+        return self._with_empty(
+            self._finish("proportion", opts, blocks, used, "logit"), opts, blocks
+        )
 
     def mean_diff(
         self,
@@ -745,7 +827,9 @@ class SurveyDesign(QuantileMixin):
             ]
             var_d, df_d, reasons = self._variance(dom, *sums)
             for d, s in zip(*np.nonzero(np.stack([n_k[a], n_k[b]], axis=1) == 0), strict=True):
-                reasons[d] = f"empty domain: no observed {var!r} where {col}={between[1 + s]!r}"
+                reasons[d] = (
+                    f"empty domain: no observed {var!r} where {col}={_show(between[1 + s])}"
+                )
             res = {
                 "estimate": means[b] - means[a],
                 "var": var_d,
@@ -759,3 +843,8 @@ class SurveyDesign(QuantileMixin):
             label = f"{var}: {col}={second} - {col}={first}"
             blocks.append(self._rows(dom, opts, var, res, np.isnan(y) & (side >= 0), label, extra))
         return self._finish("mean_diff", opts, blocks, used)
+
+
+def _show(value: Any) -> str:
+    """A value as a reason prints it: ``413``, ``'A'``, not ``np.int64(413)``."""
+    return repr(value.item() if isinstance(value, np.generic) else value)

@@ -29,6 +29,7 @@ class QuantileMixin:
         df: Any = "design",
         rule: str = "math",
         na: str = "drop",
+        empty_domains: str = "drop",
         **unknown: Any,
     ) -> EstimateResult:
         """Weighted quantiles with Woodruff confidence intervals (R ``svyquantile``, R >= 4.1
@@ -44,9 +45,10 @@ class QuantileMixin:
         t quantile on the domain's design df, as in R. (Unlike R, a ``q`` below the first
         weight share gives the smallest value, not the second.) Terms read ``var@q0.5``;
         ``statistic`` and ``p_value`` are NaN; :meth:`EstimateResult.conf_int` recomputes
-        Woodruff intervals.
+        Woodruff intervals. ``empty_domains`` as in :meth:`SurveyDesign.mean`.
         """
-        opts = self._options("quantile", unknown, q=q, by=by, level=level, df=df, rule=rule, na=na)
+        opts = self._options("quantile", unknown, q=q, by=by, level=level, df=df, rule=rule, na=na,
+                             empty_domains=empty_domains)  # fmt: skip
         qs = np.atleast_1d(np.asarray(q, dtype=float))
         if not np.all((qs > 0) & (qs < 1)):
             raise ValueError(f"q must be in (0, 1), got {q!r}")
@@ -65,6 +67,11 @@ class QuantileMixin:
             for j, p in enumerate(qs):
                 se2 = ((upper[:, j] - lower[:, j]) / (2 * crit[:, j])) ** 2
                 res = {**parts[j], "estimate": est[:, j], "var": se2}
+                res["reasons"] = [
+                    r
+                    or ("one row in the domain: a quantile has no standard error" if n == 1 else "")
+                    for r, n in zip(res["reasons"], res["n"], strict=True)
+                ]
                 blocks.append(
                     self._rows(dom, opts, var, res, np.isnan(y), f"{var}@q{p:g}", {"q": p})
                 )
@@ -79,7 +86,7 @@ class QuantileMixin:
         result.table["ci_upper"] = np.where(valid, upper, np.nan)
         result.table[["statistic", "p_value"]] = np.nan  # "quantile = 0" is no hypothesis
         result.ci_function = conf_int
-        return result
+        return self._with_empty(result, opts, blocks)
 
     def _quantile_var(
         self, dom: _Domains, y: np.ndarray, member: np.ndarray, qs: np.ndarray, rule: str, df: Any

@@ -6,7 +6,8 @@ Publication layer; each function is one step of a notebook section. The modules:
   validated run and its data; :func:`default_outcomes` of a notebook, from the outcome registry;
 - :mod:`.groups`: :func:`comparison_groups` (the groups of a comparison design from
   ``policy.yaml``), :func:`design_for`, the standard survey design of the notebooks;
-- :mod:`.estimates`: :func:`estimates_by`, :func:`change_from_baseline`, :func:`did_table`,
+- :mod:`.estimates`: :func:`estimates_by`, :func:`change_from_baseline`, :func:`did_table`, :func:`inference_for` and
+  :func:`inference_note` (CR1, CR2 or the wild bootstrap, by the number of schools),
   :func:`event_study`, :func:`placebo`, :func:`staggered`, :func:`robustness`,
   :func:`ordinal_model`, :func:`heterogeneity` (with :func:`suppressed_tests`: no test that
   uses a suppressed group is published);
@@ -31,6 +32,8 @@ from .estimates import did_table as did_table
 from .estimates import estimates_by as estimates_by
 from .estimates import event_study as event_study
 from .estimates import heterogeneity as heterogeneity
+from .estimates import inference_for as inference_for
+from .estimates import inference_note as inference_note
 from .estimates import ordinal_model as ordinal_model
 from .estimates import placebo as placebo
 from .estimates import robustness as robustness

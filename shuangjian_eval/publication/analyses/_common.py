@@ -61,6 +61,27 @@ _TEXT: dict[str, fmt.Text] = {
     "not_tested": {"zh": "无法检验", "en": "not tested"},
     "shared": {"zh": "各组共用部分学校，检验为近似", "en": "groups share schools: approximate"},
     "not_published": {"zh": "不予公布", "en": "not published"},
+    "inference_cluster": {"zh": "效应估计基于{schools}所学校（其中处理组{treated}所），"
+                                 "标准误按学校聚类（CR1），区间按t分布计算。",
+        "en": "The effect estimates rest on {schools} schools ({treated} treated); standard "
+          "errors are clustered by school (CR1), intervals on the t distribution."},
+    "inference_CR2": {"zh": "效应估计仅基于{schools}所学校（其中处理组{treated}所），"
+                             "处理组或对照组学校少于{few_treated}所，常规聚类标准误会低估不确定性，"
+                             "因此采用偏差校正的聚类稳健标准误（CR2，Bell-McCaffrey）和"
+                             "Satterthwaite自由度，区间相应更宽。",
+        "en": "The effect estimates rest on only {schools} schools ({treated} treated): with "
+          "fewer than {few_treated} treated or comparison schools, ordinary clustered standard "
+          "errors understate the uncertainty, so they use bias-reduced cluster-robust standard "
+          "errors (CR2, Bell-McCaffrey) with Satterthwaite degrees of freedom, and the "
+          "intervals are wider."},
+    "inference_wild": {"zh": "效应估计仅基于{schools}所学校（其中处理组{treated}所），"
+                              "少于{few}所学校时常规聚类标准误会低估不确定性，"
+                              "因此p值和区间采用野聚类自助法（wild cluster bootstrap，"
+                              "施加原假设，9999次，区间由检验反演得到）。",
+        "en": "The effect estimates rest on only {schools} schools ({treated} treated): with "
+          "fewer than {few} schools ordinary clustered standard errors understate the "
+          "uncertainty, so p-values and intervals come from the restricted wild cluster "
+          "bootstrap (9,999 draws; intervals by inverting the test)."},
 }
 
 _SPECS: list[tuple[fmt.Text, dict[str, Any]]] = [  # robustness: (name, options of sje.did)
@@ -71,9 +92,9 @@ _SPECS: list[tuple[fmt.Text, dict[str, Any]]] = [  # robustness: (name, options 
     ({"zh": "不加权", "en": "Unweighted"}, {"weights": None}),
 ]
 
-def _t(key: str, lang: str) -> str:
+def _t(key: str, lang: str, **fields: Any) -> str:
     """Reader's words for ``key`` in ``lang`` (a codebook label when not in ``_TEXT``)."""
-    return fmt.label(_TEXT, key, lang) if key in _TEXT else fmt.variable_label(key, lang)
+    return fmt.label(_TEXT, key, lang, **fields) if key in _TEXT else fmt.variable_label(key, lang)
 
 def _join(values: Sequence[Any], lang: str) -> str:
     items = [str(v) for v in values]

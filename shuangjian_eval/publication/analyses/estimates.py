@@ -9,12 +9,14 @@ import numpy as np
 import pandas as pd
 
 from ...estimation import effects as _effects
+from ...estimation.effects import small_clusters as _small
 from ...estimation.effects.heterogeneity import GroupedResult
 from ...estimation.results import TERM_COLUMNS, EstimateResult, invalid_row
 from ...estimation.survey import SurveyDesign
 from ...inputs import policy as _policy
 from .. import formatting as fmt
 from .. import suppression
+from ..quality import Text as Markdown
 from ._common import _DESIGN, _SPECS, _is_post, _t, _waves
 from .groups import design_for
 
@@ -106,13 +108,39 @@ def change_from_baseline(
     return EstimateResult(t, method="mean_diff", options=options, nobs=len(df))
 
 
+def inference_for(df: pd.DataFrame) -> dict[str, Any]:
+    """The cluster-robust inference of the effect estimates for these data: schools are the
+    clusters, and ``small_clusters.choose_inference`` picks CR1, CR2 or the wild bootstrap
+    from the number of schools and of treated schools among the compared rows (``treated``
+    known). The bootstrap draws are seeded, so a report is the same each time it is run."""
+    rows = df.loc[df["treated"].notna().to_numpy(bool), ["treated", "school_id"]]
+    schools = int(rows["school_id"].nunique())
+    treated = int(rows.loc[rows["treated"].astype(float) == 1, "school_id"].nunique())
+    choice = _small.choose_inference(schools, treated)
+    if choice["inference"] == "wild":
+        choice = {**choice, "bootstrap_reps": 9999, "seed": 20210724}
+    return choice
+
+
+def inference_note(df: pd.DataFrame, lang: str = "zh") -> Markdown:
+    """One sentence for the methods note: how many schools and which intervals the effect
+    estimates use (:func:`inference_for`)."""
+    rows = df.loc[df["treated"].notna().to_numpy(bool), ["treated", "school_id"]]
+    schools = int(rows["school_id"].nunique())
+    treated = int(rows.loc[rows["treated"].astype(float) == 1, "school_id"].nunique())
+    choice = inference_for(df)
+    kind = "wild" if choice["inference"] == "wild" else choice["cov_type"]
+    return Markdown(_t(f"inference_{kind}", lang, schools=schools, treated=treated,
+                       few=_small.FEW_CLUSTERS, few_treated=_small.FEW_TREATED_CLUSTERS))  # fmt: skip
+
+
 def did_table(df: pd.DataFrame, outcomes: Sequence[str], **options: Any) -> EstimateResult:
     """Difference-in-differences (``sje.did``, term ``treated:post``) of several outcomes, one
     row each, on the columns of :func:`comparison_groups`. ``options`` go to ``sje.did``; by
     default sampling weights, school and wave fixed effects, standard errors by school.
     ``n_min_cell`` and ``n_psu_min_cell``: respondents and schools of the smallest of the four
     treated x period cells (a row resting on a small cell is suppressed in report tables)."""
-    kw, rows = {**_DESIGN, **options}, []
+    kw, rows = {**_DESIGN, **inference_for(df), **options}, []
     for v in outcomes:
         r = _effects.did(df, outcome=v, treated="treated", post="post", **kw)
         row = r.table.set_index("term").loc["treated:post"]
@@ -127,7 +155,7 @@ def event_study(df: pd.DataFrame, outcome: str, *, ref: int, **options: Any) -> 
     and school clusters; ``options`` pass on (e.g. ``placebo_date``). ``n`` and ``n_psu`` of
     a wave's coefficient are the respondents and schools of its smallest cell (either group,
     that wave or the reference wave), for small-cell suppression."""
-    kw = {**_DESIGN, **options}
+    kw = {**_DESIGN, **inference_for(df), **options}
     res = _effects.event_study(df, outcome=outcome, treated="treated", time="wave", ref=ref, **kw)
     if "period" in res.table:
         sizes = _cell_sizes(df, outcome, ["treated", "wave"])
