@@ -20,6 +20,7 @@ MODULES = {
     "b3": "b3_ingest",
     "b4": "b4_region_reports",
     "b5": "b5_whole_analysis",
+    "b6": "b6_raking",
 }
 
 

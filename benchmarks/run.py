@@ -1,5 +1,5 @@
 """Single entry point of the benchmarks: ``python -m benchmarks.run [--size full|small|tiny]
-[--only B1,B2,B3,B4,B5]`` (``make bench`` runs the full size).
+[--only B1,B2,B3,B4,B5,B6]`` (``make bench`` runs the full size).
 
 Generates the synthetic national data once (cached under ``benchmarks/.cache/``), then runs
 every measurement in a fresh Python process, one after another (never two heavy jobs at
@@ -13,7 +13,9 @@ estimates, and PASS/FAIL against the targets:
 - B3 GBK CSV to validated Parquet: ours at most 2.0x the time of a bare ``pandas.read_csv``;
 - B4 a policy report for each of the 213 regions: at least 60 reports a minute with 2 workers
   (the local process pool), and a Dask cluster of 2 workers against 1;
-- B5 the whole national analysis (B1 + B2 on every row) under 8 GiB peak memory.
+- B5 the whole national analysis (B1 + B2 on every row) under 8 GiB peak memory;
+- B6 raking weights to four margins (about 200 cells; 1.7 million rows at the full size): ours
+  no slower than samplics, the weights the same within 1e-8.
 
 Agreement with the peers (1e-8 relative, on estimates and SEs) is asserted: the exit code is 1
 when an agreement check or a measurement fails; missed speed or memory targets are reported as
@@ -37,6 +39,7 @@ import numpy as np
 
 from . import b1_survey_means as b1
 from . import b2_did as b2
+from . import b6_raking as b6
 from ._common import (
     DEFAULT_CACHE,
     DOMAINS,
@@ -55,7 +58,7 @@ from ._common import (
     rel_diff,
 )
 
-BENCHES = ("B1", "B2", "B3", "B4", "B5")
+BENCHES = ("B1", "B2", "B3", "B4", "B5", "B6")
 TOLERANCE = 1e-8
 B1_GOAL = 10.0
 B3_LIMIT = 2.0
@@ -92,15 +95,16 @@ class Runner:
 
     # -------------------------------------------------------------------- measuring
     def measure(self, bench: str, tool: str, size: Size, repeats: int, **extra: Any) -> dict:
-        """One measurement; returns its result dict (``error`` set on failure)."""
-        assert self.data is not None
+        """One measurement; returns its result dict (``error`` set on failure). ``size``
+        "own": the benchmark makes its own data (B6)."""
+        assert self.data is not None or size == "own"
         tag = f"{bench}-{tool}-{size or 'all'}" + (
             f"-w{extra['workers']}" if "workers" in extra else ""
         )
         spec = {
             "bench": bench.lower(),
             "tool": tool,
-            "files": self.data.files(size),
+            "files": self.data.files(size) if size != "own" else [],
             "repeats": repeats,
             "out": str(self.run_dir / f"{tag}.parquet"),
             "result": str(self.run_dir / f"{tag}.json"),
@@ -119,7 +123,8 @@ class Runner:
         else:
             res = self._subprocess(spec, tag)
         res["wall"] = time.perf_counter() - t0
-        res.setdefault("rows", self.data.rows(size))
+        if size != "own":
+            res.setdefault("rows", self.data.rows(size))
         self.results["benches"].setdefault(bench, []).append(
             {"tool": tool, "size": size, "repeats": repeats, **res}
         )
@@ -171,7 +176,8 @@ class Runner:
             shutil.rmtree(self.run_dir)
         self.run_dir.mkdir(parents=True)
         self.say()
-        self._prepare()
+        if any(b != "B6" for b in self.only):  # B6 generates its own data
+            self._prepare()
         for bench in self.only:
             getattr(self, f"bench_{bench.lower()}")()
             self.say()
@@ -453,6 +459,39 @@ class Runner:
         self.verdict("B5", peak < limit, f"peak {peak:.2f} GiB (limit {limit:.0f} GiB)")
 
     # -------------------------------------------------------------------- summary
+    # -------------------------------------------------------------------- B6
+    def bench_b6(self) -> None:
+        import pandas as pd
+
+        rows = b6.ROWS[self.profile.name]
+        self.say(
+            f"== B6 raking weights to {len(b6.MARGINS)} margins ({', '.join(b6.MARGINS)}; 196 "
+            f"cells), {fmt_rows(rows)} rows, tolerance {b6.TOL:g}"
+        )
+        self.say("  tool                        rows  runs  median time (min-max)         peak RSS")
+        timing, weights = {}, {}
+        for tool in b6.TOOLS:
+            if tool in b6.PEERS and not installed(b6.PEERS[tool]):
+                self.say(f"  {tool:<20} not installed: skipped")
+                continue
+            repeats = 3 if tool == "ours" else 1
+            res = self.measure("B6", tool, "own", repeats, rows=rows)
+            self.line(tool, res)
+            if "error" not in res:
+                timing[tool] = median(res["times"])
+                weights[tool] = pd.read_parquet(self.run_dir / f"B6-{tool}-own.parquet")["weight"]
+        if "ours" in timing and "samplics" in timing:
+            diff = rel_diff(weights["samplics"].to_numpy(), weights["ours"].to_numpy())
+            ok = diff <= TOLERANCE
+            if not ok:
+                self.errors.append("B6: raked weights differ from samplics' by more than 1e-8")
+            ratio = timing["samplics"] / timing["ours"]
+            self.say(f"  agreement: weights {diff:.1e} relative {'ok' if ok else 'MISMATCH'}")
+            self.say(f"  ratio (samplics time / our time, this run): {ratio:.1f}x")
+            self.verdict("B6", ratio >= 1 and ok, f"ours no slower than samplics: {ratio:.1f}x")
+        else:
+            self.verdict("B6", None, "samplics not measured")
+
     def _summary(self) -> int:
         self.say("== summary")
         for bench, tag, text in self.verdicts:
@@ -504,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", choices=list(PROFILES), default="full",
                    help="full: national scale (~7.3M rows, 10-20 min); small: a tenth; tiny: smoke")  # fmt: skip
     p.add_argument(
-        "--only", default=",".join(BENCHES), help="comma-separated subset of B1,B2,B3,B4,B5"
+        "--only", default=",".join(BENCHES), help="comma-separated subset of B1,B2,B3,B4,B5,B6"
     )
     p.add_argument("--cache-dir", default=str(DEFAULT_CACHE), help="where the data is cached")
     p.add_argument("--in-process", action="store_true",

@@ -149,3 +149,20 @@ def test_simulation_calibration_removes_response_bias():
     print(f"bias raw {raw_bias:.3f}, raked {cal_bias:.3f} (MC se {se_mc:.3f}); "
           f"coverage {covered / reps:.3f} of {reps}")  # fmt: skip
     assert 0.93 <= covered / reps <= 0.97, covered / reps
+
+
+def test_quality_report_shows_the_calibrated_weights():
+    from shuangjian_eval.publication import quality
+
+    table = read_enrolment(EXAMPLE)
+    df = pd.read_parquet(ROOT / "data" / "demo" / "survey.parquet")
+    out, diag = calibrate_weights(df[df["wave"] == 2022], table)
+    summary = quality.weight_summary(out, by="county")
+    g = out["weight"] / out["weight_base"]
+    assert summary["g_min"].min() == pytest.approx(g.min())
+    assert summary["g_max"].max() == pytest.approx(g.max())
+    # Kish's deff per county as calibrate_weights' diagnostics give it
+    np.testing.assert_allclose(summary["kish_deff"], diag["deff_weighting"])
+    assert "g_min" not in quality.weight_summary(df, by="wave").columns
+    assert "校准" in quality.weights_note(out, lang="zh")
+    assert "design weights" in quality.weights_note(df, lang="en")
