@@ -169,17 +169,16 @@ def _parse_column(path: Path, name: str, values: np.ndarray, rows: np.ndarray) -
             for i in np.flatnonzero((nums < 1) | (nums > 12)):
                 fail(int(i), "grade must be 1-12")
         return nums.astype(np.int64)
-    if name == "gender":
-        out = [_GENDER.get(str(v).lower()) for v in values]
+    coded = {
+        "gender": (_GENDER, "gender must be female/male (女/男)"),
+        "urban": (_URBAN, "urban must be 城镇/农村 (true/false)"),
+    }
+    if name in coded:
+        codes, why = coded[name]
+        out = [codes.get(str(v).lower()) for v in values]
         for i, v in enumerate(out):
             if v is None:
-                fail(i, "gender must be female/male (女/男)")
-        return out
-    if name == "urban":
-        out = [_URBAN.get(str(v).lower()) for v in values]
-        for i, v in enumerate(out):
-            if v is None:
-                fail(i, "urban must be 城镇/农村 (true/false)")
+                fail(i, why)
         return out
     return list(values)
 
