@@ -83,6 +83,11 @@ for (case in names(cases)) {
   b <- svyby(~acs.k3, ~sch.wide, d, svymean, na.rm = TRUE)
   add(case, "svyby(~acs.k3, ~sch.wide, svymean, na.rm=TRUE)", paste0("sch.wide=", b$sch.wide),
       coef(b), SE(b))
+  ## difference of two domain means: the slope of a saturated svyglm (svyby(covmat=TRUE)
+  ## fails on calibrated designs in survey 4.1-1)
+  g <- svyglm(api00 ~ sch.wide, design = d)
+  add(case, "svyglm(api00 ~ sch.wide): sch.wideYes", "api00: Yes - No",
+      coef(g)[["sch.wideYes"]], sqrt(vcov(g)["sch.wideYes", "sch.wideYes"]))
   q <- svyquantile(~api00, d, 0.5, ci = TRUE)
   add(case, "svyquantile(~api00, 0.5, ci=TRUE)", "api00@q0.5", coef(q), SE(q))
 }
