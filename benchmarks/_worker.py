@@ -21,6 +21,7 @@ MODULES = {
     "b4": "b4_region_reports",
     "b5": "b5_whole_analysis",
     "b6": "b6_wild",
+    "b7": "b7_raking",
 }
 
 

@@ -1,5 +1,5 @@
 """Single entry point of the benchmarks: ``python -m benchmarks.run [--size full|small|tiny]
-[--only B1,B2,B3,B4,B5]`` (``make bench`` runs the full size).
+[--only B1,B2,B3,B4,B5,B6,B7]`` (``make bench`` runs the full size).
 
 Generates the synthetic national data once (cached under ``benchmarks/.cache/``), then runs
 every measurement in a fresh Python process, one after another (never two heavy jobs at
@@ -15,7 +15,9 @@ estimates, and PASS/FAIL against the targets:
   (the local process pool), and a Dask cluster of 2 workers against 1;
 - B5 the whole national analysis (B1 + B2 on every row) under 8 GiB peak memory;
 - B6 the restricted wild cluster bootstrap of a DID coefficient (9,999 draws, 50 clusters,
-  generated data): ours no slower than the PyPI package wildboottest at 1,000,000 rows.
+  generated data): ours no slower than the PyPI package wildboottest at 1,000,000 rows;
+- B7 raking weights to four margins (about 200 cells; 1.7 million rows at the full size): ours
+  no slower than samplics, the weights the same within 1e-8.
 
 Agreement with the peers (1e-8 relative, on estimates and SEs) is asserted: the exit code is 1
 when an agreement check or a measurement fails; missed speed or memory targets are reported as
@@ -40,6 +42,7 @@ import numpy as np
 from . import b1_survey_means as b1
 from . import b2_did as b2
 from . import b6_wild as b6
+from . import b7_raking as b7
 from ._common import (
     DEFAULT_CACHE,
     DOMAINS,
@@ -58,7 +61,8 @@ from ._common import (
     rel_diff,
 )
 
-BENCHES = ("B1", "B2", "B3", "B4", "B5", "B6")
+BENCHES = ("B1", "B2", "B3", "B4", "B5", "B6", "B7")
+OWN_DATA = {"B6", "B7"}  # benchmarks that generate their own data
 TOLERANCE = 1e-8
 B1_GOAL = 10.0
 B3_LIMIT = 2.0
@@ -97,14 +101,14 @@ class Runner:
     # -------------------------------------------------------------------- measuring
     def measure(self, bench: str, tool: str, size: Size, repeats: int, **extra: Any) -> dict:
         """One measurement; returns its result dict (``error`` set on failure)."""
-        assert self.data is not None or bench == "B6"  # B6 generates its own data
+        assert self.data is not None or bench in OWN_DATA
         tag = f"{bench}-{tool}-{size or 'all'}" + (
             f"-w{extra['workers']}" if "workers" in extra else ""
         )
         spec = {
             "bench": bench.lower(),
             "tool": tool,
-            "files": self.data.files(size) if self.data is not None else [],
+            "files": self.data.files(size) if self.data is not None and size != "own" else [],
             "repeats": repeats,
             "out": str(self.run_dir / f"{tag}.parquet"),
             "result": str(self.run_dir / f"{tag}.json"),
@@ -123,7 +127,7 @@ class Runner:
         else:
             res = self._subprocess(spec, tag)
         res["wall"] = time.perf_counter() - t0
-        if self.data is not None:
+        if self.data is not None and size != "own":
             res.setdefault("rows", self.data.rows(size))
         self.results["benches"].setdefault(bench, []).append(
             {"tool": tool, "size": size, "repeats": repeats, **res}
@@ -176,7 +180,7 @@ class Runner:
             shutil.rmtree(self.run_dir)
         self.run_dir.mkdir(parents=True)
         self.say()
-        if set(self.only) != {"B6"}:  # B6 alone needs no national data
+        if not set(self.only) <= OWN_DATA:  # B6 and B7 alone need no national data
             self._prepare()
         for bench in self.only:
             getattr(self, f"bench_{bench.lower()}")()
@@ -499,6 +503,39 @@ class Runner:
         else:
             self.verdict("B6", None, "wildboottest not measured at a judged size")
 
+    # -------------------------------------------------------------------- B7
+    def bench_b7(self) -> None:
+        import pandas as pd
+
+        rows = b7.ROWS[self.profile.name]
+        self.say(
+            f"== B7 raking weights to {len(b7.MARGINS)} margins ({', '.join(b7.MARGINS)}; 196 "
+            f"cells), {fmt_rows(rows)} rows, tolerance {b7.TOL:g}"
+        )
+        self.say("  tool                        rows  runs  median time (min-max)         peak RSS")
+        timing, weights = {}, {}
+        for tool in b7.TOOLS:
+            if tool in b7.PEERS and not installed(b7.PEERS[tool]):
+                self.say(f"  {tool:<20} not installed: skipped")
+                continue
+            repeats = 3 if tool == "ours" else 1
+            res = self.measure("B7", tool, "own", repeats, rows=rows)
+            self.line(tool, res)
+            if "error" not in res:
+                timing[tool] = median(res["times"])
+                weights[tool] = pd.read_parquet(self.run_dir / f"B7-{tool}-own.parquet")["weight"]
+        if "ours" in timing and "samplics" in timing:
+            diff = rel_diff(weights["samplics"].to_numpy(), weights["ours"].to_numpy())
+            ok = diff <= TOLERANCE
+            if not ok:
+                self.errors.append("B7: raked weights differ from samplics' by more than 1e-8")
+            ratio = timing["samplics"] / timing["ours"]
+            self.say(f"  agreement: weights {diff:.1e} relative {'ok' if ok else 'MISMATCH'}")
+            self.say(f"  ratio (samplics time / our time, this run): {ratio:.1f}x")
+            self.verdict("B7", ratio >= 1 and ok, f"ours no slower than samplics: {ratio:.1f}x")
+        else:
+            self.verdict("B7", None, "samplics not measured")
+
     def _summary(self) -> int:
         self.say("== summary")
         for bench, tag, text in self.verdicts:
@@ -550,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", choices=list(PROFILES), default="full",
                    help="full: national scale (~7.3M rows, 10-20 min); small: a tenth; tiny: smoke")  # fmt: skip
     p.add_argument(
-        "--only", default=",".join(BENCHES), help="comma-separated subset of B1,B2,B3,B4,B5,B6"
+        "--only", default=",".join(BENCHES), help="comma-separated subset of B1,B2,B3,B4,B5,B6,B7"
     )
     p.add_argument("--cache-dir", default=str(DEFAULT_CACHE), help="where the data is cached")
     p.add_argument("--in-process", action="store_true",

@@ -59,6 +59,9 @@ sje.quality.missingness(df, by="wave", lang=lang, min_cell=min_cell).style.forma
 # Kish 设计效应衡量权重不等带来的精度损失：有效样本量 = 样本量 / 设计效应。
 
 # %%
+sje.quality.weights_note(df, lang=lang)  # design weights, or calibrated by sje weights
+
+# %%
 sje.quality.weight_summary(df, by="wave", lang=lang, min_cell=min_cell).style.format(
     precision=2, thousands=",", na_rep=suppressed
 ).hide(axis="index")

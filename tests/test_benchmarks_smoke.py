@@ -39,7 +39,7 @@ def test_every_benchmark_runs_at_tiny_size(cache: Path, capsys: pytest.CaptureFi
     code = run.main(["--size", "tiny", "--in-process", "--cache-dir", str(cache)])
     out = capsys.readouterr().out
     assert code == 0, out
-    for bench in ("B1", "B2", "B3", "B4", "B5", "B6"):
+    for bench in ("B1", "B2", "B3", "B4", "B5", "B6", "B7"):
         assert f"== {bench} " in out
     assert "MISMATCH" not in out and "ERROR" not in out
     for peer in PEERS:
@@ -50,7 +50,7 @@ def test_every_benchmark_runs_at_tiny_size(cache: Path, capsys: pytest.CaptureFi
     # every row of the tiny GBK CSV is validated and accepted
     assert "0 rejected" in out
     report = json.loads((cache / "last-tiny.json").read_text())
-    assert {b for b, _, _ in report["verdicts"]} == {"B1", "B2", "B3", "B4", "B5", "B6"}
+    assert {b for b, _, _ in report["verdicts"]} == {"B1", "B2", "B3", "B4", "B5", "B6", "B7"}
 
 
 def test_missing_peers_are_skipped(

@@ -26,17 +26,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..base.files import fixed_zip
+from ..base.files import atomic_path, fixed_zip
 from . import codebook as _codebook
 from . import identifiers, synth
 from .examples_wenjuanxing import COUNTY, COUNTY_FILES, county_truth, write_county_examples
 
 __all__ = [
     "COUNTY",
+    "ENROLMENT_FILE",
     "EXAMPLE_FILES",
     "example_identifiers",
     "example_truth",
     "make_examples",
+    "write_enrolment",
 ]
 
 EXAMPLE_FILES = {
@@ -50,6 +52,8 @@ EXAMPLE_FILES = {
     "canonical-gbk.csv": None,
     "canonical.parquet": None,
 }
+#: The enrolment table of the demo population (margins for ``sje weights``), not a survey file.
+ENROLMENT_FILE = "enrolment-demo.csv"
 _FIXED_TIME = dt.datetime(2022, 12, 1, 9, 0, 0)
 
 # ---- 问卷星 answer texts (independent of mappings/wenjuanxing-parent.yaml)
@@ -575,7 +579,7 @@ def make_examples(outdir: str | Path = "data/examples", seed: int = 0) -> list[P
     Returns
     -------
     list of Path
-        The files written, in the order of :data:`EXAMPLE_FILES`.
+        The files written, in the order of :data:`EXAMPLE_FILES`, then :data:`ENROLMENT_FILE`.
     """
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
@@ -589,4 +593,17 @@ def make_examples(outdir: str | Path = "data/examples", seed: int = 0) -> list[P
         out / "canonical-gbk.csv", index=False, encoding="gbk"
     )
     df[df["wave"] == 2024].reset_index(drop=True).to_parquet(out / "canonical.parquet", index=False)
-    return [out / name for name in EXAMPLE_FILES]
+    write_enrolment(out / ENROLMENT_FILE)
+    return [*(out / name for name in EXAMPLE_FILES), out / ENROLMENT_FILE]
+
+
+def write_enrolment(path: str | Path) -> Path:
+    """Write the enrolment table of the demo survey's population (``sje synth`` defaults:
+    120 schools, 8 counties, seed 0): students by county, urban/rural, grade and gender, in
+    the layout :func:`shuangjian_eval.inputs.margins.read_enrolment` reads."""
+    table = synth.enrolment(n_schools=120, n_counties=8, seed=0)
+    table["urban"] = np.where(table["urban"], "城镇", "农村")
+    p = Path(path)
+    with atomic_path(p) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+    return p

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import inspect
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -46,7 +47,7 @@ from ..base.options import check_choice, check_options
 from . import codebook as _codebook
 from . import policy as _policy
 
-__all__ = ["NOTICE", "OPTIONS", "TrueEffects", "generate", "truth"]
+__all__ = ["MALE_SHARE", "NOTICE", "OPTIONS", "TrueEffects", "enrolment", "generate", "truth"]
 
 NOTICE = "synthetic data, no real people (合成数据,非真实个人)"
 FIELDWORK_MONTH, FIELDWORK_DAY = 11, 15
@@ -67,6 +68,9 @@ SIMPLE_OUTCOMES: dict[str, dict[str, float]] = {}
 _TYPE_GRADES = np.array([[1, 6], [7, 9], [10, 12], [1, 9], [7, 12]])
 _TYPE_SHARE = np.array([[0.50, 0.18, 0.14, 0.10, 0.08], [0.58, 0.18, 0.06, 0.16, 0.02]])
 _PER_GRADE = np.array([[220, 60], [350, 150], [450, 250], [150, 50], [400, 200]])
+_MALE_Z = 0.0753  # a student is male when a standard normal draw is below this
+#: Share of boys among the students of the synthetic population (P(Z < 0.0753)).
+MALE_SHARE = float(ndtr(_MALE_Z))
 _FRAME_PER_SAMPLED, _RURAL_OVERSAMPLE = 5.0, 2.0  # frame schools per sampled school; rural x2
 # Y0 by grade (index 0 unused): weekday homework minutes (weekend x1.5), school-night sleep hours
 _HW_MEAN = np.array([np.nan, 35, 35, 40, 48, 56, 64, 90, 100, 110, 120, 125, 130])
@@ -263,7 +267,8 @@ def _frame_and_sample(o: dict[str, Any], rng: np.random.Generator) -> dict[str, 
     # fmt: off
     return {"geo": geo, "stratum_rural": rural_h, "n_frame": n_frame, "n_h": n_h,
             "enrol_h": enrol_h, "school": school, "pi": np.concatenate(pi)[order],
-            "h": h[school], "type": stype[school], "size": size[school]}
+            "h": h[school], "type": stype[school], "size": size[school],
+            "frame": (h, stype, size)}
     # fmt: on
 
 
@@ -493,7 +498,7 @@ def _outcomes(
     data = {k: v[1] for k, v in y.items()}  # Y1 equals Y0 on rows not exposed
     # fmt: off
     data.update(school=school, grade=grade, wave=wave, urban=urban, pilot=pilot, cohort=cohort,
-                h=h, income=income, ses=ses, gender=st["person"][:, 0] < 0.0753, exposed=exposed,
+                h=h, income=income, ses=ses, gender=st["person"][:, 0] < _MALE_Z, exposed=exposed,
                 stage=stage, q=q, pct=pct)
     # fmt: on
     return data, te
@@ -790,3 +795,57 @@ def truth(df: pd.DataFrame, *, form: str = "frame") -> pd.DataFrame | dict[str, 
     effects = pd.DataFrame(out["att"], columns=list(TRUTH_COLUMNS))
     effects.attrs = {k: out[k] for k in ("notice", "seed", "params", "definitions")}
     return effects
+
+
+def enrolment(
+    *, n_schools: int = 120, n_counties: int = 8, seed: int = 0, **options: Any
+) -> pd.DataFrame:
+    """The enrolment of the synthetic population :func:`generate` samples from, as a county's
+    教育事业统计 returns give it: students by county, urban/rural, grade and gender.
+
+    The same options (``n_schools``, ``n_counties``, ``seed``; the others of :func:`generate`
+    do not change the frame) give the frame of the data ``generate`` makes: every frame
+    school's students split evenly over its grades, as ``generate`` does, and by gender in the
+    population's proportion :data:`MALE_SHARE` (rounded to whole students). The counts by county
+    and urban/rural sum to the survey's weights in every wave (``truth(df, form="nested")["frame"]``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``county``, ``urban``, ``grade``, ``gender``, ``students`` (int), sorted.
+    """
+    defaults = {
+        k: v.default
+        for k, v in inspect.signature(generate).parameters.items()
+        if k in OPTIONS and v.default is not inspect.Parameter.empty
+    }
+    check_options("enrolment", options, OPTIONS)
+    o = _validate({**defaults, **options, "n_schools": n_schools, "n_counties": n_counties,
+                   "seed": seed})  # fmt: skip
+    rng_frame = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed).spawn(4)[0]))
+    smp = _frame_and_sample(o, rng_frame)
+    h, stype, size = smp["frame"]
+    lo, hi = _TYPE_GRADES[stype, 0], _TYPE_GRADES[stype, 1]
+    n_g = hi - lo + 1
+    school = np.repeat(np.arange(h.size), n_g)
+    pos = np.arange(school.size) - np.repeat(np.cumsum(n_g) - n_g, n_g)
+    grade = lo[school] + pos
+    cell_n = size[school] // n_g[school] + (pos < size[school] % n_g[school])  # as _waves
+    key = h[school] * 13 + grade
+    counts = np.bincount(key, weights=cell_n, minlength=h.max() * 13 + 13)
+    k = np.flatnonzero(counts)
+    total = counts[k].astype(np.int64)
+    male = np.round(total * MALE_SHARE).astype(np.int64)
+    stratum, grade_k = k // 13, k % 13
+    county = np.asarray(smp["geo"]["county"])[stratum // 2]
+    urban = ~smp["stratum_rural"][stratum]
+    out = pd.DataFrame(
+        {
+            "county": np.repeat(county, 2),
+            "urban": np.repeat(urban, 2),
+            "grade": np.repeat(grade_k, 2),
+            "gender": np.tile(["female", "male"], len(k)),
+            "students": np.column_stack([total - male, male]).ravel(),
+        }
+    )
+    return out.sort_values(["county", "urban", "grade", "gender"], ignore_index=True)

@@ -21,6 +21,7 @@ from . import formatting as fmt
 from . import suppression
 from .formatting import format_count
 from .narrative import escape_markdown
+from .weighting import BASE_WEIGHT
 
 __all__ = [
     "describe_ingest",
@@ -30,6 +31,7 @@ __all__ = [
     "sample_size_table",
     "sample_sizes",
     "weight_summary",
+    "weights_note",
 ]
 
 _SYNTH_NOTICE = {
@@ -250,6 +252,24 @@ _WEIGHT_COLUMNS = {
     "kish_deff": ("Kish设计效应", "Kish deff"),
     "effective_n": ("有效样本量", "effective n"),
 }
+_G_COLUMNS = {"g_min": ("校准因子最小值", "g min"), "g_max": ("校准因子最大值", "g max")}
+_WEIGHT_NOTES = {
+    "design": ("权重为抽样设计权重。", "The weights are the sampling design weights."),
+    "calibrated": (
+        "权重已按各县在校生数（年级、性别等）校准；校准因子为校准后权重与校准前权重之比。",
+        "The weights are calibrated to each county's enrolment (grade, gender and the like); "
+        "the g-weight is the calibrated weight over the weight before calibration.",
+    ),
+}
+
+
+def weights_note(df: pd.DataFrame, lang: str = "zh") -> Text:
+    """One sentence on which weights the data carry: design weights, or weights calibrated
+    to enrolment margins (data written by ``sje weights``, which keep the weights before as
+    ``weight_base``)."""
+    fmt.check_lang(lang)
+    kind = "calibrated" if BASE_WEIGHT in df.columns else "design"
+    return Text(_WEIGHT_NOTES[kind][0 if lang == "zh" else 1])
 
 
 def weight_summary(
@@ -264,6 +284,10 @@ def weight_summary(
     Kish's ``deff_w = n * sum(w^2) / (sum w)^2 = 1 + cv^2`` (population CV); the effective
     sample size from weighting alone is ``n / deff_w``. With ``lang`` the columns carry
     display labels; without it, snake_case names.
+
+    Data with calibrated weights (written by ``sje weights``, which keep the weights before
+    calibration as ``weight_base``) add the range of the g-weights ``weight / weight_base``
+    (``g_min``, ``g_max``); :func:`weights_note` says which weights the data carry.
 
     A group with fewer than ``min_cell`` respondents is suppressed: its count shows as
     ``"<min_cell"`` (the ``n`` column becomes text) and its statistics are NaN (show them with
@@ -287,10 +311,17 @@ def weight_summary(
     out["kish_deff"] = out["n"] * sq / sums**2
     out["cv"] = np.sqrt(out["kish_deff"] - 1.0)
     out["effective_n"] = out["n"] / out["kish_deff"]
-    out = out[list(_WEIGHT_COLUMNS)].reset_index()
+    calibrated = BASE_WEIGHT in df.columns
+    columns = dict(_WEIGHT_COLUMNS)
+    if calibrated:
+        g = pd.Series(w / df[BASE_WEIGHT].to_numpy(dtype=float), index=df.index)
+        out["g_min"] = g.groupby(key, observed=True).min()
+        out["g_max"] = g.groupby(key, observed=True).max()
+        columns.update(_G_COLUMNS)
+    out = out[list(columns)].reset_index()
     min_cell = suppression.rule_for().min_cell if min_cell is None else int(min_cell)
     small = suppression.small_cells(out, min_cell=min_cell, n_psu=None).to_numpy()
-    stats = [c for c in _WEIGHT_COLUMNS if c != "n"]
+    stats = [c for c in columns if c != "n"]
     out[stats] = out[stats].astype(float)
     out.loc[small, stats] = np.nan
     out["n"] = [format_count(n, min_cell=min_cell) for n in out["n"]]
@@ -298,6 +329,6 @@ def weight_summary(
         cb = _codebook.load()
         i = 0 if lang == "zh" else 1
         out[by] = out[by].astype(str)  # a wave is a label, not a number to format
-        out = out.rename(columns={k: v[i] for k, v in _WEIGHT_COLUMNS.items()})
+        out = out.rename(columns={k: v[i] for k, v in columns.items()})
         out = out.rename(columns={by: cb.label(by, lang)})
     return out

@@ -277,6 +277,22 @@ def _parser() -> argparse.ArgumentParser:
         help="no progress bar: one line per finished job on stderr (for logs and schedulers)",
     )
 
+    wt = sub.add_parser(
+        "weights",
+        help="calibrate the weights of each county and wave to an enrolment table",
+        description="Rake (or calibrate) each (wave, county)'s respondents to the county's "
+        "enrolment by grade, gender and the table's other columns; writes the data with the "
+        "calibrated weight in 'weight' and the weight before in 'weight_base', and prints "
+        "the diagnostics (data/examples/README.md describes the table's layout).",
+    )
+    wt.add_argument("--margins", required=True, type=Path, help="enrolment table (.csv, .xlsx)")
+    wt.add_argument("--data", required=True, type=Path, help="canonical data (Parquet)")
+    wt.add_argument("--out", required=True, type=Path, help="output .parquet file")
+    wt.add_argument("--method", default="rake", help="rake (default), linear, raking or logit")
+    wt.add_argument("--bounds", type=_bounds, default=None, help="g-weight bounds LO,HI")
+    wt.add_argument("--max-iter", type=int, default=None, help="iterations allowed")
+    wt.add_argument("--tol", type=float, default=1e-10, help="convergence tolerance")
+
     c = sub.add_parser("codebook", help="print the codebook")
     c.add_argument("--lang", default="en", choices=("zh", "en"))
     return p
@@ -411,6 +427,40 @@ def _cmd_report(a: argparse.Namespace) -> int:
     return EXIT_OK if run.ok else EXIT_FAILED
 
 
+def _bounds(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bounds are LO,HI (e.g. 0.5,3), got {text!r}") from None
+    return lo, hi
+
+
+def _cmd_weights(a: argparse.Namespace) -> int:
+    from ..inputs.io.store import read_canonical, write_canonical
+    from ..inputs.margins import read_enrolment
+    from ..publication.weighting import calibrate_weights
+
+    table = read_enrolment(a.margins)
+    data = read_canonical(a.data)
+    out, diagnostics = calibrate_weights(
+        data, table, method=a.method, bounds=a.bounds, tol=a.tol, max_iter=a.max_iter
+    )
+    write_canonical(out, a.out)
+    with pd_options():
+        print(diagnostics.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    print(
+        f"wrote {a.out}: {len(out):,} respondents in {len(diagnostics)} county-waves, "
+        f"weights calibrated by {a.method} to {a.margins.name}"
+    )
+    return EXIT_OK
+
+
+def pd_options():
+    import pandas as pd
+
+    return pd.option_context("display.width", 200, "display.max_columns", 30)
+
+
 def _cmd_codebook(a: argparse.Namespace) -> int:
     from ..inputs import codebook
 
@@ -439,6 +489,7 @@ def main(argv: list[str] | None = None) -> int:
         "report": _cmd_report,
         "mapping": _cmd_mapping,
         "codebook": _cmd_codebook,
+        "weights": _cmd_weights,
     }
     try:
         return handlers[a.command](a)

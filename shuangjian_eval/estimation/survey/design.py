@@ -26,6 +26,7 @@ import pandas as pd
 from ...base.options import as_names, check_choice, check_columns, check_options
 from ..results import EstimateResult, invalid_row
 from ._common import Names, _Domains
+from .calibration import CalibrationMixin
 from .quantiles import QuantileMixin
 
 __all__ = ["DEFF_TYPES", "LONELY_PSU_RULES", "NA_RULES", "QUANTILE_RULES", "SurveyDesign"]
@@ -55,7 +56,7 @@ def _stacked_extra(values: list[Any]) -> np.ndarray | list[Any] | None:
     return None
 
 
-class SurveyDesign(QuantileMixin):
+class SurveyDesign(QuantileMixin, CalibrationMixin):
     """A stratified cluster sample with sampling weights; Taylor-linearisation estimators.
 
     Parameters
@@ -63,9 +64,11 @@ class SurveyDesign(QuantileMixin):
     data : pandas.DataFrame
         One row per respondent. Never modified, and not copied: build a new design after
         changing it.
-    weight : str
+    weight : str or None
         Column of sampling weights (inverse inclusion probabilities); all must be positive
-        and finite. They are not frequency weights.
+        and finite. They are not frequency weights. None: equal weights, all 1 (R's
+        ``svydesign`` without weights), e.g. a convenience sample to be calibrated with
+        :meth:`calibrate` or :meth:`rake`.
     strata : str, optional
         Stratum column; None means a single stratum.
     psu : str, optional
@@ -111,7 +114,7 @@ class SurveyDesign(QuantileMixin):
     def __init__(
         self,
         data: pd.DataFrame,
-        weight: str,
+        weight: str | None,
         *,
         strata: str | None = None,
         psu: str | None = None,
@@ -130,7 +133,7 @@ class SurveyDesign(QuantileMixin):
         n = len(data)
         if n == 0:
             raise ValueError("data has no rows")
-        w = self._float(weight)
+        w = np.ones(n) if weight is None else self._float(weight)
         bad = ~(np.isfinite(w) & (w > 0))
         if bad.any():
             first = data.index[int(np.flatnonzero(bad)[0])]
@@ -305,11 +308,17 @@ class SurveyDesign(QuantileMixin):
 
     # ------------------------------------------------------------------ variance core
     def _variance(
-        self, dom: _Domains, total: np.ndarray, n_pd: np.ndarray
+        self,
+        dom: _Domains,
+        total: np.ndarray,
+        n_pd: np.ndarray,
+        influence: tuple[Any, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Linearisation variance per domain from (PSU, domain) totals of weighted influence
         values, ``n_pd`` rows of the estimate in each. Returns variance, design df (PSUs minus
-        strata reached, R's ``degf`` of the domain) and a reason per domain ("" if valid)."""
+        strata reached, R's ``degf`` of the domain) and a reason per domain ("" if valid).
+        ``influence`` (the rows, or None for all, and their influence values) is what a
+        calibrated design needs to project the influence values on its calibration residuals."""
         size, n_hd = dom.size, len(dom.hd_dom)
         n_h = self._n_h[dom.hd_stratum]
         s1 = np.bincount(dom.pd_hd, weights=total, minlength=n_hd)
@@ -326,6 +335,9 @@ class SurveyDesign(QuantileMixin):
             ss = np.where(lonely, 0.0, ss)
         contrib = np.where(self._census_h[dom.hd_stratum], 0.0, self._scale_h[dom.hd_stratum] * ss)
         var = np.bincount(dom.hd_dom, weights=contrib, minlength=size)
+        calibrated = self._calibration_variance(dom, total, influence)
+        if calibrated is not None:
+            var = np.maximum(var + calibrated, 0.0)
         reached_pd = n_pd > 0
         reached_hd = np.bincount(dom.pd_hd, weights=reached_pd, minlength=n_hd) > 0
         n_strata = np.bincount(dom.hd_dom, weights=reached_hd, minlength=size)
@@ -374,6 +386,7 @@ class SurveyDesign(QuantileMixin):
             wm, y0 = w[rows], y[rows]
             x0 = 1.0 if x is None else x[rows]
         else:
+            rows = None
             pid, code, count = dom.pd_id, dom.code, member
             wm, y0 = np.where(member, w, 0.0), np.where(member, y, 0.0)
             x0 = 1.0 if x is None else np.where(member, x, 0.0)
@@ -394,7 +407,11 @@ class SurveyDesign(QuantileMixin):
             wr = wm * resid
             scale = np.ones(size) if kind == "total" else denom
             total = wy_pd if kind == "total" else by_pd(wr) / denom[dom.pd_dom]
-            var, df, reasons = self._variance(dom, total, n_pd)
+            influence = None
+            if self._calibration is not None:  # row influence values, 0 in empty domains
+                per = np.append(np.where(denom != 0, denom, np.inf), np.inf)[code]
+                influence = (rows, wm * y0 if kind == "total" else wr / per)
+            var, df, reasons = self._variance(dom, total, n_pd, influence)
             # Kish deff: variance over that of an SRS of the same n (R's svymean deff=)
             s2 = to_dom(by_pd(wr * resid)) / big_w * n / (n - 1)
             vsrs = s2 * (big_w / scale) ** 2 / n
@@ -438,6 +455,8 @@ class SurveyDesign(QuantileMixin):
                 check_choice(name, given[name], allowed)
         given["by"] = as_names(given["by"], "by")
         design = dict(weight=self.weight, strata=self.strata, psu=self.psu, fpc=self.fpc)
+        if self._calibration is not None:
+            design["calibration"] = self._calibration.method
         return {**given, **design, "lonely_psu": self.lonely_psu}
 
     def _rows(
@@ -812,6 +831,7 @@ class SurveyDesign(QuantileMixin):
                 on, pid, count = side[rows], dom.pd_id[rows], np.ones(len(rows))
                 k, wm, y0 = dom.code[rows] * 2 + on, self._w[rows], y[rows]
             else:
+                rows = None
                 on, pid, count = side, dom.pd_id, member
                 k = np.where(member, dom.code * 2 + side, 2 * size)
                 wm, y0 = np.where(member, self._w, 0.0), np.where(member, y, 0.0)
@@ -825,7 +845,8 @@ class SurveyDesign(QuantileMixin):
             sums = [
                 np.bincount(pid, weights=v, minlength=dom.n_pd + 1)[: dom.n_pd] for v in (x, count)
             ]
-            var_d, df_d, reasons = self._variance(dom, *sums)
+            influence = (rows, np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0))
+            var_d, df_d, reasons = self._variance(dom, *sums, influence)
             for d, s in zip(*np.nonzero(np.stack([n_k[a], n_k[b]], axis=1) == 0), strict=True):
                 reasons[d] = (
                     f"empty domain: no observed {var!r} where {col}={_show(between[1 + s])}"
