@@ -41,6 +41,11 @@ def check_invariant(res) -> None:
     for r in res.issues.itertuples():
         assert pd.isna(res.data.loc[r.source_row, r.variable]), r
     assert log.get("cells_set_missing", {}) == res.issues["variable"].value_counts().to_dict()
+    # the data have the codebook's columns in their canonical dtypes, indexed by source_row
+    assert set(res.data.columns) <= set(codebook.load().names)
+    canonical = codebook.cast(res.data.head(0)).dtypes.astype(str)
+    assert res.data.dtypes.astype(str).to_dict() == canonical.to_dict()
+    assert res.data.index.name == "source_row" and res.data.index.dtype == "int64"
 
 
 def assert_same_data(got: pd.DataFrame, truth: pd.DataFrame) -> None:
@@ -446,3 +451,122 @@ def test_committed_examples_match_the_generator(tmp_path):
         pd.testing.assert_frame_equal(got, want, obj=name)
     assert (EX / "canonical-utf8.csv").read_bytes() == fresh["canonical-utf8.csv"].read_bytes()
     assert xlsx_rows(EX / "wenjuanxing-parent.xlsx") == xlsx_rows(fresh["wenjuanxing-parent.xlsx"])
+
+
+# ------------------------------------------------------------------------------------------
+# defects found by fuzzing the readers (tests/test_fuzz_readers.py)
+
+
+def _canonical_csv(tmp_path: Path, name: str, change=None, eol: str = "\n") -> Path:
+    """The first rows of the canonical example as CSV, after ``change(DataFrame)``."""
+    df = bad_inputs.canonical_rows()
+    if change is not None:
+        df = change(df)
+    path = tmp_path / name
+    path.write_bytes(df.to_csv(index=False, lineterminator=eol).encode("utf-8"))
+    return path
+
+
+def test_csv_with_cr_line_endings(tmp_path):
+    """Lone CR line breaks (Excel for Mac's "CSV (Macintosh)") split lines as for pyarrow:
+    they were read as a header without data rows."""
+    res = load_survey(_canonical_csv(tmp_path, "mac.csv", eol="\r"))
+    check_invariant(res)
+    assert res.log["accepted"] == bad_inputs.N_ROWS
+    assert list(res.data.index) == list(range(2, 2 + bad_inputs.N_ROWS))
+    plain = load_survey(_canonical_csv(tmp_path, "unix.csv"))
+    pd.testing.assert_frame_equal(res.data, plain.data)
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u0085", "\x0c", "\x1e"])
+def test_csv_header_cell_with_unicode_line_separator(tmp_path, separator):
+    """U+2028, NEL and other characters that str.splitlines breaks on are text in a CSV header
+    cell: the header was cut there and read as a merged two-row header."""
+
+    def rename(df):
+        return df.rename(columns={"province": f"province{separator}省"})
+
+    res = load_survey(_canonical_csv(tmp_path, "sep.csv", rename))
+    check_invariant(res)
+    assert res.log["accepted"] == bad_inputs.N_ROWS
+    assert res.log["unmapped_columns"] == [f"province{separator}省"]
+
+
+def test_csv_header_longer_than_the_sniffed_head(tmp_path):
+    """A header line of more than 256 KiB was reported as an empty file."""
+
+    def long_header(df):
+        return df.rename(columns={"province": "省" * 100_000})
+
+    res = load_survey(_canonical_csv(tmp_path, "long_header.csv", long_header))
+    check_invariant(res)
+    assert res.log["accepted"] == bad_inputs.N_ROWS
+
+
+def test_csv_header_cell_beyond_the_csv_field_limit(tmp_path):
+    """A header cell of more than 131,072 characters (the csv module's limit) raised _csv.Error."""
+
+    def long_header(df):
+        return df.rename(columns={"province": "x" * 150_000})
+
+    path = _canonical_csv(tmp_path, "huge_header.csv", long_header)
+    with pytest.raises(
+        IngestError, match=r"huge_header\.csv: the header row on line 1 cannot be read"
+    ):
+        load_survey(path)
+
+
+def test_malformed_row_with_a_cell_beyond_the_csv_field_limit(tmp_path):
+    """A truncated row holding a cell of more than 131,072 characters raised _csv.Error; it is
+    a malformed row like any other."""
+    path = _canonical_csv(tmp_path, "huge_cell.csv")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[4] = lines[4].split(",")[0] + "," + "x" * 150_000 + "\n"  # line 5: 2 fields
+    path.write_text("".join(lines), encoding="utf-8")
+    res = load_survey(path)
+    check_invariant(res)
+    bad = res.rejects[res.rejects["rule"] == "malformed row"]
+    assert list(bad["source_row"]) == [5]
+    assert "the row has 2 fields but the header has" in bad["message"].iloc[0]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_blank_first_row_is_named(tmp_path, suffix):
+    """A blank row above the header was read as a blank header ("missing required columns",
+    with a hint about two-row headers)."""
+    df = bad_inputs.canonical_rows()
+    path = tmp_path / f"blank_first{suffix}"
+    if suffix == ".csv":
+        path.write_text("\n" + df.to_csv(index=False), encoding="utf-8")
+    else:
+        wb = openpyxl.Workbook()
+        wb.active.append([None] * len(df.columns))
+        wb.active.append(list(df.columns))
+        for r in df.itertuples(index=False):
+            wb.active.append(list(r))
+        wb.save(path)
+    with pytest.raises(IngestError, match=r"blank_first\.\w+: the first row is blank"):
+        load_survey(path)
+
+
+def test_long_unreadable_answer_is_masked_in_linear_time(tmp_path):
+    """A 100,000-character answer shown in the issues went through an e-mail pattern that
+    retried from every character (quadratic: about ten seconds per pass, several passes)."""
+    import time
+
+    from shuangjian_eval.inputs import identifiers
+
+    def long_answer(df):
+        df.loc[3, "homework_min_weekday"] = "9" * 99_999 + "x"
+        return df
+
+    start = time.perf_counter()
+    res = load_survey(_canonical_csv(tmp_path, "long_answer.csv", long_answer))
+    assert time.perf_counter() - start < 5
+    check_invariant(res)
+    assert list(res.issues["source_row"]) == [5]
+    assert res.issues["rule"].iloc[0] == "not a number"
+    start = time.perf_counter()
+    masked = identifiers.mask_identifiers(pd.Series(["a." * 50_000 + " 联系 z.l@example.cn"]))
+    assert time.perf_counter() - start < 1
+    assert masked.iloc[0].endswith(" 联系 ***")

@@ -344,3 +344,59 @@ def test_screening_is_reported_in_the_data_quality_report(tmp_path):
     en = quality.describe_ingest(df, lang="en")
     assert "left out: test submissions 3, double submissions 1" in en
     assert quality.describe_ingest(df.iloc[:0].copy().__class__(), lang="zh") == ""
+
+
+# ------------------------------------------------------------------------------------------
+# defects found by fuzzing the readers (tests/test_fuzz_readers.py)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("其他〖围棋〗", ("其他", 1)),
+        ("语文┋其他〖围棋〗┋数学", ("语文┋其他┋数学", 1)),
+        ("〖a〗〖b〗 c ", ("c", 2)),
+        ("其他〖a〖b〗c", ("其他c", 1)),  # from the first 〖 to the first 〗
+        ("其他〖没有闭合", ("其他〖没有闭合", 0)),
+        ("〗〖", ("〗〖", 0)),
+    ],
+)
+def test_split_free_text(text, expected):
+    assert wjx.split_free_text(text) == expected
+
+
+def test_unclosed_free_text_marks_in_a_long_cell(tmp_path):
+    """A multi-choice cell of 100,000 〖 without 〗 took about a minute: the pattern 〖(.*?)〗
+    was retried from every 〖. The cell is now an unlisted option (a missing answer)."""
+    import time
+
+    header, body = rows(EX / FILES[0])
+    col = header.index(county_profile()["choices"]["tutoring_subject"]["question"])
+    body[4][col] = "〖" * 100_000
+    path = workbook(tmp_path / "long.xlsx", header, body[:20])
+    start = time.perf_counter()
+    res = load_survey(path, mapping="wenjuanxing-county", wave=2022, county=COUNTY, salt=SALT)
+    assert time.perf_counter() - start < 5
+    check_invariant(res)
+    assert pd.isna(res.data.loc[6, "tutoring_subject"])
+    assert 6 in res.data.index
+
+
+@pytest.mark.parametrize("cell", [0, -1, 1e6, "0", "-1", "4610-01-17 18:28:19", True])
+def test_submission_time_that_is_no_time(tmp_path, cell):
+    """A number typed into 提交答卷时间 was read as the year -1 (or 0) and the test flag's
+    detail could not be written (ValueError, NotImplementedError): it is an unreadable time."""
+    header, body = rows(EX / FILES[1])
+    col = header.index("提交答卷时间")
+    for r in body[:20]:
+        r[col] = cell
+    path = workbook(tmp_path / "times.xlsx", header, body[:20])
+    res = load_survey(path, mapping="wenjuanxing-county", wave=2022, county=COUNTY, salt=SALT)
+    check_invariant(res)
+    assert len(res.data) == 20
+    assert not res.flags["detail"].str.startswith("submitted").any()
+    assert wjx.parse_times(["-1", "0", "2022/11/14 19:03:05"]).astype(str).tolist() == [
+        "NaT",
+        "NaT",
+        "2022-11-14T19:03:05",
+    ]

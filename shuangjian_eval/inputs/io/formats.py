@@ -164,7 +164,8 @@ def detect_format(path: Path) -> str:
 
 
 def _line_of(data: bytes, pos: int) -> int:
-    return data.count(b"\n", 0, pos) + 1
+    """The line of byte ``pos``; lines end in ``\\r\\n``, ``\\n`` or a lone ``\\r``."""
+    return data.count(b"\n", 0, pos) + data.count(b"\r", 0, pos) - data.count(b"\r\n", 0, pos) + 1
 
 
 def _utf8_chinese(chunk: bytes) -> int | None:
@@ -351,10 +352,12 @@ def parse_gb18030_bytes(
 
 
 def count_lines(buf: bytes, start: int = 0) -> int:
-    """Number of lines from ``start`` (a last line without a line break counts)."""
+    """Number of lines from ``start`` (a last line without a line break counts); lines end in
+    ``\\r\\n``, ``\\n`` or a lone ``\\r``, as pyarrow splits them."""
     if start >= len(buf):
         return 0
-    return buf.count(b"\n", start) + (0 if buf.endswith(b"\n") else 1)
+    breaks = buf.count(b"\n", start) + buf.count(b"\r", start) - buf.count(b"\r\n", start)
+    return breaks + (0 if buf.endswith((b"\n", b"\r")) else 1)
 
 
 def cut_partial_character(buf: bytes, encoding: str, warnings: list[str]) -> bytes:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import json
 import re
 import zipfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +39,7 @@ __all__ = ["FORMATS", "RawTable", "detect_format", "read"]
 
 _PIECE = 1 << 25  # GB18030 bytes decoded at a time while the previous piece is parsed
 _CONTENT = re.compile(rb"\S")
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 @dataclass
@@ -129,6 +130,12 @@ def _headers(
 ) -> tuple[list[str], dict[int, list[str]]]:
     if not rows:
         raise IngestError(source, "the file has no header row", "Export the data again.")
+    if not any(str(h).strip() for h in rows[0]):
+        raise IngestError(
+            source,
+            "the first row is blank, but it must be the header (the column names)",
+            "Delete the blank rows above the header and load the file again.",
+        )
     width = max(len(r) for r in rows[:2])
     rows = [list(r) + [""] * (width - len(r)) for r in rows]
     if header_rows == 2:
@@ -274,47 +281,93 @@ def _physical_lines(
     extra = np.zeros(last + 2, dtype=np.int64)
     inside = np.zeros(len(source_row), dtype=np.int64)
     for col in columns:
-        inside += pc.fill_null(pc.count_substring(col, "\n"), 0).to_numpy().astype(np.int64)
+        for brk, sign in (("\n", 1), ("\r", 1), ("\r\n", -1)):  # as pyarrow splits lines
+            found = pc.fill_null(pc.count_substring(col, brk), 0).to_numpy().astype(np.int64)
+            inside += sign * found
     extra[source_row] = inside
     for n, t, _ in invalid:
-        extra[n] = t.count("\n")
+        extra[n] = t.count("\n") + t.count("\r") - t.count("\r\n")
     before = np.concatenate([[0], np.cumsum(extra)[:-1]])
     lines = source_row + before[source_row]
     return lines, [(n + int(before[n]), t, x) for n, t, x in invalid]
+
+
+def _lines(buf: bytes, encoding: str, consumed: list[int]) -> Iterator[str]:
+    """The lines of ``buf`` as text, with their line breaks: ``\\r\\n``, ``\\n`` or a lone ``\\r``,
+    as pyarrow splits them (not :meth:`str.splitlines`, which also splits on U+2028, U+0085
+    and other characters that are text inside a CSV cell). The byte offset after each line
+    handed out is appended to ``consumed``."""
+    pos = 0
+    for m in _LINE_BREAK.finditer(buf):
+        consumed.append(m.end())
+        yield buf[pos : m.end()].decode(encoding, errors="replace")
+        pos = m.end()
+    if pos < len(buf):
+        consumed.append(len(buf))
+        yield buf[pos:].decode(encoding, errors="replace")
+
+
+def _head_records(
+    buf: bytes, encoding: str, header_rows: int, source: Path
+) -> tuple[list[list[str]], str, int]:
+    """The header records (and the next ones, to tell a header that spans two rows), the
+    delimiter and the byte offset where the data rows start. A record ends at a line break
+    outside quotes, so a quoted header cell may hold line breaks; only the lines these records
+    take are decoded."""
+    text_encoding = "gb18030" if encoding == "gb18030" else "utf-8"
+    end = _LINE_BREAK.search(buf)
+    first = buf[: end.start() if end else len(buf)].decode(text_encoding, errors="replace")
+    delimiter = _sniff_delimiter(first)
+    rows: list[list[str]] = []
+    consumed: list[int] = []
+    reader = csv.reader(_lines(buf, text_encoding, consumed), delimiter=delimiter)
+    start = None
+    for k in range(max(3, header_rows + 1)):
+        line = len(consumed) + 1
+        try:
+            rows.append(next(reader))
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a cell beyond the csv module's field size limit
+            if k >= header_rows:
+                break  # a data row: pyarrow reads it; it only served to tell a merged header
+            raise IngestError(
+                source,
+                f"the header row on line {line} cannot be read ({exc}: a header cell of more "
+                f"than {csv.field_size_limit():,} characters, or a quote that is not closed)",
+                "Shorten the header cells to the question texts (or close the quote) and export "
+                "again.",
+            ) from None
+        if k == header_rows - 1:
+            start = consumed[-1]
+    return rows, delimiter, len(buf) if start is None else start
+
+
+def _fields(text: str, delimiter: str) -> list[str]:
+    """The fields of a row that could not be parsed, to show it (and hide identifiers in it)."""
+    try:
+        return next(csv.reader([text], delimiter=delimiter), [])
+    except csv.Error:  # a cell beyond the csv module's field size limit, or a stray line break
+        return text.split(delimiter)
 
 
 def read_csv(path: Path, header_rows: int = 1) -> RawTable:
     """Read a CSV file as text cells; wrong-length rows become ``malformed`` with their line."""
     data = path.read_bytes()
     buf, encoding, warnings = decode(data, path, transcode=False)
-    head = buf[: 1 << 18]
-    if len(buf) > len(head):
-        head = head[: head.rfind(b"\n") + 1]
-    # only the header is read from here; the data rows are decoded strictly below
-    head_text = head.decode("utf-8" if encoding != "gb18030" else "gb18030", errors="replace")
-    lines = head_text.splitlines()
-    if not "".join(lines).strip():
+    if not _CONTENT.search(buf):
         raise IngestError(path, "the file is empty (only blank lines)", "Export the data again.")
-    delimiter = _sniff_delimiter(lines[0])
-    head_rows = list(csv.reader(io.StringIO("\n".join(lines[:3])), delimiter=delimiter))
-    data_lines = [ln for ln in lines[header_rows:] if ln.strip()]
-    headers, aliases = _headers(head_rows, header_rows, path, bool(data_lines))
+    # only the header is read here; the data rows are decoded strictly below
+    head_rows, delimiter, start = _head_records(buf, encoding, header_rows, path)
+    headers, aliases = _headers(head_rows, header_rows, path, bool(_CONTENT.search(buf, start)))
     names = [f"c{i}" for i in range(len(headers))]
-    start = 0
-    for _ in range(header_rows):
-        nl = buf.find(b"\n", start)
-        start = len(buf) if nl < 0 else nl + 1
     if not _CONTENT.search(buf, start):
         raise _no_data(path)
     buf = cut_partial_character(buf, encoding, warnings)
     table, invalid, n_records, multiline = _parse_body(buf, start, encoding, names, delimiter, path)
     invalid = [(n + header_rows, t, 0) for n, t in invalid]
     blank = [n for n, t, _ in invalid if not t.strip()]
-    malformed = [
-        (n, next(csv.reader([t], delimiter=delimiter), []), len(headers))
-        for n, t, _ in invalid
-        if t.strip()
-    ]
+    malformed = [(n, _fields(t, delimiter), len(headers)) for n, t, _ in invalid if t.strip()]
     first = header_rows + 1
     n_records = max(n_records, table.num_rows + len(invalid))
     numbers = np.arange(first, first + n_records, dtype=np.int64)
@@ -349,8 +402,8 @@ def read_csv(path: Path, header_rows: int = 1) -> RawTable:
             source_row = source_row[:-1]
     if not len(source_row) and not malformed:
         raise _no_data(path)
-    if len(buf) > start and not buf.endswith(b"\n"):
-        last_line = buf.count(b"\n") + 1
+    if len(buf) > start and not buf.endswith((b"\n", b"\r")):
+        last_line = count_lines(buf)
         warnings.append(
             f"the file does not end with a line break: its last line ({last_line}) may be truncated"
         )

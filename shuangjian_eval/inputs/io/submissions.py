@@ -112,7 +112,7 @@ def flag_submissions(s: Signals, *, fieldwork_start: pd.Timestamp | None = None)
         early = ~np.isnat(s.submitted) & (s.submitted < start)
         for k in np.flatnonzero(early):
             details[k] = (
-                f"submitted {pd.Timestamp(s.submitted[k]):%Y-%m-%d %H:%M}, before the fieldwork "
+                f"submitted {str(s.submitted[k])[:16].replace('T', ' ')}, before the fieldwork "
                 f"start {pd.Timestamp(fieldwork_start):%Y-%m-%d}"
             )
         test |= early

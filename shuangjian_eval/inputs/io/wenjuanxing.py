@@ -41,6 +41,7 @@ __all__ = [
     "JOIN",
     "NOT_RANKED",
     "SKIPPED",
+    "SUBMISSION_YEARS",
     "TEXT_MISSING",
     "ChoiceColumn",
     "detect_download",
@@ -81,7 +82,9 @@ _OPTION = re.compile(r"^\s*(?:第\s*)?(\d+)\s*(?:题)?\s*[(（](.+)[)）]\s*$")
 _MATRIX = re.compile(
     r"^\s*(\d+)\s*[、.．]\s*(.*?)\s*[(（]\s*(矩阵[^)）]*|量表题|表格[^)）]*)\s*[)）]\s*[—\-–－]+\s*(.+)$"
 )
-_FREE = re.compile(r"〖(.*?)〗", re.DOTALL)
+#: submission times are read in these years (from, to exclusive); others are unreadable
+SUBMISSION_YEARS = (2000, 2100)
+_MAX_TIME = 64  # characters: a longer cell is no time (and not worth parsing)
 _DURATION = re.compile(r"^(?:(\d+)\s*小时)?\s*(?:(\d+)\s*分(?:钟)?)?\s*(?:(\d+)\s*秒)?$")
 
 
@@ -164,8 +167,13 @@ def matrix_groups(headers: Sequence[str], aliases: dict[int, list[str]]) -> dict
 
 def split_free_text(text: str) -> tuple[str, int]:
     """An answer without its typed-in texts ``〖…〗``, and how many there were."""
-    found = _FREE.findall(text)
-    return (_FREE.sub("", text).strip(), len(found)) if found else (text, 0)
+    # a scan, not the regex 〖(.*?)〗: that one retries from every unclosed 〖, which takes
+    # minutes on a long cell of 〖 without 〗
+    kept, found, pos = [], 0, 0
+    while (start := text.find("〖", pos)) >= 0 and (end := text.find("〗", start + 1)) >= 0:
+        kept.append(text[pos:start])
+        found, pos = found + 1, end + 1
+    return ("".join(kept) + text[pos:]).strip() if found else text, found
 
 
 def parse_duration(values: pa.ChunkedArray | pa.Array | Sequence) -> np.ndarray:
@@ -198,10 +206,18 @@ def _seconds(text: str) -> float:
 
 def parse_times(values: pa.ChunkedArray | pa.Array | Sequence) -> np.ndarray:
     """``提交答卷时间`` cells as datetime64[s] (text "2022/11/14 19:03:05" or an Excel date read
-    as "2022-11-14 19:03:05"); NaT when blank or unreadable."""
+    as "2022-11-14 19:03:05"); NaT when blank or unreadable, and outside the years
+    :data:`SUBMISSION_YEARS` (a number such as ``-1`` or ``0`` typed into the column is read
+    as the year -1 or 2000, not as a submission time)."""
     texts = values.to_pylist() if hasattr(values, "to_pylist") else list(values)
-    s = pd.Series([None if t is None else _norm(t).replace("/", "-") for t in texts], dtype=object)
-    return pd.to_datetime(s, errors="coerce", format="mixed").to_numpy("datetime64[s]")
+    s = pd.Series(
+        [None if t is None or len(t) > _MAX_TIME else _norm(t).replace("/", "-") for t in texts],
+        dtype=object,
+    )
+    times = np.array(pd.to_datetime(s, errors="coerce", format="mixed"), dtype="datetime64[s]")
+    low, high = (np.datetime64(f"{y:04d}-01-01", "s") for y in SUBMISSION_YEARS)
+    times[~np.isnat(times) & ((times < low) | (times >= high))] = np.datetime64("NaT")
+    return times
 
 
 def detect_download(cells: Sequence[pa.ChunkedArray | pa.Array]) -> str:
