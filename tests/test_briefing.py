@@ -54,14 +54,24 @@ def saved(brief, tmp_path_factory) -> Path:
     return brief.save(tmp_path_factory.mktemp("cache") / "b.json")
 
 
-def _badge_counts(headline: str, window: str) -> dict[str, int]:
-    """{verdict label: count} from the headline's paragraph of one window."""
+def _summary_counts(headline: str, window: str) -> dict[str, int]:
+    """{verdict label: count} from the headline's overall sentence of one window."""
     lead = "1年目标" if window == "1y" else "3年目标"
-    para = next(p for p in re.findall(r"<p[^>]*>(.*?)</p>", headline) if lead in p)
-    return {
-        label: int(n)
-        for label, n in re.findall(r'<span class="sje-badge [\w-]+">([^<]+)</span> (\d+) 项', para)
-    }
+    para = next(p for p in re.findall(r"<p[^>]*>(.*?)</p>", headline) if p.startswith(lead))
+    counts = dict(
+        (label, int(n))
+        for n, label in re.findall(r"(\d+) 项(未达到|尚无定论|数据不足|有效减轻)", para)
+    )
+    counts |= dict(
+        (label, int(n)) for label, n in re.findall(r"(成效显著|有效减轻) (\d+) 项", para)
+    )
+    met = re.search(r"(\d+) 项达到目标", para)
+    if met and not re.search(r"达到目标（", para):  # one verdict meets the target
+        counts[
+            sje.targets.VERDICT_LABELS["zh"]["remarkable" if window == "3y" else "effective"]
+        ] = int(met.group(1))
+    assert int(re.search(r"(\d+) 项指标中", para).group(1)) == sum(counts.values())
+    return counts
 
 
 # ------------------------------------------------------------------------------ computing
@@ -73,7 +83,7 @@ def test_headline_counts_are_the_scorecards(brief, survey, county):
     headline = brief.headline("zh")
     for window in ("1y", "3y"):
         expected = card.verdicts()[f"verdict_{window}"].value_counts().to_dict()
-        assert _badge_counts(headline, window) == {labels[v]: n for v, n in expected.items()}
+        assert _summary_counts(headline, window) == {labels[v]: n for v, n in expected.items()}
         assert brief.verdict_counts(window) == {v: expected.get(v, 0) for v in sje.targets.VERDICTS}
     pd.testing.assert_frame_equal(
         brief.scorecard[["indicator", "verdict_1y", "verdict_3y"]],

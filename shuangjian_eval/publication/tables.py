@@ -355,7 +355,29 @@ def scorecard_table(
     table.attrs["notes"] = _notes(lang, 0.95, 0.05, min_cell, rule.min_psu, False)
     table.attrs["suppressed"] = suppressed_rows
     table.attrs["lang"] = lang
+    table.attrs["keys"] = {label: key for key, label in cols.items() if label in table.columns}
     return table
+
+
+#: The scorecard's columns in two tables, one per target window: the indicator in each, the
+#: unit and the baseline with the 1-year table, the count with the 3-year one.
+SCORECARD_PARTS: dict[str, tuple[str, ...]] = {
+    "1y": ("indicator", "unit", "baseline", "change_1y", "verdict_1y"),
+    "3y": ("indicator", "change_3y", "verdict_3y", "n"),
+}
+
+
+def scorecard_parts(display: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The report table of :func:`scorecard_table` split by target window
+    (:data:`SCORECARD_PARTS`), so that each fits the width of a page; the attributes
+    (notes, suppressed rows, column keys) kept."""
+    keys = display.attrs["keys"]
+    out = {}
+    for window, wanted in SCORECARD_PARTS.items():
+        part = display[[c for c in display.columns if keys.get(c) in wanted]].copy()
+        part.attrs = dict(display.attrs)
+        out[window] = part
+    return out
 
 
 def _truthy(value: Any) -> bool:

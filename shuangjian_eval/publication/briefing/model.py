@@ -33,6 +33,7 @@ from ._common import (
     _json_default,
     _md,
 )
+from .text import verdict_summary
 
 #: Report sections and their headings.
 SECTIONS: dict[str, dict[str, str]] = {
@@ -240,26 +241,13 @@ class Briefing:
             )
         for window in ("1y", "3y"):
             wave = m["one_year_wave" if window == "1y" else "three_year_wave"]
-            if zh:
-                name = "1年目标：有效减轻" if window == "1y" else "3年目标：成效显著"
-                lead = f"<b>{name}</b>（{wave}年调查与政策前相比）："
-            else:
-                name = (
-                    "1-year target: effective reduction"
-                    if window == "1y"
-                    else "3-year target: remarkable results"
-                )
-                lead = f"<b>{name}</b> ({wave} survey against before the policy): "
+            sentence = verdict_summary(self.verdict_counts(window), window, wave, lang)
+            parts.append(f'<p class="sje-verdict-summary">{html.escape(sentence)}</p>')
             counts = self.verdict_counts(window)
-            items = [
-                f"{_badge(v, lang)} {counts[v]} {'项' if zh else ''}".rstrip()
-                for v in _VERDICT_ORDER
-                if counts.get(v, 0)
-            ]
-            joined = ("、" if zh else ", ").join(items)
-            parts.append(
-                f'<p style="margin: .25rem 0; font-size: 1.08rem;">{lead}{joined}{"。" if zh else "."}</p>'
+            badges = " ".join(
+                f"{_badge(v, lang)} {counts[v]}" for v in _VERDICT_ORDER if counts.get(v)
             )
+            parts.append(f'<p class="sje-verdicts" style="margin: 0 0 .4rem;">{badges}</p>')
         missed = self._not_met_names(lang)
         if missed:
             label = "未达到目标的指标：" if zh else "Targets not met: "

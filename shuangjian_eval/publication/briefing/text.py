@@ -50,9 +50,47 @@ def _texts(card: Any, table: pd.DataFrame, equity: dict[str, Any], meta: dict[st
         "rules": rules_text(lang, vr, pol),
         "methods": narrative.methods_note(lang, policy=pol, rules=vr),
         "scorecard_html": _scorecard_html(
-            tables.scorecard_table(table, lang=lang, min_cell=meta["min_cell"]), table, lang
+            tables.scorecard_table(table, lang=lang, min_cell=meta["min_cell"]), table, lang, meta
         ),  # fmt: skip
     }
+
+
+#: The verdicts that meet each target window's target: at 3 years only remarkable results.
+MEETS_TARGET = {"1y": ("remarkable", "effective"), "3y": ("remarkable",)}
+
+
+def verdict_summary(counts: dict[str, int], window: str, wave: Any, lang: str) -> str:
+    """One sentence on a target window: of the indicators, how many met the target (by
+    verdict) and how many got each other verdict.
+
+    >>> verdict_summary({"remarkable": 1, "effective": 8, "not_met": 1}, "1y", 2022, "zh")
+    '1年目标“有效减轻”（2022年调查与政策前相比）：10 项指标中 9 项达到目标（成效显著 1 项、有效减轻 8 项），1 项未达到。'
+    """
+    n = sum(counts.values())
+    met = [v for v in MEETS_TARGET[window] if counts.get(v)]
+    parts = []
+    if met:
+        words = fmt.label(fmt.REPORT_TEXT, "verdict_met", lang,
+                          count=sum(counts[v] for v in met))  # fmt: skip
+        if len(met) > 1:
+            detail = fmt.join_list(
+                (fmt.label(fmt.REPORT_TEXT, "verdict_detail", lang, count=counts[v],
+                           verdict=fmt.verdict_label(v, lang, sentence=True)) for v in met),
+                lang,
+            )  # fmt: skip
+            words += fmt.label(fmt.REPORT_TEXT, "verdict_met_detail", lang, detail=detail)
+        parts.append(words)
+    for v in _VERDICT_ORDER:
+        if v in MEETS_TARGET[window] or not counts.get(v):
+            continue
+        verdict = fmt.verdict_label(v, lang, sentence=True)
+        parts.append(fmt.label(fmt.REPORT_TEXT, "verdict_part", lang, count=counts[v],
+                               verdict=verdict))  # fmt: skip
+    return fmt.label(
+        fmt.REPORT_TEXT, "verdict_summary", lang, n=n, wave=wave,
+        window=fmt.label(fmt.REPORT_TEXT, f"window_name_{window}", lang),
+        parts=fmt.label(fmt.REPORT_TEXT, "verdict_part_list", lang).join(parts),
+    )  # fmt: skip
 
 
 def _levels(row: pd.Series, window: str, meta: dict[str, Any], lang: str) -> str:
@@ -169,27 +207,37 @@ def _equity_sentences(
     return out
 
 
-def _scorecard_html(display: pd.DataFrame, table: pd.DataFrame, lang: str) -> str:
-    """The scorecard table as HTML: every cell escaped, verdict cells as badges, numbers kept
-    on one line."""
-    verdict_cols = {fmt.stat_label("verdict_1y", lang): "verdict_1y",
-                    fmt.stat_label("verdict_3y", lang): "verdict_3y"}  # fmt: skip
+def _scorecard_html(display: pd.DataFrame, table: pd.DataFrame, lang: str,
+                    meta: dict[str, Any]) -> str:  # fmt: skip
+    """The scorecard as HTML, one numbered table per target window
+    (:func:`shuangjian_eval.publication.tables.scorecard_parts`) so that each fits the page:
+    every cell escaped, verdict cells as badges, numbers kept on one line."""
+    from .. import tables
+
     hidden = set(display.attrs.get("suppressed", []))
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in display.columns)
-    body = []
-    for pos, rec in enumerate(display.itertuples(index=False, name=None)):
-        cells = [f"<td>{html.escape(str(rec[0]))}</td>"]
-        for col, value in zip(display.columns[1:], rec[1:], strict=True):
-            text = html.escape(str(value))
-            if col in verdict_cols and pos not in hidden and value:
-                text = _badge(str(table.iloc[pos][verdict_cols[col]]), lang)
-            css = ' class="sje-suppressed"' if pos in hidden else ""
-            cells.append(f'<td{css} style="white-space: nowrap;">{text}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
+    keys = display.attrs["keys"]
+    out = []
+    for number, (window, part) in enumerate(tables.scorecard_parts(display).items(), start=1):
+        wave = meta["one_year_wave" if window == "1y" else "three_year_wave"]
+        title = fmt.label(fmt.REPORT_TEXT, f"scorecard_{window}", lang, wave=wave)
+        caption = fmt.label(fmt.REPORT_TEXT, "table", lang, number=number, title=title)
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in part.columns)
+        body = []
+        for pos, rec in enumerate(part.itertuples(index=False, name=None)):
+            cells = [f"<td>{html.escape(str(rec[0]))}</td>"]
+            for col, value in zip(part.columns[1:], rec[1:], strict=True):
+                text = html.escape(str(value))
+                key = keys[col]
+                if key.startswith("verdict") and pos not in hidden and value:
+                    text = _badge(str(table.iloc[pos][key]), lang)
+                css = ' class="sje-suppressed"' if pos in hidden else ""
+                cells.append(f"<td{css}>{text}</td>")
+            body.append("<tr>" + "".join(cells) + "</tr>")
+        out.append(
+            f'<table class="sje-report-table"><caption>{html.escape(caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        )
     notes = "".join(
         f'<p class="sje-note">{html.escape(n)}</p>' for n in display.attrs.get("notes", [])
     )
-    return (
-        '<div class="sje-table"><table class="sje-report-table" style="font-size: .85rem;">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{notes}</div>"
-    )
+    return f'<div class="sje-table" style="font-size: .88rem;">{"".join(out)}{notes}</div>'

@@ -178,9 +178,9 @@ def run_report(
     kept = _resumable_jobs(out_dir, digest) if resume else {}
     versions = _versions()
     footer = {
-        "数据指纹" if lang == "zh" else "Data SHA-256": digest[:16],
-        "版本" if lang == "zh" else "Version": versions["shuangjian-eval"],
-        "生成时间" if lang == "zh" else "Generated": _now(),
+        fmt.label(fmt.REPORT_TEXT, "footer_hash", lang): digest[:16],
+        fmt.label(fmt.REPORT_TEXT, "footer_version", lang): versions["shuangjian-eval"],
+        fmt.label(fmt.REPORT_TEXT, "footer_time", lang): fmt.format_timestamp(_now(), lang),
     }
     run = ReportRun(run_id=run_id, out_dir=out_dir)
     run.caches = _precompute_briefings(run, data, chosen, notebooks, extra, lang, workers)
