@@ -58,18 +58,19 @@ def _summary_counts(headline: str, window: str) -> dict[str, int]:
     """{verdict label: count} from the headline's overall sentence of one window."""
     lead = "1年目标" if window == "1y" else "3年目标"
     para = next(p for p in re.findall(r"<p[^>]*>(.*?)</p>", headline) if p.startswith(lead))
-    counts = dict(
-        (label, int(n))
-        for n, label in re.findall(r"(\d+) 项(未达到|尚无定论|数据不足|有效减轻)", para)
-    )
-    counts |= dict(
-        (label, int(n)) for label, n in re.findall(r"(成效显著|有效减轻) (\d+) 项", para)
-    )
-    met = re.search(r"(\d+) 项达到目标", para)
-    if met and not re.search(r"达到目标（", para):  # one verdict meets the target
-        counts[
-            sje.targets.VERDICT_LABELS["zh"]["remarkable" if window == "3y" else "effective"]
-        ] = int(met.group(1))
+    body = para.split("项指标中 ", 1)[1].rstrip("。")
+    counts: dict[str, int] = {}
+    for part in body.split("，"):
+        detail = re.findall(r"(\S+) (\d+) 项", part)  # 9 项达到目标（成效显著 1 项、有效减轻 8 项）
+        if detail:
+            counts |= {label.lstrip("（、"): int(n) for label, n in detail}
+            continue
+        n, label = re.fullmatch(r"(\d+) 项(.+)", part).groups()
+        if label == "达到目标":  # one verdict meets the target
+            label = sje.targets.VERDICT_LABELS["zh"][
+                "remarkable" if window == "3y" else "effective"
+            ]
+        counts[label] = int(n)
     assert int(re.search(r"(\d+) 项指标中", para).group(1)) == sum(counts.values())
     return counts
 

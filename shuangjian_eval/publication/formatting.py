@@ -236,6 +236,9 @@ VERDICTS: dict[str, dict[str, str]] = {
     "inconclusive": {"zh": "尚无定论", "en": "Inconclusive"},
     "not_met": {"zh": "未达到", "en": "Not met"},
     "insufficient": {"zh": "数据不足", "en": "Insufficient data"},
+    "level_better": {"zh": "好于全国水平", "en": "Better than national"},
+    "level_similar": {"zh": "与全国水平相当", "en": "Similar to national"},
+    "level_worse": {"zh": "不及全国水平", "en": "Below national"},
 }
 
 #: Words for a Wald test of ``estimate = 0``.
@@ -304,6 +307,10 @@ REPORT_TEXT: dict[str, Text] = {
     "window_3y": {"zh": "3年目标", "en": "3-year target"},
     "window_name_1y": {"zh": "1年目标“有效减轻”", "en": "1-year target, effective reduction"},
     "window_name_3y": {"zh": "3年目标“成效显著”", "en": "3-year target, remarkable results"},
+    "level_vs_national": {
+        "zh": "水平 {level}（全国 {national}）",
+        "en": "level {level} (national {national})",
+    },
     "index_title": {"zh": "双减政策评估报告", "en": "Double Reduction evaluation reports"},
     "index_subtitle": {
         "zh": "运行 {run_id}：{n} 份报告，失败 {failed} 份",

@@ -342,6 +342,8 @@ def scorecard_table(
             elif key.startswith("verdict"):
                 v = r[key]
                 out[cols[key]] = "" if v is None or pd.isna(v) else fmt.verdict_label(str(v), lang)
+            elif key != "baseline" and str(r[f"verdict_{key[-2:]}"]).startswith("level_"):
+                out[cols[key]] = _level_vs_national(r, key[-2:], unit, lang)
             else:
                 lo, hi = r.get(f"{key}_ci_lower"), r.get(f"{key}_ci_upper")
                 out[cols[key]] = fmt.format_ci(r[key], lo, hi, unit=unit, sign=key != "baseline")
@@ -378,6 +380,16 @@ def scorecard_parts(display: pd.DataFrame) -> dict[str, pd.DataFrame]:
         part.attrs = dict(display.attrs)
         out[window] = part
     return out
+
+
+def _level_vs_national(row: pd.Series, window: str, unit: str | None, lang: str) -> str:
+    """The cell of an indicator without a baseline: its level at the window's wave with its
+    interval, and the national figure it is set against."""
+    period = "one_year" if window == "1y" else "three_year"
+    level = fmt.format_ci(row[period], row.get(f"{period}_ci_lower"),
+                          row.get(f"{period}_ci_upper"), unit=unit)  # fmt: skip
+    national = fmt.format_ci(row.get("official_value"), None, None, unit=unit)
+    return fmt.label(fmt.REPORT_TEXT, "level_vs_national", lang, level=level, national=national)
 
 
 def _truthy(value: Any) -> bool:

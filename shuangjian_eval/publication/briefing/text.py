@@ -125,6 +125,9 @@ def _findings(table: pd.DataFrame, meta: dict[str, Any], lang: str) -> list[str]
             "not_met": "未达到目标（可以确定）",
             "inconclusive": "尚无定论（数据不能判断是否达到）",
             "insufficient": "数据不足，无法判断",
+            "level_better": "没有政策前基线，其水平好于全国数据",
+            "level_similar": "没有政策前基线，其水平与全国数据相当",
+            "level_worse": "没有政策前基线，其水平不及全国数据",
         },
         "en": {
             "remarkable": "met the 3-year target of remarkable results",
@@ -134,6 +137,9 @@ def _findings(table: pd.DataFrame, meta: dict[str, Any], lang: str) -> list[str]
             "not_met": "fell short of the target (the data rule it out)",
             "inconclusive": "were inconclusive (the data cannot tell)",
             "insufficient": "had insufficient data to judge",
+            "level_better": "have no pre-policy baseline and stand better than the national figure",
+            "level_similar": "have no pre-policy baseline and stand close to the national figure",
+            "level_worse": "have no pre-policy baseline and stand below the national figure",
         },
     }[lang]
     out = []

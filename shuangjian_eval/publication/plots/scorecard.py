@@ -43,6 +43,9 @@ VERDICT_STYLE: dict[str, dict[str, Any]] = {
     "inconclusive": {"symbol": "◐", "color": "#1a1a1a", "box": {"fc": "#eeeeee", "ec": "#777777", "lw": 0.8, "ls": ":"}},
     "not_met": {"symbol": "×", "color": "#1a1a1a", "box": {"fc": "white", "ec": "#1a1a1a", "lw": 1.0, "ls": "--"}},
     "insufficient": {"symbol": "○", "color": "#555555", "box": None},
+    "level_better": {"symbol": "▲", "color": "#1a1a1a", "box": {"fc": "white", "ec": "#1a1a1a", "lw": 1.2}},
+    "level_similar": {"symbol": "≈", "color": "#1a1a1a", "box": {"fc": "#eeeeee", "ec": "#777777", "lw": 0.8, "ls": ":"}},
+    "level_worse": {"symbol": "▼", "color": "#1a1a1a", "box": {"fc": "white", "ec": "#1a1a1a", "lw": 1.0, "ls": "--"}},
 }  # fmt: skip
 
 
