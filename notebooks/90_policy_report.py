@@ -43,3 +43,6 @@ display(b.heading("equity", lang), b.equity(lang))
 
 # %%
 display(b.heading("methods", lang), b.methods(lang))
+
+# %%
+display(b.heading("glossary", lang), b.glossary(lang))

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +67,7 @@ __all__ = [
     "format_value",
     "is_share",
     "join_list",
+    "in_language",
     "label",
     "paren",
     "region_label",
@@ -74,6 +76,7 @@ __all__ = [
     "sentence_unit",
     "stat_label",
     "text",
+    "text_language",
     "unit_info",
     "variable_label",
     "variable_unit",
@@ -381,6 +384,40 @@ def format_timestamp(moment: str | dt.datetime, lang: str = "zh") -> str:
     t = when.astimezone(_BEIJING)
     return text(REPORT_TEXT["beijing_time"], lang, year=t.year, month=t.month, day=t.day,
                 hour=t.hour, minute=t.minute, month_name=_MONTHS[t.month - 1])  # fmt: skip
+
+
+_CJK = re.compile("[\u3400-\u9fff\uf900-\uff60]")
+_LATIN = re.compile("[A-Za-z]")
+_HEADING = re.compile(r"^(#+\s+(?:\d+\.\s*)?)(.+?)\s+·\s+(.+)$")
+
+
+def text_language(words: str) -> str | None:
+    """ "zh" for Chinese text (more Chinese characters than half its Latin letters), "en" for
+    text with Latin letters and no more Chinese than that, None for neither (numbers, marks)."""
+    cjk, latin = len(_CJK.findall(words)), len(_LATIN.findall(words))
+    if cjk and 2 * cjk >= latin:
+        return "zh"
+    return "en" if latin else None
+
+
+def in_language(markdown: str, lang: str = "zh") -> str:
+    """A bilingual Markdown cell (a paragraph in each language, headings ``"中文 · English"``)
+    with only the paragraphs and heading parts of ``lang``; text in neither stays."""
+    check_lang(lang)
+    out = []
+    for block in re.split(r"\n\s*\n", markdown):
+        lines = []
+        for line in block.splitlines():
+            m = _HEADING.match(line.strip())
+            if m:
+                zh_part, en_part = m.group(2), m.group(3)
+                lines.append(m.group(1) + (zh_part if lang == "zh" else en_part))
+            else:
+                lines.append(line)
+        kept = "\n".join(lines)
+        if text_language(kept) in (None, lang) or _HEADING.match(block.strip()):
+            out.append(kept)
+    return "\n\n".join(out)
 
 
 def text(entry: Text, lang: str = "zh", **fields: Any) -> str:

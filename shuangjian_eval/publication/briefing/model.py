@@ -42,6 +42,7 @@ SECTIONS: dict[str, dict[str, str]] = {
     "charts": {"zh": "三、主要指标的变化", "en": "3. Key indicators over time"},
     "equity": {"zh": "四、隐形培训与公平", "en": "4. Hidden tutoring and equity"},
     "methods": {"zh": "五、方法与数据说明", "en": "5. Methods and data"},
+    "glossary": {"zh": "六、名词解释", "en": "6. Glossary"},
 }
 _SYNTH_NOTICE = {
     "zh": "注意：本报告使用合成演示数据，不描述任何真实地区、学校或个人。",
@@ -401,6 +402,16 @@ class Briefing:
                 sep = ":" if lang == "zh" else ": "
                 out.append(f"- **{name}**{sep}" + ("" if lang == "zh" else " ").join(t[key]))
         return Markdown("\n".join(out))
+
+    def glossary(self, lang: str = "zh") -> HTML:
+        """The terms of the report in plain words (:func:`shuangjian_eval.publication.narrative.glossary`)."""
+        from .. import narrative
+
+        items = "".join(
+            f"<dt>{html.escape(term)}</dt><dd>{html.escape(words)}</dd>"
+            for term, words in narrative.glossary(lang)
+        )
+        return HTML(f'<dl class="sje-glossary">{items}</dl>')
 
     def coverage(self, lang: str = "zh") -> Markdown:
         """What the data cover: region, respondents, schools, waves; synthetic or not."""
