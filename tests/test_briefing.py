@@ -318,3 +318,16 @@ def test_region_rows_cut_to_its_strata_give_the_full_design_numbers(survey):
         b.scorecard[numbers].to_numpy(float), card[numbers].to_numpy(float), rtol=1e-12
     )
     assert b.scorecard["verdict_3y"].tolist() == card["verdict_3y"].tolist()
+
+
+def test_a_county_stands_beside_the_whole_area(brief, survey):
+    """Each scorecard row of a county's report holds the whole area's change and verdict too,
+    from the scorecard of all the data."""
+    area = sje.targets.scorecard(survey, min_cell=30).to_frame()
+    table = brief.scorecard_table("zh")
+    assert table.count("全部地区（对比）") == 2  # one column in each target window's table
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("表2")[0])[1:]
+    for row, (_, r) in zip(rows, area.iterrows(), strict=True):
+        last = re.findall(r"<td[^>]*>(.*?)</td>", row)[-1]
+        if not r["suppressed"] and r["verdict_1y"] != "insufficient":
+            assert sje.targets.VERDICT_LABELS["zh"][r["verdict_1y"]] in last

@@ -314,6 +314,7 @@ REPORT_TEXT: dict[str, Text] = {
         "zh": "水平 {level}（全国 {national}）",
         "en": "level {level} (national {national})",
     },
+    "area_column": {"zh": "全部地区（对比）", "en": "Whole area (for comparison)"},
     "index_title": {"zh": "双减政策评估报告", "en": "Double Reduction evaluation reports"},
     "index_subtitle": {
         "zh": "运行 {run_id}：{n} 份报告，失败 {failed} 份",

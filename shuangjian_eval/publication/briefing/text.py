@@ -21,7 +21,7 @@ from ._common import _VERDICT_ORDER, CHARTS, _badge, _md
 
 
 def _texts(card: Any, table: pd.DataFrame, equity: dict[str, Any], meta: dict[str, Any],
-           vr: Any, lang: str) -> dict[str, Any]:  # fmt: skip
+           vr: Any, lang: str, area: pd.DataFrame | None = None) -> dict[str, Any]:  # fmt: skip
     """Every sentence of the report in one language (computed with the data, so a cached
     briefing is shown without the estimation stack)."""
     from ...inputs import policy as _policy
@@ -50,7 +50,13 @@ def _texts(card: Any, table: pd.DataFrame, equity: dict[str, Any], meta: dict[st
         "rules": rules_text(lang, vr, pol),
         "methods": narrative.methods_note(lang, policy=pol, rules=vr),
         "scorecard_html": _scorecard_html(
-            tables.scorecard_table(table, lang=lang, min_cell=meta["min_cell"]), table, lang, meta
+            tables.scorecard_table(table, lang=lang, min_cell=meta["min_cell"]),
+            table,
+            lang,
+            meta,
+            None
+            if area is None
+            else tables.scorecard_table(area, lang=lang, min_cell=meta["min_cell"]),
         ),  # fmt: skip
     }
 
@@ -213,8 +219,25 @@ def _equity_sentences(
     return out
 
 
+def _area_cells(area: pd.DataFrame, window: str, rows: int, lang: str) -> list[tuple[str, str]]:
+    """The whole area's change and verdict code at ``window`` for each scorecard row, from its
+    report table (so that its suppressed cells stay blank)."""
+    keys = area.attrs["keys"]
+    change = next(c for c in area.columns if keys.get(c) == f"change_{window}")
+    verdict = next(c for c in area.columns if keys.get(c) == f"verdict_{window}")
+    hidden = set(area.attrs.get("suppressed", []))
+    codes = {fmt.verdict_label(v, lang): v for v in fmt.VERDICTS}
+    out = []
+    for pos in range(rows):
+        if pos in hidden or pos >= len(area):
+            out.append((fmt.SUPPRESSED["n"][lang] if pos in hidden else "", ""))
+        else:
+            out.append((str(area[change].iloc[pos]), codes.get(str(area[verdict].iloc[pos]), "")))
+    return out
+
+
 def _scorecard_html(display: pd.DataFrame, table: pd.DataFrame, lang: str,
-                    meta: dict[str, Any]) -> str:  # fmt: skip
+                    meta: dict[str, Any], area: pd.DataFrame | None = None) -> str:  # fmt: skip
     """The scorecard as HTML, one numbered table per target window
     (:func:`shuangjian_eval.publication.tables.scorecard_parts`) so that each fits the page:
     every cell escaped, verdict cells as badges, numbers kept on one line."""
@@ -227,7 +250,11 @@ def _scorecard_html(display: pd.DataFrame, table: pd.DataFrame, lang: str,
         wave = meta["one_year_wave" if window == "1y" else "three_year_wave"]
         title = fmt.label(fmt.REPORT_TEXT, f"scorecard_{window}", lang, wave=wave)
         caption = fmt.label(fmt.REPORT_TEXT, "table", lang, number=number, title=title)
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in part.columns)
+        area_cells = _area_cells(area, window, len(part), lang) if area is not None else None
+        heads = list(part.columns)
+        if area_cells is not None:
+            heads.append(fmt.label(fmt.REPORT_TEXT, "area_column", lang))
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in heads)
         body = []
         for pos, rec in enumerate(part.itertuples(index=False, name=None)):
             cells = [f"<td>{html.escape(str(rec[0]))}</td>"]
@@ -238,6 +265,10 @@ def _scorecard_html(display: pd.DataFrame, table: pd.DataFrame, lang: str,
                     text = _badge(str(table.iloc[pos][key]), lang)
                 css = ' class="sje-suppressed"' if pos in hidden else ""
                 cells.append(f"<td{css}>{text}</td>")
+            if area_cells is not None:
+                change, verdict = area_cells[pos]
+                badge = _badge(verdict, lang) if verdict else ""
+                cells.append(f'<td class="sje-area">{html.escape(change)} {badge}</td>')
             body.append("<tr>" + "".join(cells) + "</tr>")
         out.append(
             f'<table class="sje-report-table"><caption>{html.escape(caption)}</caption>'
