@@ -166,6 +166,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--lang", default="zh", choices=("zh", "en"))
     r.add_argument(
+        "--formats",
+        default="html",
+        help="policy report formats, comma-separated: html (always), docx, xlsx, pdf (needs Chromium)",
+    )
+    r.add_argument(
         "-p",
         "--param",
         type=_param,
@@ -281,6 +286,7 @@ def _cmd_report(a: argparse.Namespace) -> int:
         notebook_dir=a.notebook_dir,
         workers=a.workers,
         lang=a.lang,
+        formats=a.formats,
         parameters=dict(a.param),
         progress=not a.no_progress,
     )

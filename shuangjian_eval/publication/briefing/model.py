@@ -44,11 +44,7 @@ SECTIONS: dict[str, dict[str, str]] = {
     "methods": {"zh": "五、方法与数据说明", "en": "5. Methods and data"},
     "glossary": {"zh": "六、名词解释", "en": "6. Glossary"},
 }
-_SYNTH_NOTICE = {
-    "zh": "注意：本报告使用合成演示数据，不描述任何真实地区、学校或个人。",
-    "en": "Note: this report uses synthetic demonstration data; it describes no real place, "
-    "school or person.",
-}
+_SYNTH_NOTICE = fmt.REPORT_TEXT["synthetic_notice"]
 _SCORECARD_TITLE = {
     "zh": "目标完成情况：各项指标相对政策前基线的变化及评价",
     "en": "Progress against the targets: each indicator's change from the pre-policy baseline, "
@@ -256,6 +252,10 @@ class Briefing:
         parts.append(f'<p class="sje-note" style="margin: .35rem 0 0;">{scope}</p>')
         parts.append("</div>")
         return HTML("".join(parts))
+
+    def not_met_names(self, lang: str = "zh") -> str:
+        """The indicators that did not meet a target, each with the target window(s)."""
+        return self._not_met_names(lang)
 
     def _not_met_names(self, lang: str) -> str:
         t = self.scorecard

@@ -27,6 +27,7 @@ _INDEX = """<!DOCTYPE html>
 {% for window in verdicts %}<td class="sje-verdicts">{% for css, label, count in window %}
 <span class="sje-badge {{ css }}">{{ label }} {{ count }}</span>{% endfor %}</td>{% endfor %}
 <td class="sje-links">{% for job in cells %}{% if job.status == 'ok' %}<a href="{{ job.href }}">{{ job.title }}</a>
+{% for label, href in job.others %}<a class="sje-format" href="{{ href }}">{{ label }}</a>{% endfor %}
 {% else %}<span class="sje-failed"><span class="sje-badge not-met">{{ job.title }}{{ colon }}{{ failed_label }}</span>
 {{ job.reason }}<details class="sje-error"><summary>{{ details_label }}</summary><pre>{{ job.error }}</pre></details></span>
 {% endif %}{% endfor %}</td></tr>
@@ -83,6 +84,14 @@ def _write_index(run: ReportRun, lang: str, footer: dict[str, str]) -> None:
                     "error": job.error or "",
                     "href": os.path.relpath(job.html, run.out_dir),
                     "title": NOTEBOOKS[name][lang],
+                    "others": [
+                        (
+                            fmt.label(fmt.REPORT_TEXT, f"format_{suffix}", lang),
+                            os.path.relpath(Path(job.html).with_suffix(f".{suffix}"), run.out_dir),
+                        )
+                        for suffix in ("docx", "xlsx", "pdf")
+                        if Path(job.html).with_suffix(f".{suffix}").exists()
+                    ],  # fmt: skip
                     "reason": fmt.label(
                         fmt.FAILURE_REASONS, fmt.failure_reason(job.error, job.status), lang
                     ),

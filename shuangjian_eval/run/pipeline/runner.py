@@ -16,6 +16,7 @@ from ...publication import formatting as fmt
 from ..execution import render_html
 from ._common import BRIEFING_NOTEBOOK, EXECUTORS, NOTEBOOKS, Job, ReportRun, _now, _running_path
 from .executors import _execute_dask, _execute_local, _progress
+from .formats import check_formats, write_formats
 from .index import _write_index
 from .parameters import ParameterError, _notebook_path, check_parameters
 from .rundir import (
@@ -36,6 +37,7 @@ def _run_job(
     lang: str,
     timeout: float | None = None,
     fresh_kernels: bool = False,
+    formats: Sequence[str] = ("html",),
 ) -> Job:
     from ..execution import execute_notebook
 
@@ -57,6 +59,8 @@ def _run_job(
             )
         title = f"{job.label} · {NOTEBOOKS[job.notebook][lang]}"
         render_html(nb, job.html, lang=lang, title=title, footer=footer)
+        if job.notebook == BRIEFING_NOTEBOOK and len(formats) > 1:  # Word, Excel, PDF
+            write_formats(job, formats, lang=lang, title=title, footer=footer)
         job.status = "ok"
     except Exception as exc:  # a failing notebook must not stop the others
         job.status = "failed"
@@ -112,6 +116,7 @@ def run_report(
     timeout: float | None = 600.0,
     resume: bool = False,
     fresh_kernels: bool = False,
+    formats: str | Sequence[str] = ("html",),
 ) -> ReportRun:
     """Run notebooks for regions and write HTML reports, an index and a manifest.
 
@@ -138,6 +143,9 @@ def run_report(
     fresh_kernels : bool
         Start a new kernel for every notebook. By default each worker keeps its kernel for
         its next notebook, cleared (:mod:`shuangjian_eval.run.execution`), after one that succeeded.
+    formats : str or sequence of str
+        Formats of the policy report: "html" (always) and any of "docx", "xlsx", "pdf"
+        (:mod:`.formats`), written beside its page.
 
     A run holds a lock on its folder, so two runs into the same run folder at once are
     refused rather than interleaved; every file is written under a temporary name and renamed.
@@ -161,6 +169,7 @@ def run_report(
     data = Path(data).resolve()
     if not data.exists():
         raise ParameterError(f"data file {data} does not exist; run 'sje synth' or 'sje ingest'")
+    formats = check_formats(formats)
     notebook_dir = Path(notebook_dir).resolve()
     notebooks = list(notebooks)
     paths = {name: _notebook_path(notebook_dir, name) for name in notebooks}
@@ -217,6 +226,7 @@ def run_report(
         lang=lang,
         timeout=timeout,
         fresh_kernels=fresh_kernels,
+        formats=formats,
     )
     execute = _execute_dask if executor == "dask" else _execute_local
     bar = _progress(len(todo), progress)
