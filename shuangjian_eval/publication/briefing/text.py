@@ -219,6 +219,16 @@ def _equity_sentences(
     return out
 
 
+def _wrappable(value: str) -> str:
+    """A table cell escaped, an estimate and its interval each kept on one line, the line
+    allowed to break between them (so that a table fits the page)."""
+    est, sep, ci = value.partition(" [")
+    if not sep:
+        return f'<span class="sje-nowrap">{html.escape(value)}</span>'
+    return (f'<span class="sje-nowrap">{html.escape(est)}</span> '
+            f'<span class="sje-nowrap sje-ci">[{html.escape(ci)}</span>')  # fmt: skip
+
+
 def _area_cells(area: pd.DataFrame, window: str, rows: int, lang: str) -> list[tuple[str, str]]:
     """The whole area's change and verdict code at ``window`` for each scorecard row, from its
     report table (so that its suppressed cells stay blank)."""
@@ -259,7 +269,7 @@ def _scorecard_html(display: pd.DataFrame, table: pd.DataFrame, lang: str,
         for pos, rec in enumerate(part.itertuples(index=False, name=None)):
             cells = [f"<td>{html.escape(str(rec[0]))}</td>"]
             for col, value in zip(part.columns[1:], rec[1:], strict=True):
-                text = html.escape(str(value))
+                text = _wrappable(str(value))
                 key = keys[col]
                 if key.startswith("verdict") and pos not in hidden and value:
                     text = _badge(str(table.iloc[pos][key]), lang)
@@ -268,7 +278,7 @@ def _scorecard_html(display: pd.DataFrame, table: pd.DataFrame, lang: str,
             if area_cells is not None:
                 change, verdict = area_cells[pos]
                 badge = _badge(verdict, lang) if verdict else ""
-                cells.append(f'<td class="sje-area">{html.escape(change)} {badge}</td>')
+                cells.append(f'<td class="sje-area">{_wrappable(change)} {badge}</td>')
             body.append("<tr>" + "".join(cells) + "</tr>")
         out.append(
             f'<table class="sje-report-table"><caption>{html.escape(caption)}</caption>'
