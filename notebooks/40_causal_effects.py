@@ -149,11 +149,13 @@ sje.tables.to_styler(analyses.effect_table(placebo, lang=lang, min_cell=min_cell
 # %% [markdown]
 # ## 6. 稳健性检验 · Robustness
 #
-# 同一双重差分在不同设定下的估计：结果在各设定间接近，说明结论不依赖某一种设定。
+# 同一双重差分在不同设定下的估计，及各设定间的差别。
 #
-# The same difference-in-differences under other specifications: similar estimates mean the
-# conclusion does not hang on one choice.
+# The same difference-in-differences under other specifications, and how far apart they are.
 
 # %%
-checks = p.needs("comparison") or analyses.robustness(df, outcome, lang=lang)
-sje.tables.to_styler(analyses.table(checks, spread=None, lang=lang, min_cell=min_cell))
+robust = p.needs("comparison") or analyses.robustness(df, outcome, lang=lang)
+analyses.describe_robustness(robust, lang=lang, min_cell=min_cell)
+
+# %%
+sje.tables.to_styler(analyses.table(robust, spread=None, lang=lang, min_cell=min_cell))

@@ -41,3 +41,6 @@ display(b.heading("equity", lang), b.equity(lang))
 
 # %%
 display(b.heading("methods", lang), b.methods(lang))
+
+# %%
+display(b.heading("glossary", lang), b.glossary(lang))

@@ -22,7 +22,7 @@ from shuangjian_eval import briefing
 from shuangjian_eval.publication.briefing.compute import _Prepared
 
 SECTION_HEADINGS_ZH = ["一、结论摘要", "二、目标完成情况", "三、主要指标的变化",
-                       "四、隐形培训与公平", "五、方法与数据说明"]  # fmt: skip
+                       "四、隐形培训与公平", "五、方法与数据说明", "六、名词解释"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +54,25 @@ def saved(brief, tmp_path_factory) -> Path:
     return brief.save(tmp_path_factory.mktemp("cache") / "b.json")
 
 
-def _badge_counts(headline: str, window: str) -> dict[str, int]:
-    """{verdict label: count} from the headline's paragraph of one window."""
+def _summary_counts(headline: str, window: str) -> dict[str, int]:
+    """{verdict label: count} from the headline's overall sentence of one window."""
     lead = "1年目标" if window == "1y" else "3年目标"
-    para = next(p for p in re.findall(r"<p[^>]*>(.*?)</p>", headline) if lead in p)
-    return {
-        label: int(n)
-        for label, n in re.findall(r'<span class="sje-badge [\w-]+">([^<]+)</span> (\d+) 项', para)
-    }
+    para = next(p for p in re.findall(r"<p[^>]*>(.*?)</p>", headline) if p.startswith(lead))
+    body = para.split("项指标中 ", 1)[1].rstrip("。")
+    counts: dict[str, int] = {}
+    for part in body.split("，"):
+        detail = re.findall(r"(\S+) (\d+) 项", part)  # 9 项达到目标（成效显著 1 项、有效减轻 8 项）
+        if detail:
+            counts |= {label.lstrip("（、"): int(n) for label, n in detail}
+            continue
+        n, label = re.fullmatch(r"(\d+) 项(.+)", part).groups()
+        if label == "达到目标":  # one verdict meets the target
+            label = sje.targets.VERDICT_LABELS["zh"][
+                "remarkable" if window == "3y" else "effective"
+            ]
+        counts[label] = int(n)
+    assert int(re.search(r"(\d+) 项指标中", para).group(1)) == sum(counts.values())
+    return counts
 
 
 # ------------------------------------------------------------------------------ computing
@@ -73,7 +84,7 @@ def test_headline_counts_are_the_scorecards(brief, survey, county):
     headline = brief.headline("zh")
     for window in ("1y", "3y"):
         expected = card.verdicts()[f"verdict_{window}"].value_counts().to_dict()
-        assert _badge_counts(headline, window) == {labels[v]: n for v, n in expected.items()}
+        assert _summary_counts(headline, window) == {labels[v]: n for v, n in expected.items()}
         assert brief.verdict_counts(window) == {v: expected.get(v, 0) for v in sje.targets.VERDICTS}
     pd.testing.assert_frame_equal(
         brief.scorecard[["indicator", "verdict_1y", "verdict_3y"]],
@@ -307,3 +318,16 @@ def test_region_rows_cut_to_its_strata_give_the_full_design_numbers(survey):
         b.scorecard[numbers].to_numpy(float), card[numbers].to_numpy(float), rtol=1e-12
     )
     assert b.scorecard["verdict_3y"].tolist() == card["verdict_3y"].tolist()
+
+
+def test_a_county_stands_beside_the_whole_area(brief, survey):
+    """Each scorecard row of a county's report holds the whole area's change and verdict too,
+    from the scorecard of all the data."""
+    area = sje.targets.scorecard(survey, min_cell=30).to_frame()
+    table = brief.scorecard_table("zh")
+    assert table.count("全部地区（对比）") == 2  # one column in each target window's table
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("表2")[0])[1:]
+    for row, (_, r) in zip(rows, area.iterrows(), strict=True):
+        last = re.findall(r"<td[^>]*>(.*?)</td>", row)[-1]
+        if not r["suppressed"] and r["verdict_1y"] != "insufficient":
+            assert sje.targets.VERDICT_LABELS["zh"][r["verdict_1y"]] in last

@@ -113,3 +113,18 @@ def test_pages_give_every_image_a_text_and_every_output_focus(tmp_path):
     assert 'width="120"' in pages["zh"] or "width=120" in pages["zh"]
     outputs = re.findall(r"<div [^>]*jp-OutputArea-output[^>]*>", pages["zh"])
     assert len(outputs) == 3 and all('tabindex="0"' in d for d in outputs)
+
+
+def test_reports_keep_only_the_language_of_the_run():
+    from shuangjian_eval.publication import formatting as fmt
+
+    cell = (
+        "## 6. 稳健性检验 · Robustness\n\n同一双重差分在不同设定下的估计。\n\n"
+        "The same difference-in-differences under other specifications."
+    )
+    assert fmt.in_language(cell, "zh") == "## 6. 稳健性检验\n\n同一双重差分在不同设定下的估计。"
+    assert fmt.in_language(cell, "en") == (
+        "## 6. Robustness\n\nThe same difference-in-differences under other specifications."
+    )
+    # a Chinese paragraph naming an English term stays Chinese
+    assert fmt.text_language('“年级”设计（comparison="grade"）比较义务教育阶段学生') == "zh"

@@ -314,3 +314,36 @@ def test_no_warning_for_plain_calls():
         warnings.simplefilter("error")
         narrative.describe_change(_row(), "en")
         narrative.methods_note("en")
+
+
+def _robustness(estimates, n=500):
+    specs = ["主设定", "加入协变量", "不含固定效应", "不加权"][: len(estimates)]
+    table = pd.DataFrame(
+        {
+            "term": specs,
+            "variable": "homework_min_weekday",
+            "n_min_cell": n,
+            "estimate": estimates,
+            "ci_lower": [e - 5 for e in estimates],
+            "ci_upper": [e + 5 for e in estimates],
+            "std_error": 2.5,
+            "statistic": [e / 2.5 for e in estimates],
+            "p_value": 0.001,
+            "valid": True,
+            "reason": "",
+            "设定": specs,
+        }
+    )
+    return EstimateResult(table, method="did", options={"by": ["设定"]}, nobs=n)
+
+
+def test_robustness_sentence_follows_the_numbers():
+    close = narrative.describe_robustness(_robustness([-30.0, -29.0, -31.0, -28.5]), "zh")
+    assert "不依赖某一种设定" in close and "相差不超过 5%" in close
+    apart = narrative.describe_robustness(_robustness([-30.0, -29.0, -15.0, -28.5]), "zh")
+    assert "较敏感" in apart and "50%" in apart and "不含固定效应" in apart
+    sign = narrative.describe_robustness(_robustness([-30.0, -29.0, 4.0, -28.5]), "en")
+    assert "disagree in direction" in sign and "不含固定效应" in sign
+    # too few respondents: nothing to compare, and no number of theirs is written
+    small = narrative.describe_robustness(_robustness([-30.0, -12.0], n=10), "zh", min_cell=30)
+    assert small == narrative._TEXT["robust_none"]["zh"] and "12" not in small

@@ -114,7 +114,11 @@ def test_failing_region_is_reported_and_others_complete(survey, tmp_path):
     assert "boom in" in failed.error and not Path(failed.html).exists()
     manifest = json.loads(run.manifest.read_text(encoding="utf-8"))
     assert manifest["status"] == "failed"
-    assert "boom in" in run.index.read_text(encoding="utf-8")
+    index = run.index.read_text(encoding="utf-8")
+    assert "boom in" in index
+    # in the index: a short reason in the run's language; the exception only in the details
+    assert "计算出错" in index
+    assert re.search(r"<details[^>]*>.*?boom in.*?</details>", index, re.S)
     for job in run.jobs:
         if job.status == "ok":
             assert Path(job.html).exists()
@@ -248,3 +252,29 @@ def test_cli_from_another_folder_logs_one_line_per_job(survey, tmp_path, monkeyp
     assert "0 reports written, 4 kept from before, 0 failed (4 in run cron)" in out
     assert "nothing to redo: all 4 reports of run cron are written" in err
     assert TRANSPORT_NOTE not in err  # no kernel started
+
+
+def test_policy_report_in_word_excel_and_pdf(survey, tmp_path):
+    """--formats: the Word, Excel (and, with Chromium, PDF) files of the policy report beside
+    its page, opened and linked from the index."""
+    import docx
+    import openpyxl
+
+    from shuangjian_eval.run.pipeline.formats import browser
+
+    formats = "docx,xlsx" + (",pdf" if browser() else "")
+    county = pipeline.list_regions(survey)[0]
+    run = pipeline.run_report(
+        survey, out=tmp_path, run_id="d", regions=county, notebooks=["90_policy_report"],
+        notebook_dir=NOTEBOOK_DIR, workers=1, progress=False, formats=formats,
+    )  # fmt: skip
+    assert run.ok
+    page = Path(run.jobs[0].html)
+    word = docx.Document(str(page.with_suffix(".docx")))
+    assert word.paragraphs[0].text == f"{county} · 政策评估报告"
+    assert len(word.tables) == 2 and word.inline_shapes
+    assert openpyxl.load_workbook(page.with_suffix(".xlsx")).sheetnames[0] == "目标完成情况"
+    index = run.index.read_text(encoding="utf-8")
+    assert "Word版" in index and "Excel表" in index
+    if browser():
+        assert page.with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"

@@ -205,7 +205,7 @@ def test_resume_reuses_the_runs_own_settings(survey, tmp_path):
     assert [j.status for j in first.jobs] == ["failed", "ok"]
     assert _settings(first) == {
         "regions": regions, "notebooks": [DQ], "notebook_dir": str(nb_dir), "lang": "en",
-        "parameters": {"min_cell": 5},
+        "parameters": {"min_cell": 5}, "formats": ["html"],
     }  # fmt: skip
     flag.unlink()
     again = pipeline.run_report(out=tmp_path / "out", run_id="s", resume=True, progress=False)
@@ -327,4 +327,4 @@ def test_a_run_recorded_before_settings_were_resumed_with_its_jobs_settings(surv
     again = pipeline.run_report(out=tmp_path / "out", run_id="o", resume=True, progress=False)
     assert again.ok and [(j.region, j.notebook) for j in again.ran] == [(county, DQ)]
     assert _settings(again) == {"regions": [county], "notebooks": [DQ], "notebook_dir": None,
-                                "lang": "en", "parameters": {}}  # fmt: skip
+                                "lang": "en", "parameters": {}, "formats": ["html"]}  # fmt: skip

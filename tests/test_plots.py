@@ -506,8 +506,13 @@ def test_scorecard(charts):
     fig = figs["scorecard"]
     ax = fig.axes[0]
     frame = scorecard_frame()
-    ticks = [t.get_text().split("\n")[0] for t in ax.get_yticklabels()]
+    ticks = [t.get_text().split("\n")[0] for a in fig.axes for t in a.get_yticklabels()]
     assert ticks == list(frame[f"label_{lang}"])
+    # one panel per unit, each on its own scale with ticks in its unit
+    assert len(fig.axes) == frame["unit"].nunique()
+    units = [a.get_xlabel() for a in fig.axes]
+    assert units[0].endswith("（分钟/天）" if lang == "zh" else "(minutes a day)"), units
+    assert all(len(a.get_xticks()) >= 3 for a in fig.axes)
     assert ("双减" if lang == "zh" else "Double Reduction") in ax.get_title(loc="left")
     assert legend_texts(ax.get_legend()) == (
         ["1年（2022年）", "3年（2024年）"] if lang == "zh" else ["1 year (2022)", "3 years (2024)"]
@@ -531,12 +536,13 @@ def test_scorecard(charts):
     assert texts.count(badges["not_met"]) == 1
     assert texts.count(badges["insufficient"]) == 2
     # dots: 1-year hollow circles and 3-year filled squares, only where there is an estimate
-    dots = [line for line in ax.get_lines() if line.get_marker() in ("o", "s")]
+    dots = [line for a in fig.axes for line in a.get_lines() if line.get_marker() in ("o", "s")]
     assert sorted(d.get_marker() for d in dots) == ["o", "o", "s", "s"]
     assert all(d.get_markerfacecolor() == "white" for d in dots if d.get_marker() == "o")
     # the suppressed row: marked and hatched, no number of its own
     assert formatting.SUPPRESSED["n"][lang] in texts
-    assert len([p for p in ax.patches if isinstance(p, Rectangle) and p.get_hatch()]) == 1
+    hatched = [p for a in fig.axes for p in a.patches if isinstance(p, Rectangle) and p.get_hatch()]
+    assert len(hatched) == 1
     assert not any("-0.10" in t or "-0.1 " in t for t in texts)
 
 
@@ -600,8 +606,34 @@ def test_charts_of_the_real_scorecard_and_event_study(demo):
         fig.canvas.draw()
         es = plots.event_study(event, lang="en")
         es.canvas.draw()
-    assert len(fig.axes[0].get_yticklabels()) == len(card.to_frame())
+    assert sum(len(a.get_yticklabels()) for a in fig.axes) == len(card.to_frame())
     ax = es.axes[0]
     assert ax.get_title(loc="left") == "Event study: Weekday written homework"  # options["outcome"]
     ref = [line for line in ax.get_lines() if line.get_label() == "Reference period (set to 0)"]
     assert list(ref[0].get_xdata()) == [2020]  # options["ref"]
+
+
+def test_scorecard_marks_the_threshold_on_the_side_of_improvement():
+    """Each threshold stands on the side of improvement, in the panel's unit: below zero for
+    homework minutes and tutoring (a decrease is the improvement), above it for sleep meeting
+    the standard; a suppressed row shows none."""
+    frame = scorecard_frame().assign(
+        direction=["decrease", "decrease", "increase", "decrease"],
+        threshold_1y=[7.2, 0.048, 0.041, 0.34],
+        threshold_3y=[18.1, 0.12, 0.10, 0.85],
+    )
+    fig = plots.scorecard(frame, lang="zh")
+    marks = {
+        a.get_xlabel(): sorted(
+            round(line.get_xdata()[0], 3)
+            for line in a.get_lines()
+            if line.get_linestyle() == ":" and len(set(line.get_xdata())) == 1
+        )
+        for a in fig.axes
+    }
+    assert marks["相对基线的变化（分钟/天）"] == [-18.1, -7.2]
+    assert marks["相对基线的变化（百分点）"] == [-12.0, -4.8, 4.1, 10.0]  # sleep: above zero
+    assert marks["相对基线的变化（1–5分）"] == []  # a suppressed row: no threshold either
+    zones = [c for a in fig.axes for c in a.collections]
+    assert zones  # the shaded target zones
+    assert any("改善方向" in t for t in all_texts(fig))

@@ -267,9 +267,22 @@ def test_too_few_schools_are_suppressed(default_df):
 def test_policy_satisfaction_has_no_baseline(default_card):
     # codebook: policy_satisfaction is not asked before the policy
     row = default_card.to_frame().set_index("indicator").loc["policy_satisfied"]
-    assert (row["verdict_1y"], row["verdict_3y"]) == ("insufficient", "insufficient")
     assert row["reason_1y"] == "no_data: baseline"
     assert np.isfinite(row["one_year"])  # the level after the policy is still reported
+    # judged as a level against the national figure (85 % satisfied, policy.yaml) instead
+    assert row["official_value"] == 0.85
+    for window, period in (("1y", "one_year"), ("3y", "three_year")):
+        lo, hi = row[f"{period}_ci_lower"], row[f"{period}_ci_upper"]
+        expected = "level_better" if lo > 0.85 else "level_worse" if hi < 0.85 else "level_similar"
+        assert row[f"verdict_{window}"] == expected
+
+
+def test_level_verdict_follows_the_good_direction():
+    assert targets.level_verdict(+1, 0.90, 0.95, 0.85) == "level_better"
+    assert targets.level_verdict(+1, 0.70, 0.80, 0.85) == "level_worse"
+    assert targets.level_verdict(+1, 0.80, 0.90, 0.85) == "level_similar"
+    assert targets.level_verdict(-1, 0.10, 0.12, 0.165) == "level_better"  # lower is better
+    assert targets.level_verdict(-1, 0.20, 0.25, 0.165) == "level_worse"
 
 
 def test_direction_is_declared_per_indicator(default_df, default_card):

@@ -26,7 +26,9 @@ shown in percentage points (百分点).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,9 +41,11 @@ from . import suppression
 __all__ = [
     "LANGS",
     "MISSING",
+    "FAILURE_REASONS",
     "FLAG_LABELS",
     "NOTEBOOK_TITLES",
     "REGIONS",
+    "REPORT_TEXT",
     "SIGNIFICANCE",
     "STAT_LABELS",
     "SUPPRESSED",
@@ -56,11 +60,14 @@ __all__ = [
     "default_digits",
     "format_change",
     "format_ci",
+    "failure_reason",
     "format_count",
     "format_number",
+    "format_timestamp",
     "format_value",
     "is_share",
     "join_list",
+    "in_language",
     "label",
     "paren",
     "region_label",
@@ -69,6 +76,7 @@ __all__ = [
     "sentence_unit",
     "stat_label",
     "text",
+    "text_language",
     "unit_info",
     "variable_label",
     "variable_unit",
@@ -189,6 +197,8 @@ STAT_LABELS: dict[str, dict[str, str]] = {
     "estimate_ci": {"zh": "估计值 [{level}%置信区间]", "en": "Estimate [{level}% CI]"},
     "ci": {"zh": "{level}%置信区间", "en": "{level}% confidence interval"},
     "std_error": {"zh": "标准误", "en": "Standard error"},
+    "ci_lower": {"zh": "{what}（95%置信区间下限）", "en": "{what}: lower 95% bound"},
+    "ci_upper": {"zh": "{what}（95%置信区间上限）", "en": "{what}: upper 95% bound"},
     "p_value": {"zh": "p值", "en": "p-value"},
     "n": {"zh": "样本量", "en": "Respondents"},
     "significance": {"zh": "显著性", "en": "Significance"},
@@ -231,6 +241,9 @@ VERDICTS: dict[str, dict[str, str]] = {
     "inconclusive": {"zh": "尚无定论", "en": "Inconclusive"},
     "not_met": {"zh": "未达到", "en": "Not met"},
     "insufficient": {"zh": "数据不足", "en": "Insufficient data"},
+    "level_better": {"zh": "好于全国水平", "en": "Better than national"},
+    "level_similar": {"zh": "与全国水平相当", "en": "Similar to national"},
+    "level_worse": {"zh": "不及全国水平", "en": "Below national"},
 }
 
 #: Words for a Wald test of ``estimate = 0``.
@@ -274,12 +287,155 @@ NOTEBOOK_TITLES: dict[str, Text] = {
     "50_heterogeneity": {"zh": "群体差异", "en": "Heterogeneity"},
 }
 
+#: Report furniture: table captions, the overall verdict sentence, the run's index page and
+#: the footer of every page.
+REPORT_TEXT: dict[str, Text] = {
+    "table": {"zh": "表{number}\u3000{title}", "en": "Table {number}. {title}"},
+    "scorecard_1y": {
+        "zh": "1年目标“有效减轻”：{wave}年调查与政策前相比",
+        "en": "1-year target, effective reduction: the {wave} survey against before the policy",
+    },
+    "scorecard_3y": {
+        "zh": "3年目标“成效显著”：{wave}年调查与政策前相比",
+        "en": "3-year target, remarkable results: the {wave} survey against before the policy",
+    },
+    "verdict_summary": {
+        "zh": "{window}（{wave}年调查与政策前相比）：{n} 项指标中 {parts}。",
+        "en": "{window} ({wave} survey against before the policy): of {n} indicators, {parts}.",
+    },
+    "verdict_met": {"zh": "{count} 项达到目标", "en": "{count} met the target"},
+    "verdict_met_detail": {"zh": "（{detail}）", "en": " ({detail})"},
+    "verdict_part": {"zh": "{count} 项{verdict}", "en": "{count} {verdict}"},
+    "verdict_detail": {"zh": "{verdict} {count} 项", "en": "{count} {verdict}"},
+    "verdict_part_list": {"zh": "，", "en": ", "},
+    "window_1y": {"zh": "1年目标", "en": "1-year target"},
+    "window_3y": {"zh": "3年目标", "en": "3-year target"},
+    "window_name_1y": {"zh": "1年目标“有效减轻”", "en": "1-year target, effective reduction"},
+    "window_name_3y": {"zh": "3年目标“成效显著”", "en": "3-year target, remarkable results"},
+    "level_vs_national": {
+        "zh": "水平 {level}（全国 {national}）",
+        "en": "level {level} (national {national})",
+    },
+    "figure": {"zh": "图{number}\u3000{title}", "en": "Figure {number}. {title}"},
+    "subsection": {"zh": "（{number}）{title}", "en": "{number}. {title}"},
+    "not_met_lead": {"zh": "未达到目标的指标：", "en": "Targets not met: "},
+    "level": {"zh": "{when}水平", "en": "Level, {when}"},
+    "national_figure": {"zh": "全国数据", "en": "National figure"},
+    "sheet_scorecard": {"zh": "目标完成情况", "en": "Scorecard"},
+    "wave": {"zh": "调查年份", "en": "Survey year"},
+    "synthetic_notice": {
+        "zh": "注意：本报告使用合成演示数据，不描述任何真实地区、学校或个人。",
+        "en": "Note: this report uses synthetic demonstration data; it describes no real place, "
+        "school or person.",
+    },
+    "area_column": {"zh": "全部地区（对比）", "en": "Whole area (for comparison)"},
+    "format_docx": {"zh": "Word版", "en": "Word"},
+    "format_xlsx": {"zh": "Excel表", "en": "Excel"},
+    "format_pdf": {"zh": "PDF版", "en": "PDF"},
+    "index_title": {"zh": "双减政策评估报告", "en": "Double Reduction evaluation reports"},
+    "index_subtitle": {
+        "zh": "运行 {run_id}：{n} 份报告，失败 {failed} 份",
+        "en": "Run {run_id}: {n} reports, {failed} failed",
+    },
+    "reports": {"zh": "报告", "en": "Reports"},
+    "failed": {"zh": "失败", "en": "Failed"},
+    "error_details": {"zh": "技术细节", "en": "Technical details"},
+    "footer_hash": {"zh": "数据指纹", "en": "Data SHA-256"},
+    "footer_version": {"zh": "版本", "en": "Version"},
+    "footer_time": {"zh": "生成时间", "en": "Generated"},
+    "beijing_time": {
+        "zh": "{year}年{month}月{day}日 {hour:02d}:{minute:02d}（北京时间）",
+        "en": "{day} {month_name} {year}, {hour:02d}:{minute:02d} Beijing time",
+    },
+}
+
+#: Why a report of a run failed, in a few words (the exception itself goes to the manifest
+#: and a details element); keys of :func:`failure_reason`.
+FAILURE_REASONS: dict[str, Text] = {
+    "timeout": {"zh": "运行超时", "en": "timed out"},
+    "kernel": {"zh": "计算进程意外退出", "en": "the computing process stopped"},
+    "interrupted": {"zh": "运行被中止，未完成", "en": "the run was stopped before it finished"},
+    "data": {
+        "zh": "数据无法读取或缺少所需变量",
+        "en": "the data could not be read or lack a variable",
+    },
+    "error": {"zh": "计算出错", "en": "an error in the computation"},
+}
+
 _PUNCT: dict[str, dict[str, str]] = {
     "open": {"zh": "（", "en": " ("},
     "close": {"zh": "）", "en": ")"},
     "colon": {"zh": "：", "en": ": "},
     "list": {"zh": "、", "en": ", "},
 }
+
+
+def failure_reason(error: str | None, status: str = "failed") -> str:
+    """The key of :data:`FAILURE_REASONS` for a failed job's status and error text."""
+    words = (error or "").lower()
+    if status == "interrupted":
+        return "interrupted"
+    if "timeout" in words or "timed out" in words:
+        return "timeout"
+    if "deadkernel" in words or "kernel died" in words or "worker died" in words:
+        return "kernel"
+    if any(w in words for w in ("filenotfound", "parquet", "keyerror", "no such file")):
+        return "data"
+    return "error"
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")  # fmt: skip
+_BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+
+def format_timestamp(moment: str | dt.datetime, lang: str = "zh") -> str:
+    """A moment (ISO text or an aware datetime) in Beijing time, as a reader writes it:
+    ``"2026年12月2日 13:41（北京时间）"`` / ``"2 December 2026, 13:41 Beijing time"``.
+
+    >>> format_timestamp("2026-12-02T05:41:27+00:00")
+    '2026年12月2日 13:41（北京时间）'
+    """
+    when = dt.datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    if when.tzinfo is None:
+        raise ValueError(f"{moment!r} has no time zone")
+    t = when.astimezone(_BEIJING)
+    return text(REPORT_TEXT["beijing_time"], lang, year=t.year, month=t.month, day=t.day,
+                hour=t.hour, minute=t.minute, month_name=_MONTHS[t.month - 1])  # fmt: skip
+
+
+_CJK = re.compile("[\u3400-\u9fff\uf900-\uff60]")
+_LATIN = re.compile("[A-Za-z]")
+_HEADING = re.compile(r"^(#+\s+(?:\d+\.\s*)?)(.+?)\s+·\s+(.+)$")
+
+
+def text_language(words: str) -> str | None:
+    """ "zh" for Chinese text (more Chinese characters than half its Latin letters), "en" for
+    text with Latin letters and no more Chinese than that, None for neither (numbers, marks)."""
+    cjk, latin = len(_CJK.findall(words)), len(_LATIN.findall(words))
+    if cjk and 2 * cjk >= latin:
+        return "zh"
+    return "en" if latin else None
+
+
+def in_language(markdown: str, lang: str = "zh") -> str:
+    """A bilingual Markdown cell (a paragraph in each language, headings ``"中文 · English"``)
+    with only the paragraphs and heading parts of ``lang``; text in neither stays."""
+    check_lang(lang)
+    out = []
+    for block in re.split(r"\n\s*\n", markdown):
+        lines = []
+        for line in block.splitlines():
+            m = _HEADING.match(line.strip())
+            if m:
+                zh_part, en_part = m.group(2), m.group(3)
+                lines.append(m.group(1) + (zh_part if lang == "zh" else en_part))
+            else:
+                lines.append(line)
+        kept = "\n".join(lines)
+        if text_language(kept) in (None, lang) or _HEADING.match(block.strip()):
+            out.append(kept)
+    return "\n\n".join(out)
 
 
 def text(entry: Text, lang: str = "zh", **fields: Any) -> str:

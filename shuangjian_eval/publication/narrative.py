@@ -39,7 +39,9 @@ from . import suppression
 __all__ = [
     "CAUSAL_METHODS",
     "describe_change",
+    "describe_robustness",
     "describe_scorecard",
+    "glossary",
     "escape_markdown",
     "is_causal",
     "methods_note",
@@ -56,6 +58,28 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|~#])")
 
 # The sentences' words (fmt.Text entries, read with fmt.label); fields are filled by the caller.
 _TEXT: dict[str, fmt.Text] = {
+    "robust_close": {
+        "zh": "{n} 种设定下的估计在 {lo} 至 {hi} 之间，与主设定的 {main} 相差不超过 {pct}%，方向一致：结论不依赖某一种设定。",
+        "en": "Under {n} specifications the estimates range from {lo} to {hi}, within {pct}% of "
+        "the main specification's {main} and all in one direction: the conclusion does not hang "
+        "on one choice.",
+    },
+    "robust_apart": {
+        "zh": "{n} 种设定下的估计在 {lo} 至 {hi} 之间，与主设定的 {main} 最多相差 {pct}%（{spec}）：结论对设定较敏感，需谨慎解读。",
+        "en": "Under {n} specifications the estimates range from {lo} to {hi}, up to {pct}% away "
+        "from the main specification's {main} ({spec}): the conclusion depends on the "
+        "specification; read it with care.",
+    },
+    "robust_sign": {
+        "zh": "{n} 种设定下的估计在 {lo} 至 {hi} 之间，方向不一致（{spec}与主设定的 {main} 方向相反）：结论取决于设定，不能据此下结论。",
+        "en": "Under {n} specifications the estimates range from {lo} to {hi} and disagree in "
+        "direction ({spec} against the main specification's {main}): the conclusion depends on "
+        "the specification and cannot be drawn from these data.",
+    },
+    "robust_none": {
+        "zh": "可报告的设定不足两种，无法检验稳健性。",
+        "en": "Fewer than two specifications can be reported; robustness cannot be checked.",
+    },
     "to": {"zh": " 至 ", "en": " to "},
     "ci": {"zh": "{pct}置信区间", "en": "{pct} CI"},
     "fell": {"zh": "减少", "en": "fell"},
@@ -97,7 +121,9 @@ _TEXT: dict[str, fmt.Text] = {
     },
     "not_measured": {"zh": "数据中没有此项", "en": "the item is not in the data"},
     "no_estimate": {"zh": "无法得到有效估计", "en": "no valid estimate could be computed"},
-    "quintile": {"zh": "收入第{q}五分位组", "en": "income quintile {q}"},
+    "quintile": {"zh": "收入第{q}个五分之一的家庭", "en": "the families in income fifth {q}"},
+    "quintile_1": {"zh": "收入最低的五分之一家庭", "en": "the lowest-income fifth of families"},
+    "quintile_5": {"zh": "收入最高的五分之一家庭", "en": "the highest-income fifth of families"},
     "small": {
         "zh": "{when}{lead}：该组样本过少，不予报告。",
         "en": "{when}{lead}: too few respondents in this group to report.",
@@ -111,13 +137,19 @@ _TEXT: dict[str, fmt.Text] = {
         "en": "{when}{opening} every 100 fewer students in subject tutoring, about {per} more "
         "took {plain} ({lv}: {rng}){tail}.",
     },
-    "substitution_zero": {"zh": "，与零差异不显著", "en": "; not distinguishable from zero"},
+    "substitution_zero": {
+        "zh": "，这一数字可能只是抽样误差，不能确定确有转移",
+        "en": "; this may be sampling error alone, so no shift is established",
+    },
     "gap_change": {
         "zh": "{when}{grp}与{ref}相比，{plain}的变化相差 {diff}（{lv}：{rng}）{tail}。",
         "en": "{when}{opening} change in {plain} differed by {diff} between {grp} and {ref} "
         "({lv}: {rng}){tail}.",
     },
-    "gap_change_zero": {"zh": "，差异不显著", "en": "; not distinguishable from no difference"},
+    "gap_change_zero": {
+        "zh": "，这一差别可能只是抽样误差",
+        "en": "; the difference may be sampling error alone",
+    },
     "pre_distinct": {
         "zh": "政策实施前，{label}的组间差异为 {signed}（{lv}：{signed_range}），"
         "平行趋势假设可能不成立。",
@@ -388,7 +420,8 @@ def _group_text(row: Mapping[str, Any], result: EstimateResult | None, lang: str
             continue
         value = row[col]
         if col == "income_quintile" and isinstance(value, str) and value[:1] == "Q":
-            text = _t("quintile", lang, q=value[1:])
+            key = f"quintile_{value[1:]}"
+            text = _t(key, lang) if key in _TEXT else _t("quintile", lang, q=value[1:])
         elif col in cb:
             text = cb[col].category_label(value, lang)
         else:
@@ -565,6 +598,98 @@ def describe_change(
     )
 
 
+#: Largest departure from the main specification, relative to its estimate, still called close.
+ROBUST_TOLERANCE = 0.25
+
+
+def describe_robustness(
+    result: Any, lang: str = "zh", *, min_cell: int | None = None, spec_column: str | None = None
+) -> str:
+    """One sentence on a robustness table (``analyses.robustness``): the range of the estimates
+    across specifications and how far the others stand from the main one (the first row).
+
+    Close (every estimate in the main one's direction and within :data:`ROBUST_TOLERANCE`
+    of it), apart, or of opposite signs; rows that are invalid or from fewer than ``min_cell``
+    respondents are not described.
+    """
+    fmt.check_lang(lang)
+    t = result.table
+    spec_column = spec_column or (result.options.get("by") or ["term"])[0]
+    rule = suppression.rule_for("scorecard")
+    min_cell = rule.min_cell if min_cell is None else int(min_cell)
+    counts = t["n_min_cell"] if "n_min_cell" in t.columns else t.get("n")
+    keep = t["valid"].fillna(False).astype(bool) & t["estimate"].notna()
+    if counts is not None:
+        keep &= ~counts.map(lambda n: suppression.is_small(n, min_cell=min_cell))
+    rows = t[keep.to_numpy(bool)].reset_index(drop=True)
+    if len(rows) < 2 or not keep.iloc[0]:
+        return _t("robust_none", lang)
+    var = str(rows["variable"].iloc[0]) if "variable" in rows.columns else None
+    unit, _ = _unit_kind(var)
+    est = rows["estimate"].astype(float)
+    main = float(est.iloc[0])
+    ref = None
+    fields = {
+        "n": len(rows),
+        "lo": _with_unit(_signed(est.min(), unit, ref=ref), unit, lang),
+        "hi": _with_unit(_signed(est.max(), unit, ref=ref), unit, lang),
+        "main": _with_unit(_signed(main, unit, ref=ref), unit, lang),
+    }
+    away = (est - main).abs() / abs(main) if main else (est - main).abs() * np.inf
+    far = int(away.iloc[1:].idxmax())
+    spec = escape_markdown(rows[spec_column].iloc[far])
+    opposite = (np.sign(est) != np.sign(main)) & (est != 0)
+    if opposite.any():
+        spec = escape_markdown(rows[spec_column][opposite].iloc[0])
+        return _t("robust_sign", lang, spec=spec, **fields)
+    pct = max(1, round(100 * float(away.max())))  # "within 1%" rather than "within 0%"
+    if float(away.max()) <= ROBUST_TOLERANCE:
+        return _t("robust_close", lang, pct=pct, **fields)
+    return _t("robust_apart", lang, pct=pct, spec=spec, **fields)
+
+
+#: Terms a report uses, explained in its glossary (:func:`glossary`), in report order.
+GLOSSARY: tuple[tuple[fmt.Text, fmt.Text], ...] = (
+    ({"zh": "置信区间", "en": "Confidence interval"},
+     {"zh": "方括号中的范围。调查只问了部分学生，估计值有抽样误差；真实值有95%的把握落在这个范围内。",
+      "en": "The range in square brackets. A survey asks only some students, so an estimate has "
+            "sampling error; the true value lies in the range with 95% confidence."}),
+    ({"zh": "基线", "en": "Baseline"},
+     {"zh": "政策前（2021年以前）各轮调查合并的水平，用来衡量政策后的变化。",
+      "en": "The level of the surveys before the policy (before 2021) pooled, against which "
+            "change is measured."}),
+    ({"zh": "百分点", "en": "Percentage point"},
+     {"zh": "两个百分比之差，例如从40%降到30%是下降10个百分点。",
+      "en": "The difference of two percentages: from 40% to 30% is a fall of 10 points."}),
+    ({"zh": "收入最低（最高）的五分之一家庭", "en": "Lowest (highest) income fifth"},
+     {"zh": "把受访家庭按收入从低到高排成五等份，最低（最高）的一份。",
+      "en": "The families surveyed ranked by income and cut into five equal parts: the lowest "
+            "(highest) part."}),
+    ({"zh": "可能只是抽样误差", "en": "May be sampling error alone"},
+     {"zh": "置信区间包含零：数据不能排除“没有变化”或“没有差别”。",
+      "en": "The confidence interval includes zero: the data cannot rule out no change or no "
+            "difference."}),
+    ({"zh": "抽样权重", "en": "Sampling weight"},
+     {"zh": "每位受访者代表的学生人数，使估计反映全体学生而非只反映受访者。",
+      "en": "The number of students a respondent stands for, so that estimates describe all "
+            "students, not only those surveyed."}),
+    ({"zh": "样本不足", "en": "Too few respondents"},
+     {"zh": "受访者或学校太少，结果不可靠且可能识别个人，因此不予公布。",
+      "en": "Too few respondents or schools: the figure would be unreliable and could identify "
+            "people, so it is not published."}),
+    ({"zh": "无基线指标", "en": "Indicator without a baseline"},
+     {"zh": "政策后才开始调查的指标（如对双减政策的满意度），只能把当前水平与全国数据比较。",
+      "en": "An indicator first asked after the policy (such as satisfaction with it): its "
+            "level can only be set against the national figure."}),
+)  # fmt: skip
+
+
+def glossary(lang: str = "zh") -> list[tuple[str, str]]:
+    """The report's terms and their plain-language explanations (:data:`GLOSSARY`)."""
+    fmt.check_lang(lang)
+    return [(fmt.text(term, lang), fmt.text(words, lang)) for term, words in GLOSSARY]
+
+
 def describe_scorecard(card: Any, lang: str | None = None, *, rules: bool = True) -> list[str]:
     """The scorecard in sentences: scope, each indicator at 1 and 3 years with the official
     figure beside it, then (``rules=True``) the verdict rules.
@@ -650,11 +775,11 @@ def methods_note(
 _METHODS: tuple[fmt.Text, ...] = (
     {
         "zh": "**方法说明**：所有估计均按抽样设计加权：每位受访者按其代表的学生人数加权（抽样权重），"
-        "方差计算考虑分层和以学校为单位的整群抽样（泰勒线性化），"
+        "误差范围的计算考虑了分层和按学校抽样，"
         "括号中的区间为{lv}置信区间，表示抽样误差的范围。",
         "en": "**Methods**: all estimates are weighted to the survey design: each respondent "
         "stands for the number of students they represent, and the variance accounts for "
-        "strata and for sampling schools as clusters (Taylor linearisation). The ranges in "
+        "strata and for sampling whole schools. The ranges in "
         "brackets are {lv} confidence intervals: the margin of sampling error.",
     },
     {

@@ -343,6 +343,8 @@ def scorecard_table(
             elif key.startswith("verdict"):
                 v = r[key]
                 out[cols[key]] = "" if v is None or pd.isna(v) else fmt.verdict_label(str(v), lang)
+            elif key != "baseline" and str(r[f"verdict_{key[-2:]}"]).startswith("level_"):
+                out[cols[key]] = _level_vs_national(r, key[-2:], unit, lang)
             else:
                 lo, hi = r.get(f"{key}_ci_lower"), r.get(f"{key}_ci_upper")
                 out[cols[key]] = fmt.format_ci(r[key], lo, hi, unit=unit, sign=key != "baseline")
@@ -356,7 +358,39 @@ def scorecard_table(
     table.attrs["notes"] = _notes(lang, 0.95, 0.05, min_cell, rule.min_psu, False)
     table.attrs["suppressed"] = suppressed_rows
     table.attrs["lang"] = lang
+    table.attrs["keys"] = {label: key for key, label in cols.items() if label in table.columns}
     return table
+
+
+#: The scorecard's columns in two tables, one per target window: the indicator in each, the
+#: unit and the baseline with the 1-year table, the count with the 3-year one.
+SCORECARD_PARTS: dict[str, tuple[str, ...]] = {
+    "1y": ("indicator", "unit", "baseline", "change_1y", "verdict_1y"),
+    "3y": ("indicator", "change_3y", "verdict_3y", "n"),
+}
+
+
+def scorecard_parts(display: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The report table of :func:`scorecard_table` split by target window
+    (:data:`SCORECARD_PARTS`), so that each fits the width of a page; the attributes
+    (notes, suppressed rows, column keys) kept."""
+    keys = display.attrs["keys"]
+    out = {}
+    for window, wanted in SCORECARD_PARTS.items():
+        part = display[[c for c in display.columns if keys.get(c) in wanted]].copy()
+        part.attrs = dict(display.attrs)
+        out[window] = part
+    return out
+
+
+def _level_vs_national(row: pd.Series, window: str, unit: str | None, lang: str) -> str:
+    """The cell of an indicator without a baseline: its level at the window's wave with its
+    interval, and the national figure it is set against."""
+    period = "one_year" if window == "1y" else "three_year"
+    level = fmt.format_ci(row[period], row.get(f"{period}_ci_lower"),
+                          row.get(f"{period}_ci_upper"), unit=unit)  # fmt: skip
+    national = fmt.format_ci(row.get("official_value"), None, None, unit=unit)
+    return fmt.label(fmt.REPORT_TEXT, "level_vs_national", lang, level=level, national=national)
 
 
 def _truthy(value: Any) -> bool:

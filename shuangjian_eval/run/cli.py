@@ -262,6 +262,12 @@ def _parser() -> argparse.ArgumentParser:
         help="language of the reports and the index (default: zh; with --resume: the run's)",
     )
     r.add_argument(
+        "--formats",
+        default=argparse.SUPPRESS,
+        help="policy report formats, comma-separated: html (always), docx, xlsx, pdf (needs "
+        "Chromium) (default: html; with --resume: the run's)",
+    )
+    r.add_argument(
         "-p",
         "--param",
         type=_param,
@@ -410,6 +416,7 @@ def _cmd_report(a: argparse.Namespace) -> int:
         notebook_dir=getattr(a, "notebook_dir", None),
         workers=getattr(a, "workers", None),
         lang=getattr(a, "lang", None),
+        formats=getattr(a, "formats", None),
         parameters=None if params is None else dict(params),
         progress=not a.no_progress,
     )

@@ -338,10 +338,17 @@ def render_html(
     Uses the package's own nbconvert template: no code cells, no prompts, no error
     tracebacks' code, nothing requested from another host (no require.js, MathJax or mermaid),
     ``<html lang>`` set, a CJK font stack, print CSS, and a footer (data hash, version, time).
+    The notebook's Markdown is bilingual; only the paragraphs in ``lang`` are kept
+    (:func:`shuangjian_eval.publication.formatting.in_language`).
     """
     import nbformat
 
+    from ..publication import formatting as fmt
+
     nb = notebook if isinstance(notebook, dict) else nbformat.read(str(notebook), as_version=4)
+    for cell in nb.cells:  # the notebooks' own text is bilingual: the reader gets one language
+        if cell.get("cell_type") == "markdown":
+            cell["source"] = fmt.in_language(cell["source"], lang)
     nb.metadata["sje"] = {"title": title, "subtitle": subtitle, "footer": footer or {}}
     exporter = _exporter("zh" if lang == "zh" else "en", threading.get_ident())
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})

@@ -14,7 +14,7 @@ Publication layer; each function is one step of a notebook section. The modules:
 - :mod:`.tables`: tables for readers: :func:`table`, :func:`changes`, :func:`effect_table`,
   :func:`reliability_table`, :func:`item_table`, :func:`odds_ratio_table`,
   :func:`equality_table`, :func:`adjusted_table`;
-- :mod:`.words`: :func:`findings` and :func:`describe_test`;
+- :mod:`.words`: :func:`findings`, :func:`describe_test` and :func:`describe_robustness`;
 - ``_common``: the conventions shared by the others.
 
 Conventions: waves are fielded in the autumn term (:data:`FIELDWORK_MONTH`), so a wave is
@@ -52,6 +52,7 @@ from .tables import item_table as item_table
 from .tables import odds_ratio_table as odds_ratio_table
 from .tables import reliability_table as reliability_table
 from .tables import table as table
+from .words import describe_robustness as describe_robustness
 from .words import describe_test as describe_test
 from .words import findings as findings
 
@@ -66,6 +67,7 @@ __all__ = [
     "check_parameters",
     "comparison_groups",
     "default_outcomes",
+    "describe_robustness",
     "describe_test",
     "design_for",
     "did_table",

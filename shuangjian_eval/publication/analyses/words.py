@@ -39,6 +39,13 @@ def findings(result: EstimateResult, *, lang: str = "zh", causal: bool = False,
 
 
 @passes_unavailable
+def describe_robustness(result: Any, *, lang: str = "zh", min_cell: int | None = None) -> Markdown:
+    """What the estimates of :func:`robustness` say, from their numbers
+    (:func:`shuangjian_eval.publication.narrative.describe_robustness`)."""
+    return Markdown(_narrative.describe_robustness(result, lang, min_cell=min_cell))
+
+
+@passes_unavailable
 def describe_test(result: Any, *, lang: str = "zh") -> Markdown:
     """The pre-trend test of an event study, or the placebo test of :func:`placebo`, in words."""
     fake = (getattr(result, "options", None) or {}).get("placebo_date")

@@ -48,7 +48,10 @@ class _Charts(Mapping[str, dict[str, Any]]):
 #: whose change the chart's reading describes; from the outcome registry of ``codebook.yaml``.
 CHARTS: Mapping[str, dict[str, Any]] = _Charts()
 
-_VERDICT_ORDER = ("remarkable", "effective", "not_met", "inconclusive", "insufficient")
+_VERDICT_ORDER = (
+    "remarkable", "effective", "not_met", "inconclusive", "level_better", "level_similar",
+    "level_worse", "insufficient",
+)  # fmt: skip
 #: CSS classes of ``templates/sje_report/report.css`` (``.sje-badge``) by verdict code.
 BADGE_CLASS = {
     "remarkable": "remarkable",
@@ -56,6 +59,9 @@ BADGE_CLASS = {
     "not_met": "not-met",
     "inconclusive": "inconclusive",
     "insufficient": "insufficient",
+    "level_better": "met",
+    "level_similar": "inconclusive",
+    "level_worse": "not-met",
 }
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|~#])")

@@ -28,7 +28,7 @@ from ._common import (
     _frame_from_json,
     _LazyFrames,
 )
-from .compute import _compute, _Prepared, _strata_rows, compute
+from .compute import _compute, _Prepared, _strata_rows, area_scorecard, compute
 from .model import Briefing
 
 
@@ -212,7 +212,9 @@ def precompute(
         cut = [r for r in chosen if r != _regions.ALL and "stratum" in prep.df.columns]
         rows = _strata_rows(prep.df, cut) if cut else {}
         # one region's rows at a time: a worker receives only what it needs
-        parts = ((r, prep.take(r, rows[r]) if r in rows else prep) for r in chosen)
+        counties = [r for r in chosen if r != _regions.ALL]
+        area = area_scorecard(prep, int(min_cell)) if counties else None
+        parts = ((r, prep.take(r, rows[r]) if r in rows else prep, area) for r in chosen)
         if pool is None:
             _WORKER.update(settings)
             try:
@@ -259,10 +261,10 @@ def _init_worker(settings: dict[str, Any]) -> None:
     _WORKER.update(settings)
 
 
-def _precompute_one(part: tuple[str, _Prepared]) -> tuple[str, Path]:
-    region, prep = part
+def _precompute_one(part: tuple[str, _Prepared, Any]) -> tuple[str, Path]:
+    region, prep, area = part
     w = _WORKER
     # the sentences in the run's language only; both when no language is given
-    b = _compute(prep, region, w["min_cell"], w["facts"], w["langs"] or fmt.LANGS)
+    b = _compute(prep, region, w["min_cell"], w["facts"], w["langs"] or fmt.LANGS, area=area)
     b.render(w["langs"])
     return region, b.save(cache_file(w["cache_dir"], region))

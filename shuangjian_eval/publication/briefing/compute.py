@@ -75,7 +75,19 @@ def compute(
     _regions.check(region, _regions.counties(df))
     pol = policy or _policy.load()
     min_cell = suppression.min_cell_for(min_cell, "scorecard", pol)
-    return _compute(_Prepared.of(df, pol), region, int(min_cell), dict(data_facts or {}))
+    prep = _Prepared.of(df, pol)
+    area = None if region == _regions.ALL else area_scorecard(prep, int(min_cell))
+    return _compute(prep, region, int(min_cell), dict(data_facts or {}), area=area)
+
+
+def area_scorecard(prep: _Prepared, min_cell: int) -> pd.DataFrame:
+    """The scorecard of all the data (the whole area), set beside each county's: computed once
+    for the counties of a run."""
+    from .. import targets as _targets
+
+    return _targets.scorecard(
+        prep.df, policy=prep.policy, region=_regions.ALL, min_cell=min_cell, lang="zh"
+    ).to_frame()
 
 
 @dataclass
@@ -160,6 +172,7 @@ def _compute(
     min_cell: int,
     facts: dict[str, Any],
     langs: Sequence[str] = fmt.LANGS,
+    area: pd.DataFrame | None = None,
 ) -> Briefing:
     from ... import __version__
     from .. import targets as _targets
@@ -208,7 +221,11 @@ def _compute(
     frames = _chart_frames(prep, region, min_cell, int(vr.min_psu))
     equity = _equity_results(prep, region, min_cell, int(vr.min_psu))
     frames.update({k: r.to_frame() for k, r in equity.items()})
-    text = {lang: _texts(card, table, equity, meta, vr, lang) for lang in langs}
+    if area is not None and region != _regions.ALL:
+        frames["area_scorecard"] = area
+    else:
+        area = None
+    text = {lang: _texts(card, table, equity, meta, vr, lang, area) for lang in langs}
     return Briefing(
         meta=meta,
         scorecard=table,

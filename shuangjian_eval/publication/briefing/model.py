@@ -33,6 +33,7 @@ from ._common import (
     _json_default,
     _md,
 )
+from .text import verdict_summary
 
 #: Report sections and their headings.
 SECTIONS: dict[str, dict[str, str]] = {
@@ -41,12 +42,9 @@ SECTIONS: dict[str, dict[str, str]] = {
     "charts": {"zh": "三、主要指标的变化", "en": "3. Key indicators over time"},
     "equity": {"zh": "四、隐形培训与公平", "en": "4. Hidden tutoring and equity"},
     "methods": {"zh": "五、方法与数据说明", "en": "5. Methods and data"},
+    "glossary": {"zh": "六、名词解释", "en": "6. Glossary"},
 }
-_SYNTH_NOTICE = {
-    "zh": "注意：本报告使用合成演示数据，不描述任何真实地区、学校或个人。",
-    "en": "Note: this report uses synthetic demonstration data; it describes no real place, "
-    "school or person.",
-}
+_SYNTH_NOTICE = fmt.REPORT_TEXT["synthetic_notice"]
 _SCORECARD_TITLE = {
     "zh": "目标完成情况：各项指标相对政策前基线的变化及评价",
     "en": "Progress against the targets: each indicator's change from the pre-policy baseline, "
@@ -240,26 +238,13 @@ class Briefing:
             )
         for window in ("1y", "3y"):
             wave = m["one_year_wave" if window == "1y" else "three_year_wave"]
-            if zh:
-                name = "1年目标：有效减轻" if window == "1y" else "3年目标：成效显著"
-                lead = f"<b>{name}</b>（{wave}年调查与政策前相比）："
-            else:
-                name = (
-                    "1-year target: effective reduction"
-                    if window == "1y"
-                    else "3-year target: remarkable results"
-                )
-                lead = f"<b>{name}</b> ({wave} survey against before the policy): "
+            sentence = verdict_summary(self.verdict_counts(window), window, wave, lang)
+            parts.append(f'<p class="sje-verdict-summary">{html.escape(sentence)}</p>')
             counts = self.verdict_counts(window)
-            items = [
-                f"{_badge(v, lang)} {counts[v]} {'项' if zh else ''}".rstrip()
-                for v in _VERDICT_ORDER
-                if counts.get(v, 0)
-            ]
-            joined = ("、" if zh else ", ").join(items)
-            parts.append(
-                f'<p style="margin: .25rem 0; font-size: 1.08rem;">{lead}{joined}{"。" if zh else "."}</p>'
+            badges = " ".join(
+                f"{_badge(v, lang)} {counts[v]}" for v in _VERDICT_ORDER if counts.get(v)
             )
+            parts.append(f'<p class="sje-verdicts" style="margin: 0 0 .4rem;">{badges}</p>')
         missed = self._not_met_names(lang)
         if missed:
             label = "未达到目标的指标：" if zh else "Targets not met: "
@@ -267,6 +252,10 @@ class Briefing:
         parts.append(f'<p class="sje-note" style="margin: .35rem 0 0;">{scope}</p>')
         parts.append("</div>")
         return HTML("".join(parts))
+
+    def not_met_names(self, lang: str = "zh") -> str:
+        """The indicators that did not meet a target, each with the target window(s)."""
+        return self._not_met_names(lang)
 
     def _not_met_names(self, lang: str) -> str:
         t = self.scorecard
@@ -413,6 +402,16 @@ class Briefing:
                 sep = ":" if lang == "zh" else ": "
                 out.append(f"- **{name}**{sep}" + ("" if lang == "zh" else " ").join(t[key]))
         return Markdown("\n".join(out))
+
+    def glossary(self, lang: str = "zh") -> HTML:
+        """The terms of the report in plain words (:func:`shuangjian_eval.publication.narrative.glossary`)."""
+        from .. import narrative
+
+        items = "".join(
+            f"<dt>{html.escape(term)}</dt><dd>{html.escape(words)}</dd>"
+            for term, words in narrative.glossary(lang)
+        )
+        return HTML(f'<dl class="sje-glossary">{items}</dl>')
 
     def coverage(self, lang: str = "zh") -> Markdown:
         """What the data cover: region, respondents, schools, waves; synthetic or not."""

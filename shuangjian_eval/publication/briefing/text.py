@@ -21,7 +21,7 @@ from ._common import _VERDICT_ORDER, CHARTS, _badge, _md
 
 
 def _texts(card: Any, table: pd.DataFrame, equity: dict[str, Any], meta: dict[str, Any],
-           vr: Any, lang: str) -> dict[str, Any]:  # fmt: skip
+           vr: Any, lang: str, area: pd.DataFrame | None = None) -> dict[str, Any]:  # fmt: skip
     """Every sentence of the report in one language (computed with the data, so a cached
     briefing is shown without the estimation stack)."""
     from ...inputs import policy as _policy
@@ -50,9 +50,53 @@ def _texts(card: Any, table: pd.DataFrame, equity: dict[str, Any], meta: dict[st
         "rules": rules_text(lang, vr, pol),
         "methods": narrative.methods_note(lang, policy=pol, rules=vr),
         "scorecard_html": _scorecard_html(
-            tables.scorecard_table(table, lang=lang, min_cell=meta["min_cell"]), table, lang
+            tables.scorecard_table(table, lang=lang, min_cell=meta["min_cell"]),
+            table,
+            lang,
+            meta,
+            None
+            if area is None
+            else tables.scorecard_table(area, lang=lang, min_cell=meta["min_cell"]),
         ),  # fmt: skip
     }
+
+
+#: The verdicts that meet each target window's target: at 3 years only remarkable results.
+MEETS_TARGET = {"1y": ("remarkable", "effective"), "3y": ("remarkable",)}
+
+
+def verdict_summary(counts: dict[str, int], window: str, wave: Any, lang: str) -> str:
+    """One sentence on a target window: of the indicators, how many met the target (by
+    verdict) and how many got each other verdict.
+
+    >>> verdict_summary({"remarkable": 1, "effective": 8, "not_met": 1}, "1y", 2022, "zh")
+    '1年目标“有效减轻”（2022年调查与政策前相比）：10 项指标中 9 项达到目标（成效显著 1 项、有效减轻 8 项），1 项未达到。'
+    """
+    n = sum(counts.values())
+    met = [v for v in MEETS_TARGET[window] if counts.get(v)]
+    parts = []
+    if met:
+        words = fmt.label(fmt.REPORT_TEXT, "verdict_met", lang,
+                          count=sum(counts[v] for v in met))  # fmt: skip
+        if len(met) > 1:
+            detail = fmt.join_list(
+                (fmt.label(fmt.REPORT_TEXT, "verdict_detail", lang, count=counts[v],
+                           verdict=fmt.verdict_label(v, lang, sentence=True)) for v in met),
+                lang,
+            )  # fmt: skip
+            words += fmt.label(fmt.REPORT_TEXT, "verdict_met_detail", lang, detail=detail)
+        parts.append(words)
+    for v in _VERDICT_ORDER:
+        if v in MEETS_TARGET[window] or not counts.get(v):
+            continue
+        verdict = fmt.verdict_label(v, lang, sentence=True)
+        parts.append(fmt.label(fmt.REPORT_TEXT, "verdict_part", lang, count=counts[v],
+                               verdict=verdict))  # fmt: skip
+    return fmt.label(
+        fmt.REPORT_TEXT, "verdict_summary", lang, n=n, wave=wave,
+        window=fmt.label(fmt.REPORT_TEXT, f"window_name_{window}", lang),
+        parts=fmt.label(fmt.REPORT_TEXT, "verdict_part_list", lang).join(parts),
+    )  # fmt: skip
 
 
 def _levels(row: pd.Series, window: str, meta: dict[str, Any], lang: str) -> str:
@@ -87,6 +131,9 @@ def _findings(table: pd.DataFrame, meta: dict[str, Any], lang: str) -> list[str]
             "not_met": "未达到目标（可以确定）",
             "inconclusive": "尚无定论（数据不能判断是否达到）",
             "insufficient": "数据不足，无法判断",
+            "level_better": "没有政策前基线，其水平好于全国数据",
+            "level_similar": "没有政策前基线，其水平与全国数据相当",
+            "level_worse": "没有政策前基线，其水平不及全国数据",
         },
         "en": {
             "remarkable": "met the 3-year target of remarkable results",
@@ -96,6 +143,9 @@ def _findings(table: pd.DataFrame, meta: dict[str, Any], lang: str) -> list[str]
             "not_met": "fell short of the target (the data rule it out)",
             "inconclusive": "were inconclusive (the data cannot tell)",
             "insufficient": "had insufficient data to judge",
+            "level_better": "have no pre-policy baseline and stand better than the national figure",
+            "level_similar": "have no pre-policy baseline and stand close to the national figure",
+            "level_worse": "have no pre-policy baseline and stand below the national figure",
         },
     }[lang]
     out = []
@@ -169,27 +219,72 @@ def _equity_sentences(
     return out
 
 
-def _scorecard_html(display: pd.DataFrame, table: pd.DataFrame, lang: str) -> str:
-    """The scorecard table as HTML: every cell escaped, verdict cells as badges, numbers kept
-    on one line."""
-    verdict_cols = {fmt.stat_label("verdict_1y", lang): "verdict_1y",
-                    fmt.stat_label("verdict_3y", lang): "verdict_3y"}  # fmt: skip
+def _wrappable(value: str) -> str:
+    """A table cell escaped, an estimate and its interval each kept on one line, the line
+    allowed to break between them (so that a table fits the page)."""
+    est, sep, ci = value.partition(" [")
+    if not sep:
+        return f'<span class="sje-nowrap">{html.escape(value)}</span>'
+    return (f'<span class="sje-nowrap">{html.escape(est)}</span> '
+            f'<span class="sje-nowrap sje-ci">[{html.escape(ci)}</span>')  # fmt: skip
+
+
+def _area_cells(area: pd.DataFrame, window: str, rows: int, lang: str) -> list[tuple[str, str]]:
+    """The whole area's change and verdict code at ``window`` for each scorecard row, from its
+    report table (so that its suppressed cells stay blank)."""
+    keys = area.attrs["keys"]
+    change = next(c for c in area.columns if keys.get(c) == f"change_{window}")
+    verdict = next(c for c in area.columns if keys.get(c) == f"verdict_{window}")
+    hidden = set(area.attrs.get("suppressed", []))
+    codes = {fmt.verdict_label(v, lang): v for v in fmt.VERDICTS}
+    out = []
+    for pos in range(rows):
+        if pos in hidden or pos >= len(area):
+            out.append((fmt.SUPPRESSED["n"][lang] if pos in hidden else "", ""))
+        else:
+            out.append((str(area[change].iloc[pos]), codes.get(str(area[verdict].iloc[pos]), "")))
+    return out
+
+
+def _scorecard_html(display: pd.DataFrame, table: pd.DataFrame, lang: str,
+                    meta: dict[str, Any], area: pd.DataFrame | None = None) -> str:  # fmt: skip
+    """The scorecard as HTML, one numbered table per target window
+    (:func:`shuangjian_eval.publication.tables.scorecard_parts`) so that each fits the page:
+    every cell escaped, verdict cells as badges, numbers kept on one line."""
+    from .. import tables
+
     hidden = set(display.attrs.get("suppressed", []))
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in display.columns)
-    body = []
-    for pos, rec in enumerate(display.itertuples(index=False, name=None)):
-        cells = [f"<td>{html.escape(str(rec[0]))}</td>"]
-        for col, value in zip(display.columns[1:], rec[1:], strict=True):
-            text = html.escape(str(value))
-            if col in verdict_cols and pos not in hidden and value:
-                text = _badge(str(table.iloc[pos][verdict_cols[col]]), lang)
-            css = ' class="sje-suppressed"' if pos in hidden else ""
-            cells.append(f'<td{css} style="white-space: nowrap;">{text}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
+    keys = display.attrs["keys"]
+    out = []
+    for number, (window, part) in enumerate(tables.scorecard_parts(display).items(), start=1):
+        wave = meta["one_year_wave" if window == "1y" else "three_year_wave"]
+        title = fmt.label(fmt.REPORT_TEXT, f"scorecard_{window}", lang, wave=wave)
+        caption = fmt.label(fmt.REPORT_TEXT, "table", lang, number=number, title=title)
+        area_cells = _area_cells(area, window, len(part), lang) if area is not None else None
+        heads = list(part.columns)
+        if area_cells is not None:
+            heads.append(fmt.label(fmt.REPORT_TEXT, "area_column", lang))
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in heads)
+        body = []
+        for pos, rec in enumerate(part.itertuples(index=False, name=None)):
+            cells = [f"<td>{html.escape(str(rec[0]))}</td>"]
+            for col, value in zip(part.columns[1:], rec[1:], strict=True):
+                text = _wrappable(str(value))
+                key = keys[col]
+                if key.startswith("verdict") and pos not in hidden and value:
+                    text = _badge(str(table.iloc[pos][key]), lang)
+                css = ' class="sje-suppressed"' if pos in hidden else ""
+                cells.append(f"<td{css}>{text}</td>")
+            if area_cells is not None:
+                change, verdict = area_cells[pos]
+                badge = _badge(verdict, lang) if verdict else ""
+                cells.append(f'<td class="sje-area">{_wrappable(change)} {badge}</td>')
+            body.append("<tr>" + "".join(cells) + "</tr>")
+        out.append(
+            f'<table class="sje-report-table"><caption>{html.escape(caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        )
     notes = "".join(
         f'<p class="sje-note">{html.escape(n)}</p>' for n in display.attrs.get("notes", [])
     )
-    return (
-        '<div class="sje-table"><table class="sje-report-table" style="font-size: .85rem;">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{notes}</div>"
-    )
+    return f'<div class="sje-table" style="font-size: .88rem;">{"".join(out)}{notes}</div>'

@@ -32,13 +32,22 @@ from .equity import (
     urban_rural_gaps,
 )
 from .indicators import Indicator, default_indicators
+from .rules import (
+    LEVEL_VERDICTS,
+    VERDICTS,
+    VerdictRules,
+    classify,
+    level_verdict,
+    rules_text,
+    window_verdict,
+)
 from .rules import PERIODS as PERIODS
 from .rules import VERDICT_LABELS as VERDICT_LABELS
-from .rules import VERDICTS, VerdictRules, classify, rules_text, window_verdict
 from .scorecard import CONTRACT_COLUMNS, Scorecard, scorecard
 
 __all__ = [
     "CONTRACT_COLUMNS",
+    "LEVEL_VERDICTS",
     "VERDICTS",
     "Indicator",
     "Scorecard",
@@ -48,6 +57,7 @@ __all__ = [
     "default_indicators",
     "displacement",
     "income_quintile",
+    "level_verdict",
     "rules_text",
     "scorecard",
     "spend_by_income",

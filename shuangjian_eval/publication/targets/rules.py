@@ -54,16 +54,26 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PERIODS",
+    "LEVEL_VERDICTS",
     "VERDICTS",
     "VERDICT_LABELS",
     "VerdictRules",
     "classify",
     "rules_text",
+    "level_verdict",
     "window_verdict",
 ]
 
 #: Verdict codes; the first four are the contract, "inconclusive" is documented above.
-VERDICTS: tuple[str, ...] = ("remarkable", "effective", "not_met", "inconclusive", "insufficient")
+VERDICTS: tuple[str, ...] = (
+    "remarkable", "effective", "not_met", "inconclusive", "insufficient",
+    "level_better", "level_similar", "level_worse",
+)  # fmt: skip
+
+#: Verdicts of a level against its national figure, for an indicator with no pre-policy
+#: baseline (asked only after the policy) but a comparable official figure (see
+#: :func:`level_verdict`).
+LEVEL_VERDICTS: tuple[str, ...] = ("level_better", "level_similar", "level_worse")
 
 #: Verdict labels by language and code, as they read inside a sentence ("not met"): derived
 #: from the one table, :data:`shuangjian_eval.publication.formatting.VERDICTS`.
@@ -182,6 +192,17 @@ def classify(
     return "not_met" if hi < threshold else "inconclusive"
 
 
+def level_verdict(sign: float, lower: float, upper: float, national: float) -> str:
+    """A level without a baseline against its national figure: "level_better" when the
+    interval lies wholly on the good side of it (``sign`` +1: higher is better, -1: lower),
+    "level_worse" when wholly on the other side, else "level_similar"."""
+    lo, hi = sign * float(lower), sign * float(upper)
+    lo, hi, ref = min(lo, hi), max(lo, hi), sign * float(national)
+    if lo > ref:
+        return "level_better"
+    return "level_worse" if hi < ref else "level_similar"
+
+
 def window_verdict(
     window: str,
     improvement: float,
@@ -252,6 +273,8 @@ def rules_text(
             "7. 尚无定论：置信区间同时包含达到与未达到门槛的数值，数据无法判断。",
             f"8. 数据不足：缺少所需调查轮次或该项未调查、任一时点受访者少于{vr.min_cell}人或学校少于"
             f"{vr.min_psu}所（此类数据不予报告），或估计无效。",
+            "9. 无基线的指标（政策后才调查，如对双减政策的满意度）：该时点的水平与全国数据比较，"
+            "置信区间完全高于（或低于）全国数据记为“好于（或不及）全国水平”，否则记为“与全国水平相当”。",
             "前后比较只描述变化，不能单独证明变化由政策引起。",
         ]
     else:
@@ -290,6 +313,10 @@ def rules_text(
             f"8. Insufficient data: a survey wave is missing or the item was not asked, a period "
             f"has fewer than {vr.min_cell} respondents or {vr.min_psu} schools (such figures are not "
             "published), or the estimate is invalid.",
+            "9. Indicators without a baseline (asked only after the policy, such as satisfaction "
+            "with the policy): the level at the mark is set against the national figure; an "
+            "interval wholly on the better (or worse) side is rated better than (or below) the "
+            "national level, otherwise similar to it.",
             "A before-after comparison describes change; on its own it does not show that the "
             "policy caused it.",
         ]

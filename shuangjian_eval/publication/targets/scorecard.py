@@ -42,7 +42,14 @@ from .. import suppression
 from ..design import standard_spec
 from ._common import _WINDOWS
 from .indicators import Indicator, default_indicators
-from .rules import PERIODS, VERDICT_LABELS, VerdictRules, rules_text, window_verdict
+from .rules import (
+    PERIODS,
+    VERDICT_LABELS,
+    VerdictRules,
+    level_verdict,
+    rules_text,
+    window_verdict,
+)
 
 __all__ = ["CONTRACT_COLUMNS", "Scorecard", "scorecard"]
 
@@ -379,6 +386,16 @@ def _score_row(
         row.update({p: cells[p]["estimate"], f"{p}_ci_lower": cells[p]["lo"]})
         row[f"{p}_ci_upper"] = cells[p]["hi"]
     extra: dict[str, Any] = {"kind": ind.kind, "stage": ind.stage}
+    figures = pol.official_figures(ind.id)
+    if figures:
+        f = figures[0]
+        row["official_figure"], row["official_source"] = f[lang], pol.cite(f["source"], lang)
+        comparable = bool(f.get("comparable", False))
+        extra["official_value"] = float(f["scorecard_value"]) if comparable else np.nan
+        extra["official_date"], extra["official_comparable"] = str(f.get("date", "")), comparable
+    else:
+        row["official_figure"], row["official_source"] = "", ""
+        extra.update(official_value=np.nan, official_date="", official_comparable=False)
     for window, p in _WINDOWS.items():
         change = lo = hi = threshold = np.nan
         verdict, reason = "insufficient", ""
@@ -390,6 +407,10 @@ def _score_row(
                 status = f"wave_missing: {', '.join(map(str, missing))}"
             elif status == "no_data" and bad is base:
                 status = "no_data: baseline"
+                level = cells[p]
+                national = extra["official_value"]
+                if level["status"] == "ok" and np.isfinite(national) and np.isfinite(level["lo"]):
+                    verdict = level_verdict(ind.sign, level["lo"], level["hi"], national)
             reason = status
         else:
             r = changes[_period_column(ind), p, f"_y_{ind.id}"]
@@ -424,16 +445,6 @@ def _score_row(
         extra[f"psu_{p}"] = pd.NA if hidden else cells[p]["psu"]
         extra[f"suppressed_{p}"] = hidden
     extra["baseline_waves"] = ", ".join(map(str, work.baseline_used))
-    figures = pol.official_figures(ind.id)
-    if figures:
-        f = figures[0]
-        row["official_figure"], row["official_source"] = f[lang], pol.cite(f["source"], lang)
-        comparable = bool(f.get("comparable", False))
-        extra["official_value"] = float(f["scorecard_value"]) if comparable else np.nan
-        extra["official_date"], extra["official_comparable"] = str(f.get("date", "")), comparable
-    else:
-        row["official_figure"], row["official_source"] = "", ""
-        extra.update(official_value=np.nan, official_date="", official_comparable=False)
     return {**row, **extra}
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from importlib import resources
 from pathlib import Path
 
 from ...base.files import atomic_write
+from ...publication import formatting as fmt
 from ._common import NOTEBOOKS, ReportRun
 
 _INDEX = """<!DOCTYPE html>
@@ -17,16 +19,18 @@ _INDEX = """<!DOCTYPE html>
 <header class="sje-masthead"><div class="sje-title">{{ title }}</div>
 <div class="sje-subtitle">{{ subtitle }}</div></header>
 <main class="sje-report">
-<table>
+<table class="sje-index">
 <thead><tr><th>{{ h_region }}</th>{% for h in h_verdicts %}<th>{{ h }}</th>{% endfor %}
-{% for nb in notebooks %}<th>{{ nb }}</th>{% endfor %}</tr></thead>
+<th>{{ h_reports }}</th></tr></thead>
 <tbody>
 {% for region, verdicts, cells in rows %}<tr><td>{{ region }}</td>
 {% for window in verdicts %}<td class="sje-verdicts">{% for css, label, count in window %}
 <span class="sje-badge {{ css }}">{{ label }} {{ count }}</span>{% endfor %}</td>{% endfor %}
-{% for job in cells %}<td>{% if job.status == 'ok' %}<a href="{{ job.href }}">{{ open_label }}</a>
-{% else %}<span class="sje-badge not-met">{{ failed_label }}</span>
-<div class="sje-note">{{ job.error }}</div>{% endif %}</td>{% endfor %}</tr>
+<td class="sje-links">{% for job in cells %}{% if job.status == 'ok' %}<a href="{{ job.href }}">{{ job.title }}</a>
+{% for label, href in job.others %}<a class="sje-format" href="{{ href }}">{{ label }}</a>{% endfor %}
+{% else %}<span class="sje-failed"><span class="sje-badge not-met">{{ job.title }}{{ colon }}{{ failed_label }}</span>
+{{ job.reason }}<details class="sje-error"><summary>{{ details_label }}</summary><pre>{{ job.error }}</pre></details></span>
+{% endif %}{% endfor %}</td></tr>
 {% endfor %}
 </tbody></table>
 </main>
@@ -79,29 +83,42 @@ def _write_index(run: ReportRun, lang: str, footer: dict[str, str]) -> None:
                     "status": job.status,
                     "error": job.error or "",
                     "href": os.path.relpath(job.html, run.out_dir),
+                    "title": NOTEBOOKS[name][lang],
+                    "others": [
+                        (
+                            fmt.label(fmt.REPORT_TEXT, f"format_{suffix}", lang),
+                            os.path.relpath(Path(job.html).with_suffix(f".{suffix}"), run.out_dir),
+                        )
+                        for suffix in ("docx", "xlsx", "pdf")
+                        if Path(job.html).with_suffix(f".{suffix}").exists()
+                    ],  # fmt: skip
+                    "reason": fmt.label(
+                        fmt.FAILURE_REASONS, fmt.failure_reason(job.error, job.status), lang
+                    ),
                 }
             )
         label = next(j.label for j in run.jobs if j.region == region)
         rows.append((label, _headline_verdicts(run.caches.get(region), lang), cells))
-    zh = lang == "zh"
-    n_failed = len(run.failed)
+    text = functools.partial(fmt.label, fmt.REPORT_TEXT, lang=lang)
     html = env.from_string(_INDEX).render(
         lang=lang,
-        title="双减政策评估报告" if zh else "Double Reduction evaluation reports",
-        subtitle=(
-            f"运行 {run.run_id}：{len(run.jobs)} 份报告，失败 {n_failed} 份"
-            if zh
-            else f"Run {run.run_id}: {len(run.jobs)} reports, {n_failed} failed"
-        ),
+        title=text("index_title"),
+        subtitle=fmt.label(
+            fmt.REPORT_TEXT,
+            "index_subtitle",
+            lang,
+            run_id=run.run_id,
+            n=len(run.jobs),
+            failed=len(run.failed),
+        ),  # fmt: skip
         css=css,
-        h_region="地区" if zh else "Region",
-        h_verdicts=(["1年目标", "3年目标"] if zh else ["1-year target", "3-year target"])
-        if run.caches
-        else [],
-        notebooks=[NOTEBOOKS[n][lang] for n in names],
+        h_region=fmt.stat_label("region", lang),
+        h_verdicts=[text("window_1y"), text("window_3y")] if run.caches else [],
+        h_reports=text("reports"),
         rows=rows,
-        open_label="查看" if zh else "Open",
-        failed_label="失败" if zh else "Failed",
+        failed_label=text("failed"),
+        colon=fmt.colon(lang).strip(),
+        details_label=text("error_details"),
         footer=footer,
     )
     atomic_write(run.index, html)

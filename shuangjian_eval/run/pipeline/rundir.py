@@ -47,6 +47,7 @@ SETTINGS: dict[str, str] = {
     "notebook_dir": "--notebook-dir",
     "lang": "--lang",
     "parameters": "-p",
+    "formats": "--formats",
 }
 
 
@@ -106,6 +107,7 @@ def recorded_settings(manifest: dict[str, Any]) -> dict[str, Any]:
         }
     settings["data"] = data.get("sha256")
     settings["data_path"] = data.get("path")
+    settings.setdefault("formats", ["html"])  # runs recorded before formats were a setting
     return settings
 
 

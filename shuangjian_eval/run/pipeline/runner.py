@@ -19,6 +19,7 @@ from ...publication import notebook_parameters as _nbp
 from ..execution import TRANSPORT_NOTE, render_html
 from ._common import BRIEFING_NOTEBOOK, EXECUTORS, NOTEBOOKS, Job, ReportRun, _now, _running_path
 from .executors import _execute_dask, _execute_local, _Reporter
+from .formats import check_formats, write_formats
 from .index import _write_index
 from .parameters import ParameterError, _notebook_path, check_extra_parameters, check_parameters
 from .rundir import (
@@ -45,6 +46,7 @@ def _run_job(
     lang: str,
     timeout: float | None = None,
     fresh_kernels: bool = False,
+    formats: Sequence[str] = ("html",),
 ) -> Job:
     from ..execution import execute_notebook
 
@@ -66,6 +68,8 @@ def _run_job(
             )
         title = f"{job.label} · {NOTEBOOKS[job.notebook][lang]}"
         render_html(nb, job.html, lang=lang, title=title, footer=footer)
+        if job.notebook == BRIEFING_NOTEBOOK and len(formats) > 1:  # Word, Excel, PDF
+            write_formats(job, formats, lang=lang, title=title, footer=footer)
         job.status = "ok"
     except Exception as exc:  # a failing notebook must not stop the others
         job.status = "failed"
@@ -159,6 +163,7 @@ def run_report(
     resume: bool = False,
     overwrite: bool = False,
     fresh_kernels: bool = False,
+    formats: str | Sequence[str] | None = None,
 ) -> ReportRun:
     """Run notebooks for regions and write HTML reports, an index and a manifest.
 
@@ -201,6 +206,9 @@ def run_report(
     fresh_kernels : bool
         Start a new kernel for every notebook. By default each worker keeps its kernel for
         its next notebook, cleared (:mod:`shuangjian_eval.run.execution`), after one that succeeded.
+    formats : str or sequence of str, optional
+        Formats of the policy report: "html" (always) and any of "docx", "xlsx", "pdf"
+        (:mod:`.formats`), written beside its page; default "html" (a resumed run: its own).
 
     A run holds a lock on its folder, so two runs into the same run folder at once are
     refused rather than interleaved; every file is written under a temporary name and renamed.
@@ -272,6 +280,9 @@ def run_report(
     chosen = given.get("regions") or _resolve_regions(
         data, recorded.get("regions", _regions.ALL), facts.counties
     )
+    if formats is not None:
+        given["formats"] = list(check_formats(formats))
+    formats = check_formats(formats if formats is not None else recorded.get("formats", ["html"]))
     if parameters is not None:
         given["parameters"] = dict(parameters)
     extra = dict(parameters if parameters is not None else recorded.get("parameters", {}))
@@ -290,6 +301,7 @@ def run_report(
         "notebook_dir": None if notebook_dir == _nbp.NOTEBOOK_DIR else str(notebook_dir),
         "lang": lang,
         "parameters": extra,
+        "formats": list(formats),
     }
     execution = {
         "executor": executor,
@@ -325,9 +337,9 @@ def _run_jobs(run, data, digest, manifest, execution, report, *, resume) -> None
     kept = _resumable_jobs(out_dir, manifest) if resume else {}
     versions = _versions()
     footer = {
-        "数据指纹" if lang == "zh" else "Data SHA-256": digest[:16],
-        "版本" if lang == "zh" else "Version": versions["shuangjian-eval"],
-        "生成时间" if lang == "zh" else "Generated": _now(),
+        fmt.label(fmt.REPORT_TEXT, "footer_hash", lang): digest[:16],
+        fmt.label(fmt.REPORT_TEXT, "footer_version", lang): versions["shuangjian-eval"],
+        fmt.label(fmt.REPORT_TEXT, "footer_time", lang): fmt.format_timestamp(_now(), lang),
     }
     for region in settings["regions"]:
         label = fmt.region_label(region, lang)
@@ -371,6 +383,7 @@ def _run_jobs(run, data, digest, manifest, execution, report, *, resume) -> None
         lang=lang,
         timeout=execution["timeout"],
         fresh_kernels=execution["fresh_kernels"],
+        formats=tuple(settings.get("formats", ("html",))),
     )
     execute = _execute_dask if execution["executor"] == "dask" else _execute_local
     done = list(run.kept)
