@@ -192,9 +192,13 @@ class Plan:
         )
         design = [
             fmt.text(_TEXT[self.weights], lang),
-            fmt.text(_TEXT["strata" if self.strata else "no_strata"], lang)
-            + fmt.label(fmt._PUNCT, "list", lang)
-            + fmt.text(_TEXT["clusters" if self.clusters else "no_clusters"], lang),
+            fmt.join_list(
+                [
+                    fmt.text(_TEXT["strata" if self.strata else "no_strata"], lang),
+                    fmt.text(_TEXT["clusters" if self.clusters else "no_clusters"], lang),
+                ],
+                lang,
+            ),
         ]
         forced = fmt.text(_TEXT["forced"], lang) if self.forced else ""
         sep = fmt.text(_TEXT["sep"], lang)

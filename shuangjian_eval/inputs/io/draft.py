@@ -29,6 +29,7 @@ import yaml
 from .. import codebook as _codebook
 from .. import identifiers
 from . import wenjuanxing as wjx
+from .columns import normalise_answer as _norm
 from .readers import detect_format, read
 
 __all__ = ["CheckReport", "DraftReport", "check_profile", "draft_profile"]
@@ -45,10 +46,6 @@ _NONE_WORDS = ("没有", "未参加", "都没有", "无")
 _YES = {"是", "有", "参加了", "参加", "是的", "有过"}
 _NO = {"否", "没有", "无", "没参加", "未参加", "不是", "没有过"}
 _FREE_TEXT_SHARE = 0.5  # distinct answers per answered row above which a question is free text
-
-
-def _norm(text: Any) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
 
 
 # ------------------------------------------------------------------------------------------
@@ -207,11 +204,7 @@ def draft_profile(
     fixed = wjx.fixed_columns(raw.headers) if platform else {}
     aliases = wjx.header_aliases(raw.headers) if platform else {}
     texts = {i: _distinct(raw.columns[i]) for i in range(len(raw.headers)) if i not in fixed}
-    numbers = (
-        platform
-        and wjx.detect_download([raw.columns[i] for i in texts if not _is_fill_in(texts[i])])
-        == "numbers"
-    )
+    numbers = platform and _download(raw) == "numbers"
     columns: dict[str, str] = {}
     values: dict[str, dict] = {}
     choices: dict[str, dict] = {}
@@ -339,6 +332,7 @@ def _add_numbers(text: str, texts: Any, numbers: Any, report: DraftReport) -> st
         report.todo.append("pair: the two downloads hold different submissions (序号 differ)")
         return text
     where = {h: i for i, h in enumerate(numbers.headers)}
+    alias = wjx.header_aliases(texts.headers)
     cb = _codebook.load()
     for var, header in profile.get("columns", {}).items():
         v = cb[var]
@@ -350,7 +344,6 @@ def _add_numbers(text: str, texts: Any, numbers: Any, report: DraftReport) -> st
             continue
         i = next((k for k, h in enumerate(texts.headers) if h == header), None)
         if i is None:
-            alias = wjx.header_aliases(texts.headers)
             i = next((k for k, names in alias.items() if header in names), None)
         if i is None or header not in where:
             continue

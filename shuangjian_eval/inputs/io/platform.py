@@ -12,6 +12,7 @@ for none, and the quality flags of each submission. The layout itself is describ
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -158,20 +159,35 @@ class Platform:
             )
         return out
 
+    @functools.cached_property
+    def signals(self) -> dict[str, Any]:
+        """The platform's columns read once, normalised so that both download modes of one
+        submission give the same values: submission number, time (datetime64), duration
+        (seconds), device (the IP without its location); None where the column is absent."""
+        col = {sig: self.raw.columns[i] for i, sig in self.fixed.items()}
+        texts = {sig: col[sig].to_pylist() for sig in ("submission", "ip") if sig in col}
+        return {
+            "submission": texts.get("submission"),
+            "submitted": wjx.parse_times(col["submitted"]) if "submitted" in col else None,
+            "duration": wjx.parse_duration(col["duration"]) if "duration" in col else None,
+            "device": None
+            if "ip" not in col
+            else np.array(
+                [None if v is None else str(v).split("(")[0].strip() for v in texts["ip"]],
+                dtype=object,
+            ),
+        }
+
     def submission_key(self, salt: str | bytes | None, log: IngestLog) -> ColumnInput:
         """A pseudonymous key per submission (the questionnaire asks for no respondent key):
         the salted hash of the submission number, time, duration and device, so that two
         downloads pasted together (序号 restarting at 1) are still different submissions."""
-        n = self.raw.n_rows
-        col = {sig: self.raw.columns[i] for i, sig in self.fixed.items()}
-        # normalised, so that both download modes of one submission give the same key
-        when = wjx.parse_times(col["submitted"]) if "submitted" in col else np.full(n, None)
-        took = wjx.parse_duration(col["duration"]) if "duration" in col else np.full(n, np.nan)
+        n, sig = self.raw.n_rows, self.signals
         parts = [
-            [str(v) for v in col["submission"].to_pylist()] if "submission" in col else [""] * n,
-            [str(v) for v in when],
-            [f"{v:g}" for v in took],
-            [str(v).split("(")[0] for v in col["ip"].to_pylist()] if "ip" in col else [""] * n,
+            [str(v) for v in sig["submission"]] if sig["submission"] is not None else [""] * n,
+            [str(v) for v in sig["submitted"]] if sig["submitted"] is not None else [""] * n,
+            [f"{v:g}" for v in sig["duration"]] if sig["duration"] is not None else [""] * n,
+            [str(v) for v in sig["device"]] if sig["device"] is not None else [""] * n,
         ]
         text = pd.Series(["问卷星|" + "|".join(p) for p in zip(*parts, strict=True)], dtype=object)
         key, source = identifiers.resolve_salt(salt)
@@ -190,16 +206,6 @@ class Platform:
 
     def flags(self, inputs: Mapping[str, ColumnInput], start: dt.date | None) -> pd.DataFrame:
         """The quality flags of every submission."""
-        col = {sig: self.raw.columns[i] for i, sig in self.fixed.items()}
-        device = None
-        if "ip" in col:
-            device = np.array(
-                [
-                    None if v is None else str(v).split("(")[0].strip()
-                    for v in col["ip"].to_pylist()
-                ],
-                dtype=object,
-            )
         questions = [i for i in range(len(self.raw.headers)) if i not in self.fixed]
         answers = [np.array(self.raw.columns[i].to_pylist(), dtype=object) for i in questions]
         taken = {i for _, cols in self.choices.values() for i in cols}
@@ -224,9 +230,9 @@ class Platform:
             )
         signals = Signals(
             source_row=self.raw.source_row,
-            submitted=wjx.parse_times(col["submitted"]) if "submitted" in col else None,
-            duration=wjx.parse_duration(col["duration"]) if "duration" in col else None,
-            device=device,
+            submitted=self.signals["submitted"],
+            duration=self.signals["duration"],
+            device=self.signals["device"],
             answers=answers,
             matrices=matrices,
             respondent=respondent,

@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .columns import normalise_answer
+
 __all__ = [
     "FIXED_COLUMNS",
     "JOIN",
@@ -340,10 +342,9 @@ def read_choice(
 
 
 def _key(option: str) -> str:
-    """Option text for comparison: NFKC, no spaces, without 【请注明】-style notes."""
-    t = unicodedata.normalize("NFKC", str(option))
-    t = re.sub(r"【[^】]*】|\[[^\]]*\]", "", t)
-    return re.sub(r"\s+", "", t).casefold()
+    """Option text for comparison: as answers are compared (:func:`.columns.normalise_answer`),
+    without 【请注明】-style notes."""
+    return normalise_answer(re.sub(r"【[^】]*】|\[[^\]]*\]", "", str(option)))
 
 
 def _text_answer(

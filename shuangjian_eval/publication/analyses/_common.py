@@ -11,7 +11,6 @@ import pandas as pd
 from ...estimation.results import TERM_COLUMNS
 from .. import formatting as fmt
 from ..plan import FIELDWORK_MONTH as FIELDWORK_MONTH
-from ..plan import is_post
 
 #: Comparison designs: compulsory grades against senior grades, or pilot against other cities.
 COMPARISONS: tuple[str, ...] = ("grade", "pilot")
@@ -102,7 +101,6 @@ def _join(values: Sequence[Any], lang: str) -> str:
         return "、".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
 
-_is_post = is_post
 
 def _waves(df: pd.DataFrame) -> list[int]:
     return sorted(int(w) for w in pd.unique(df["wave"].dropna()))

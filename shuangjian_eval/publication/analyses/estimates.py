@@ -16,8 +16,9 @@ from ...estimation.survey import SurveyDesign
 from ...inputs import policy as _policy
 from .. import formatting as fmt
 from .. import suppression
+from ..plan import is_post as _is_post
 from ..quality import Text as Markdown
-from ._common import _DESIGN, _SPECS, _is_post, _t, _waves
+from ._common import _DESIGN, _SPECS, _t, _waves
 from .groups import design_for
 
 

@@ -10,8 +10,9 @@ import pandas as pd
 from ...estimation.survey import SurveyDesign
 from ...inputs import policy as _policy
 from ..design import standard_design
+from ..plan import is_post as _is_post
 from ..targets import income_quintile
-from ._common import COMPARISONS, _fail, _is_post, _waves
+from ._common import COMPARISONS, _fail, _waves
 
 
 def comparison_groups(

@@ -15,8 +15,9 @@ from .. import formatting as fmt
 from .. import narrative as _narrative
 from .. import suppression
 from ..plan import Plan, Unavailable, choose_plan
+from ..plan import is_post as _is_post
 from ..quality import describe_source
-from ._common import COMPARISONS, _fail, _is_post, _join, _t, _waves
+from ._common import COMPARISONS, _fail, _join, _t, _waves
 from .groups import comparison_groups
 
 
