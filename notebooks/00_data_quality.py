@@ -15,8 +15,8 @@
 # %% [markdown]
 # # 数据质量 · Data quality
 #
-# 样本量、缺失、抽样权重分布。数据为合成演示数据时会注明。
-# Sample sizes, missing values and the spread of the sampling weights.
+# 样本量、缺失、权重分布。数据为合成演示数据时会注明。
+# Sample sizes, missing values and the spread of the weights.
 
 # %% tags=["parameters"]
 data_path: str = "../../data/demo/survey.parquet"  # canonical survey data (sje synth / sje ingest)

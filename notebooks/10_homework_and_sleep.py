@@ -15,10 +15,11 @@
 # %% [markdown]
 # # 作业与睡眠 · Homework and sleep
 #
-# 书面作业时长与达标率、睡眠时长与达标率，以及与政策前基线相比的变化。所有估计按抽样设计加权。
+# 书面作业时长与达标率、睡眠时长与达标率，以及与政策前基线相比的变化（数据能比较时）。权重、分层与整群见下方的分析方案。
 #
 # Written homework and sleep against the national standards, and their change from the
-# pre-policy baseline. All estimates are weighted to the survey design.
+# pre-policy baseline where the data allow it. The weights, strata and clusters used are in the
+# analysis plan below.
 
 # %% tags=["parameters"]
 data_path: str = "../../data/demo/survey.parquet"  # canonical survey data (sje synth / sje ingest)

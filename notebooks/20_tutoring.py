@@ -16,11 +16,11 @@
 # # 校外培训 · Off-campus tutoring
 #
 # 学科类、非学科类和隐形变异培训的参与情况，培训支出及其占家庭收入的比例，学科类培训减少后是否转向其他培训，
-# 以及不同收入家庭的支出变化。所有估计按抽样设计加权。
+# 以及不同收入家庭的支出变化。权重、分层与整群见下方的分析方案。
 #
 # Subject, non-subject and hidden tutoring, spending and its share of household income, whether
 # families moved from subject tutoring to other kinds, and the change in spending by income.
-# All estimates are weighted to the survey design.
+# The weights, strata and clusters used are in the analysis plan below.
 
 # %% tags=["parameters"]
 data_path: str = "../../data/demo/survey.parquet"  # canonical survey data (sje synth / sje ingest)

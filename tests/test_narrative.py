@@ -1,7 +1,7 @@
 """Findings as sentences: zh and en, never overstating.
 
 Expected wording follows the rules stated in the issue and in shuangjian_eval.publication.narrative: a
-change whose interval includes zero is "not distinguishable from no change" (差异不显著);
+change whose interval includes zero is "not distinguishable from no change" (没有可以确定的变化);
 causal words only for causal designs; suppressed cells are not described. Numbers in the
 expected sentences are the inputs of each test (hand-made scorecard rows and results), rounded
 as the module documents (minutes: whole numbers from 10 up; shares: percentage points, 1
@@ -86,7 +86,7 @@ def test_non_significant_change_is_not_described_as_a_change():
                verdict_1y="not_met")  # fmt: skip
     zh = narrative.describe_change(row, "zh", window="1y")
     # one precision a sentence: the largest magnitude (6 minutes) is below 10, so 1 decimal
-    assert "差异不显著（变化 −2.0 分钟，95%置信区间：−6.0 至 2.0 分钟）" in zh
+    assert "没有可以确定的变化（变化 −2.0 分钟，95%置信区间：−6.0 至 2.0 分钟）" in zh
     assert "减少" not in zh and "未达到“1年内有效减轻”目标" in zh
     en = narrative.describe_change(row, "en", window="1y")
     assert "not distinguishable from no change (−2.0 minutes; 95% CI: −6.0 to 2.0 minutes)" in en

@@ -101,7 +101,7 @@ def test_unavailable_passes_through_tables_and_words(county):
 @pytest.mark.parametrize(
     "notebook",
     ["00_data_quality", "10_homework_and_sleep", "20_tutoring", "30_parental_anxiety",
-     "40_causal_effects", "50_heterogeneity"],
+     "40_causal_effects", "50_heterogeneity", "90_policy_report"],
 )  # fmt: skip
 def test_analysis_notebooks_run_on_a_one_wave_county(county, tmp_path, notebook):
     text = _run(notebook, tmp_path / f"{notebook}.ipynb", data_path=str(county))
@@ -112,3 +112,68 @@ def test_analysis_notebooks_run_on_a_one_wave_county(county, tmp_path, notebook)
         assert "本节无法计算：需要政策前后的调查和一个不受政策影响的对照组" in text
     else:
         assert "<table" in text  # levels are shown
+    if notebook == "90_policy_report":  # the plan and the warning first, levels in the table
+        assert (
+            "⚠ 数据没有抽样权重" in text and "2022年调查的现状与全国数据（没有政策前基线）" in text
+        )
+        assert "数据中没有“学校的城乡类别”，无法分组比较" in text
+
+
+# ------------------------------------------------------------ the policy report's briefing
+def test_briefing_of_a_one_wave_county_reports_levels(county):
+    """One post-policy wave: levels against the national figures of ``policy.yaml`` (the
+    comparable ones), "no baseline" for the others, no change and no target verdict."""
+    df = pd.read_parquet(county)
+    b = sje.briefing.compute(df, region="all")
+    assert b.meta["plan"]["kind"] == "levels" and b.meta["baseline_waves"] == []
+    card = b.scorecard.set_index("indicator")
+    pol = sje.policy.load()
+    for ind, row in card.iterrows():
+        figure = (pol.official_figures(ind) or [{}])[0]
+        if figure.get("comparable"):
+            national, lo, hi = (
+                float(figure["scorecard_value"]),
+                row["one_year_ci_lower"],
+                row["one_year_ci_upper"],
+            )
+            want = (
+                "level_better"
+                if lo > national
+                else "level_worse"
+                if hi < national
+                else "level_similar"
+            )
+            if row["direction"] == "decrease":
+                want = {"level_better": "level_worse", "level_worse": "level_better"}.get(
+                    want, want
+                )
+            assert row["verdict_1y"] == want, ind
+        else:
+            assert row["verdict_1y"] == "no_baseline", ind
+        assert row["verdict_3y"] == "insufficient" and pd.isna(row["change_1y"])  # no 2024 wave
+    headline = b.headline("zh")._repr_html_()
+    assert "只有一轮调查（2022年）" in headline and "1年、3年目标无法判断" in headline
+    assert "3年目标" not in headline.replace("1年、3年目标", "")  # no verdicts on the targets
+    assert b.scorecard_chart("zh")._repr_markdown_() == ""  # no changes to draw
+    finding = b.key_findings("en")._repr_markdown_()
+    assert "describe the state after the policy, not a comparison with before it" in finding
+    assert "needs a pre-policy survey" in b.equity("en")._repr_markdown_()
+    methods = b.methods("zh")._repr_markdown_()
+    assert "所有估计均按抽样设计加权" not in methods and "各受访者权重相同" in methods
+
+
+def test_briefing_of_two_post_policy_waves():
+    """Waves 2022 and 2024 without a baseline: both levels reported, no target verdicts."""
+    df = sje.synth.generate(n_schools=16, students_per_school=12, n_counties=2, waves=(2022, 2024))
+    b = sje.briefing.compute(df, region="all")
+    assert b.meta["plan"]["kind"] == "change"
+    assert set(b.scorecard["verdict_1y"]) <= {"level_better", "level_similar", "level_worse",
+                                               "no_baseline", "insufficient"}  # fmt: skip
+    html_text = b.scorecard_table("zh")._repr_html_()
+    assert "2022年水平" in html_text and "2024年水平" in html_text
+    assert "“有效减轻”" not in html_text
+    # the trend between the waves: each indicator with both levels counted once, by the sign of
+    # its interval in the direction of improvement
+    card = b.scorecard[b.scorecard["change_1y_to_3y"].notna()]
+    assert sum(b.meta["trend_counts"].values()) == len(card) > 0
+    assert "2022年到2024年的变化（政策实施后的走势）" in b.headline("zh")._repr_html_()

@@ -166,3 +166,66 @@ def test_quality_report_shows_the_calibrated_weights():
     assert "g_min" not in quality.weight_summary(df, by="wave").columns
     assert "校准" in quality.weights_note(out, lang="zh")
     assert "design weights" in quality.weights_note(df, lang="en")
+
+
+# ------------------------------------------------------ the reports' design after calibration
+def test_reports_design_is_calibration_aware_on_calibrated_data():
+    """The standard design of data written by calibrate_weights is calibrated again from the
+    record the data carry: the same weights, and the standard errors of raking each county
+    and wave on its own (the raked design of ``SurveyDesign.rake``, equal to R's ``rake``
+    in tests/test_calibration.py), not those of weights treated as fixed."""
+    from shuangjian_eval.publication.design import standard_design, standard_spec, weight_kind
+
+    table = read_enrolment(EXAMPLE)
+    df = pd.read_parquet(ROOT / "data" / "demo" / "survey.parquet")
+    df = df[df["wave"].isin([2020, 2022]) & df["county"].isin(["样本县001", "样本县002"])]
+    out, _ = calibrate_weights(df.reset_index(drop=True), table)
+    assert out.attrs["calibration"]["method"] == "rake"
+    assert weight_kind(out) == "calibrated" and weight_kind(df) == "design"
+    assert weight_kind(df.assign(weight=1.0)) == "equal"
+    design = standard_design(out)
+    assert design.calibration is not None
+    np.testing.assert_allclose(design.weights.to_numpy(), out["weight"].to_numpy(), rtol=1e-9)
+    got = design.mean("sleep_hours", by=["wave", "county"]).table
+    for (wave, county), part in out.groupby(["wave", "county"], observed=True):
+        key = (wave, county)
+        spec = {c: m for c, m in margins(table)[(county,)].items()}
+        spec = {c: {k: v for k, v in m.items() if v > 0} for c, m in spec.items()}
+        alone = SurveyDesign(part.reset_index(drop=True), "weight_base", strata="stratum",
+                             psu="school_id", lonely_psu="adjust").rake(spec)  # fmt: skip
+        want = alone.mean("sleep_hours").table.iloc[0]
+        row = got[(got["wave"] == key[0]) & (got["county"] == key[1])].iloc[0]
+        assert row["estimate"] == pytest.approx(want["estimate"], rel=1e-9)
+        assert row["std_error"] == pytest.approx(want["std_error"], rel=1e-6)
+    fixed = SurveyDesign(out, **standard_spec(out)).mean("sleep_hours", by=["wave", "county"])
+    assert not np.allclose(fixed.table["std_error"], got["std_error"], rtol=1e-3)
+
+
+def test_weights_changed_after_calibration_are_treated_as_fixed_with_a_warning():
+    from shuangjian_eval.publication.design import standard_design
+
+    table = read_enrolment(EXAMPLE)
+    df = pd.read_parquet(ROOT / "data" / "demo" / "survey.parquet")
+    out, _ = calibrate_weights(df[df["wave"] == 2022].reset_index(drop=True), table)
+    out["weight"] = out["weight"] * np.where(np.arange(len(out)) % 2, 1.1, 1.0)
+    with pytest.warns(UserWarning, match=r"calibrating again gives weights up to \S+ off"):
+        design = standard_design(out)
+    assert design.calibration is None
+
+
+def test_the_county_example_is_raked_to_its_enrolment():
+    """The 问卷星 county example's parents raked to the county's enrolment table: the weights
+    sum to its students by grade and by gender (the table, ``county_enrolment``)."""
+    import shuangjian_eval as sje
+    from shuangjian_eval.inputs import examples_wenjuanxing as wjx
+
+    res = sje.load_survey(ROOT / "data" / "examples" / "wjx-county-numbers.xlsx",
+                          mapping="wenjuanxing-county", wave=2022, county=wjx.COUNTY, salt="s",
+                          exclude=["test", "duplicate"])  # fmt: skip
+    table = read_enrolment(ROOT / "data" / "examples" / wjx.COUNTY_ENROLMENT_FILE)
+    out, diag = calibrate_weights(res.data, table)
+    for col in ("grade", "gender"):
+        got = out.groupby(col, observed=True)["weight"].sum()
+        want = table.groupby(col)["students"].sum()
+        np.testing.assert_allclose(got.to_numpy(), want.loc[got.index].to_numpy(), rtol=1e-8)
+    assert diag["respondents"].tolist() == [270] and (out["weight_base"] == 1.0).all()

@@ -29,7 +29,14 @@ import pandas as pd
 from ..base.files import atomic_path, fixed_zip
 from . import codebook as _codebook
 from . import identifiers, synth
-from .examples_wenjuanxing import COUNTY, COUNTY_FILES, county_truth, write_county_examples
+from .examples_wenjuanxing import (
+    COUNTY,
+    COUNTY_ENROLMENT_FILE,
+    COUNTY_FILES,
+    county_enrolment,
+    county_truth,
+    write_county_examples,
+)
 
 __all__ = [
     "COUNTY",
@@ -579,7 +586,8 @@ def make_examples(outdir: str | Path = "data/examples", seed: int = 0) -> list[P
     Returns
     -------
     list of Path
-        The files written, in the order of :data:`EXAMPLE_FILES`, then :data:`ENROLMENT_FILE`.
+        The files written, in the order of :data:`EXAMPLE_FILES`, then :data:`ENROLMENT_FILE` and the 问卷星 county's
+        enrolment, :data:`COUNTY_ENROLMENT_FILE`.
     """
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
@@ -594,15 +602,18 @@ def make_examples(outdir: str | Path = "data/examples", seed: int = 0) -> list[P
     )
     df[df["wave"] == 2024].reset_index(drop=True).to_parquet(out / "canonical.parquet", index=False)
     write_enrolment(out / ENROLMENT_FILE)
-    return [*(out / name for name in EXAMPLE_FILES), out / ENROLMENT_FILE]
+    write_enrolment(out / COUNTY_ENROLMENT_FILE, county_enrolment(seed))
+    return [*(out / name for name in EXAMPLE_FILES), out / ENROLMENT_FILE,
+            out / COUNTY_ENROLMENT_FILE]  # fmt: skip
 
 
-def write_enrolment(path: str | Path) -> Path:
-    """Write the enrolment table of the demo survey's population (``sje synth`` defaults:
-    120 schools, 8 counties, seed 0): students by county, urban/rural, grade and gender, in
-    the layout :func:`shuangjian_eval.inputs.margins.read_enrolment` reads."""
-    table = synth.enrolment(n_schools=120, n_counties=8, seed=0)
-    table["urban"] = np.where(table["urban"], "城镇", "农村")
+def write_enrolment(path: str | Path, table: pd.DataFrame | None = None) -> Path:
+    """Write an enrolment table in the layout :func:`shuangjian_eval.inputs.margins.read_enrolment`
+    reads: by default the demo survey's population (``sje synth`` defaults: 120 schools,
+    8 counties, seed 0), students by county, urban/rural, grade and gender."""
+    if table is None:
+        table = synth.enrolment(n_schools=120, n_counties=8, seed=0)
+        table["urban"] = np.where(table["urban"], "城镇", "农村")
     p = Path(path)
     with atomic_path(p) as tmp:
         table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")

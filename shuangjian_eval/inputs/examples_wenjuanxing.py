@@ -37,10 +37,21 @@ from ..base.files import fixed_zip
 from . import codebook as _codebook
 from . import synth
 
-__all__ = ["COUNTY", "COUNTY_FILES", "county_flags", "county_truth", "write_county_examples"]
+__all__ = [
+    "COUNTY",
+    "COUNTY_ENROLMENT_FILE",
+    "COUNTY_FILES",
+    "county_enrolment",
+    "county_flags",
+    "county_truth",
+    "write_county_examples",
+]
 
 COUNTY = "样本县001"
 COUNTY_FILES = ("wjx-county-text.xlsx", "wjx-county-numbers.xlsx", "wjx-county-text.xls")
+#: The county's enrolment by grade and gender (margins for ``sje weights``).
+COUNTY_ENROLMENT_FILE = "wjx-county-enrolment.csv"
+_SOURCE = {"n_schools": 24, "n_counties": 2}  # the synthetic population the county is part of
 FIELDWORK_START = dt.datetime(2022, 11, 14, 8, 0, 0)
 _N_TESTS = 3
 _DOUBLE_OF = 40  # the parent who submitted twice (position among the genuine parents)
@@ -91,12 +102,20 @@ _FIXED = ["序号", "提交答卷时间", "所用时间", "来源", "来源详�
 
 
 def _source(seed: int) -> pd.DataFrame:
-    df = synth.generate(
-        n_schools=24, students_per_school=25, n_counties=2, waves=(2022,), seed=seed
-    )
+    df = synth.generate(students_per_school=25, waves=(2022,), seed=seed, **_SOURCE)
     df = df[df["county"] == COUNTY].reset_index(drop=True)
     df.attrs = {}
     return df
+
+
+def county_enrolment(seed: int = 0) -> pd.DataFrame:
+    """The county's students by grade and gender, as its 教育事业统计 returns give them: the
+    population the example's parents come from (``synth.enrolment`` of the same synthetic
+    frame). Columns ``county``, ``grade``, ``gender``, ``students``."""
+    table = synth.enrolment(seed=seed, **_SOURCE)
+    table = table[table["county"] == COUNTY]
+    out = table.groupby(["county", "grade", "gender"], as_index=False, observed=True)["students"]
+    return out.sum().reset_index(drop=True)
 
 
 def _schools(df: pd.DataFrame) -> dict[str, str]:

@@ -244,6 +244,7 @@ VERDICTS: dict[str, dict[str, str]] = {
     "level_better": {"zh": "好于全国水平", "en": "Better than national"},
     "level_similar": {"zh": "与全国水平相当", "en": "Similar to national"},
     "level_worse": {"zh": "不及全国水平", "en": "Below national"},
+    "no_baseline": {"zh": "无政策前基线", "en": "No baseline"},
 }
 
 #: Words for a Wald test of ``estimate = 0``.
@@ -312,6 +313,45 @@ REPORT_TEXT: dict[str, Text] = {
     "window_3y": {"zh": "3年目标", "en": "3-year target"},
     "window_name_1y": {"zh": "1年目标“有效减轻”", "en": "1-year target, effective reduction"},
     "window_name_3y": {"zh": "3年目标“成效显著”", "en": "3-year target, remarkable results"},
+    "levels_summary": {
+        "zh": "{wave}年调查的现状（没有政策前基线，1年、3年目标无法判断）：{n} 项指标中 {parts}。",
+        "en": "The state in the {wave} survey (no pre-policy baseline, so the 1-year and 3-year "
+        "targets cannot be judged): of {n} indicators, {parts}.",
+    },
+    "trend_summary": {
+        "zh": "{first}年到{last}年的变化（政策实施后的走势）：{n} 项指标中 {parts}。",
+        "en": "Change from {first} to {last} (the trend after the policy): of {n} indicators, {parts}.",
+    },
+    "trend_improved": {"zh": "{count} 项改善", "en": "{count} improved"},
+    "trend_unclear": {
+        "zh": "{count} 项没有可以确定的变化",
+        "en": "{count} showed no change that can be told from none",
+    },
+    "trend_worsened": {"zh": "{count} 项变差", "en": "{count} worsened"},
+    "levels_no_figure": {
+        "zh": "{count} 项没有可比的全国数据",
+        "en": "{count} have no comparable national figure",
+    },
+    "scorecard_levels": {
+        "zh": "{wave}年调查的现状与全国数据（没有政策前基线）",
+        "en": "The {wave} survey against the national figures (no pre-policy baseline)",
+    },
+    "levels_findings_note": {
+        "zh": "以上为政策实施后的现状，不是与政策前的比较，不能说明政策的效果。",
+        "en": "These describe the state after the policy, not a comparison with before it, and "
+        "say nothing on their own of the policy's effect.",
+    },
+    "equity_no_column": {
+        "zh": "数据中没有“{what}”，无法分组比较。",
+        "en": "The data do not record {what}, so these groups cannot be compared.",
+    },
+    "waves_levels": {
+        "zh": "调查年份为{waves}年，没有政策前基线",
+        "en": "the surveys are of {waves}, with no pre-policy baseline",
+    },
+    "level_only": {"zh": "水平 {level}", "en": "level {level}"},
+    "against_national": {"zh": "与全国比较", "en": "Against national"},
+    "level_at": {"zh": "{wave}年水平", "en": "Level, {wave}"},
     "level_vs_national": {
         "zh": "水平 {level}（全国 {national}）",
         "en": "level {level} (national {national})",

@@ -3,7 +3,7 @@
 The sentences never say more than the numbers do:
 
 - a change whose confidence interval includes zero is "not distinguishable from no change"
-  （与政策前相比差异不显著）, with its interval, never "fell" or "rose";
+  （较政策前没有可以确定的变化）, with its interval, never "fell" or "rose";
 - causal wording ("the policy reduced ...", 政策使……) only for results of a causal design
   (:func:`is_causal`: difference-in-differences, event studies, staggered adoption), and only
   when asked for with ``causal=True``; a before-after comparison, such as every scorecard row,
@@ -88,7 +88,7 @@ _TEXT: dict[str, fmt.Text] = {
     "share_rose": {"zh": "提高", "en": "rose"},
     "on_average": {"zh": "平均", "en": " on average"},
     "not_distinct": {
-        "zh": "差异不显著（变化 {signed}，{lv}：{signed_range}）",
+        "zh": "没有可以确定的变化（变化 {signed}，{lv}：{signed_range}）",
         "en": "was not distinguishable from no change ({signed}; {lv}: {signed_range})",
     },
     "distinct": {
@@ -104,6 +104,26 @@ _TEXT: dict[str, fmt.Text] = {
     "row_insufficient": {
         "zh": "{when}{label}数据不足，无法判断是否达到{target}（{why}）。",
         "en": "{when}{label}: insufficient data to judge {target} ({why}).",
+    },
+    "methods_plan": {
+        "zh": "**方法说明**：{what}{design}括号中的区间为{lv}置信区间，表示抽样误差的范围。",
+        "en": "**Methods**: {what} {design} The ranges in brackets are {lv} confidence "
+        "intervals: the margin of sampling error.",
+    },
+    "row_since": {
+        "zh": "{when}{label}为{level}{national}；较{first}年{clause}，这是政策实施后的走势，"
+        "没有政策前基线，不能说明政策的效果。",
+        "en": "{when}{label} stood at {level}{national}; since {first} it {clause}: the trend "
+        "after the policy, which without a pre-policy baseline says nothing of its effect.",
+    },
+    "row_level": {
+        "zh": "{when}{label}为{level}{national}；没有政策前基线，无法判断变化。",
+        "en": "{when}{label} stood at {level}{national}; with no pre-policy baseline, the change "
+        "cannot be judged.",
+    },
+    "row_national": {
+        "zh": "，全国数据为{national}（{verdict}）",
+        "en": " (national figure {national}: {verdict})",
     },
     "row": {
         "zh": "{when}{label}较政策前{clause}，{verdict}。",
@@ -282,6 +302,17 @@ def _range(lo: float, hi: float, unit: str | None, lang: str, magnitude: bool,
     return _with_unit(f"{_signed(lo, unit, ref=ref)}{join}{_signed(hi, unit, ref=ref)}", unit, lang)
 
 
+def _level_with_interval(row: Mapping[str, Any], period: str, unit: str | None, lang: str,
+                         level: float) -> str:  # fmt: skip
+    """A level and its interval for a sentence: "72.1%（95%置信区间 63.8%–79.2%）"."""
+    value = fmt.format_value(row[period], unit, lang)
+    lo, hi = row.get(f"{period}_ci_lower"), row.get(f"{period}_ci_upper")
+    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
+        return value
+    bounds = f"{fmt.format_value(lo, unit, lang)}–{fmt.format_value(hi, unit, lang)}"
+    return value + fmt.paren(f"{_level_text(level, lang)} {bounds}", lang)
+
+
 def _level_text(level: float, lang: str) -> str:
     return _t("ci", lang, pct=f"{100 * level:g}%")
 
@@ -378,6 +409,21 @@ def _row_sentence(row: Mapping[str, Any], window: str, lang: str, level: float,
         return _t("row_small", lang, when=when, label=label, who=who)
     verdict = row[f"verdict_{window}"]
     change = row[f"change_{window}"]
+    if verdict in ("level_better", "level_similar", "level_worse", "no_baseline"):
+        unit = row.get("unit")
+        value = _level_with_interval(row, period, unit, lang, level)
+        national = ""
+        if verdict != "no_baseline":
+            national = _t("row_national", lang, verdict=fmt.verdict_label(verdict, lang, sentence=True),
+                          national=fmt.format_value(row.get("official_value"), unit, lang))  # fmt: skip
+        since = row.get("change_1y_to_3y", np.nan)
+        if window == "3y" and since is not None and np.isfinite(since):
+            kind = row.get("kind", "share" if unit == "share" else "mean")
+            clause, _ = _change_clause(since, row["change_1y_to_3y_ci_lower"],
+                                       row["change_1y_to_3y_ci_upper"], unit, kind, lang, level)  # fmt: skip
+            return _t("row_since", lang, when=when, label=label, level=value, national=national,
+                      clause=clause, first=policy.one_year_wave)  # fmt: skip
+        return _t("row_level", lang, when=when, label=label, level=value, national=national)
     if verdict == "insufficient" or not np.isfinite(change):
         why = _reason_text(row.get(f"reason_{window}", ""), lang)
         target = fmt.label(_TARGET_NAME, window, lang)
@@ -737,8 +783,13 @@ def methods_note(
     *,
     policy: _policy.Policy | None = None,
     rules: Any = None,
+    plan: Any = None,
 ) -> str:
     """A short plain-language note on methods and data for a report.
+
+    With the report's analysis plan (:class:`~shuangjian_eval.publication.plan.Plan`) other
+    than a weighted survey before and after the policy, its first two paragraphs say what the
+    plan says instead: the waves there are, the weights and clusters used.
 
     Names the design-based estimation (weights, strata, schools as clusters), what the
     intervals mean, the baseline and target waves, small-cell suppression, why a before-after
@@ -764,6 +815,9 @@ def methods_note(
         "min_psu": vr.min_psu,
     }  # fmt: skip
     text = [fmt.text(paragraph, lang, **fields) for paragraph in _METHODS]
+    if plan is not None and (plan.kind != "before_after" or plan.weights != "design"):
+        text[:2] = [_t("methods_plan", lang, what=plan.what(lang), design=plan.design(lang),
+                       lv=fields["lv"])]  # fmt: skip
     if unverified:
         items = _t("unverified_sep", lang).join(unverified)
         text.append(_t("unverified", lang, items=items))

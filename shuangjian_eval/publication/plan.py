@@ -32,12 +32,12 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..base.options import check_choice
 from ..inputs import policy as _policy
 from . import formatting as fmt
+from .design import weight_kind
 from .quality import Text as Markdown
 
 __all__ = [
@@ -182,15 +182,26 @@ class Plan:
 
     def describe(self, lang: str = "zh") -> Markdown:
         """The plan in one paragraph for readers (the top of each report)."""
+        forced = fmt.text(_TEXT["forced"], lang) if self.forced else ""
+        sep = fmt.text(_TEXT["sep"], lang)
+        return Markdown(
+            fmt.text(_TEXT["heading"], lang) + self.what(lang) + forced + sep + self.design(lang)
+        )
+
+    def what(self, lang: str = "zh") -> str:
+        """What the reports can show from these waves (one or two sentences)."""
         join = functools.partial(fmt.join_list, lang=lang)
-        what = fmt.text(
+        return fmt.text(
             _TEXT[self.kind],
             lang,
             base=join(self.baseline_waves),
             post=join(self.post_waves),
             first=self.post_waves[0] if self.post_waves else "",
         )
-        design = [
+
+    def design(self, lang: str = "zh") -> str:
+        """The weights, strata and clusters the estimates use, in plain words."""
+        parts = [
             fmt.text(_TEXT[self.weights], lang),
             fmt.join_list(
                 [
@@ -200,19 +211,22 @@ class Plan:
                 lang,
             ),
         ]
-        forced = fmt.text(_TEXT["forced"], lang) if self.forced else ""
-        sep = fmt.text(_TEXT["sep"], lang)
-        return Markdown(fmt.text(_TEXT["heading"], lang) + what + forced + sep + sep.join(design))
+        return fmt.text(_TEXT["sep"], lang).join(parts)
 
+    def warning(self, lang: str = "zh") -> str:
+        """The warning a reader must see first, or "": with equal weights the numbers describe
+        the respondents, not all families."""
+        return fmt.text(_TEXT["equal"], lang) if self.weights == "equal" else ""
 
-def _weights(df: pd.DataFrame) -> str:
-    if "calibration" in df.attrs:
-        return "calibrated"
-    if "weight" not in df.columns:
-        return "equal"
-    w = pd.to_numeric(df["weight"], errors="coerce").to_numpy(float)
-    w = w[np.isfinite(w)]
-    return "equal" if len(w) and np.allclose(w, w[0]) else "design"
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as plain values (for a stored briefing); :meth:`from_dict` reads it."""
+        return {k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(self).items()}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Plan:
+        """The plan of :meth:`to_dict`."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 def _comparisons(df: pd.DataFrame, has_baseline: bool) -> tuple[str, ...]:
@@ -285,7 +299,7 @@ def choose_plan(
         waves=tuple(used if kind != "levels" else post),
         baseline_waves=tuple(base) if has_baseline else (),
         post_waves=tuple(post),
-        weights=_weights(df),
+        weights=weight_kind(df),
         strata=bool(strata),
         clusters=bool(clusters),
         comparisons=_comparisons(df, has_baseline),

@@ -19,9 +19,9 @@ from ..inputs import codebook as _codebook
 from ..inputs import regions as _regions
 from . import formatting as fmt
 from . import suppression
+from .design import BASE_WEIGHT, weight_kind
 from .formatting import format_count
 from .narrative import escape_markdown
-from .weighting import BASE_WEIGHT
 
 __all__ = [
     "describe_ingest",
@@ -254,6 +254,11 @@ _WEIGHT_COLUMNS = {
 }
 _G_COLUMNS = {"g_min": ("校准因子最小值", "g min"), "g_max": ("校准因子最大值", "g max")}
 _WEIGHT_NOTES = {
+    "equal": (
+        "数据没有抽样权重，各受访者权重相同：结果描述的是作答的家庭，不一定代表全体家庭。",
+        "The data have no sampling weights, so every respondent counts the same: the results "
+        "describe the families who answered, not necessarily all families.",
+    ),
     "design": ("权重为抽样设计权重。", "The weights are the sampling design weights."),
     "calibrated": (
         "权重已按各县在校生数（年级、性别等）校准；校准因子为校准后权重与校准前权重之比。",
@@ -264,11 +269,11 @@ _WEIGHT_NOTES = {
 
 
 def weights_note(df: pd.DataFrame, lang: str = "zh") -> Text:
-    """One sentence on which weights the data carry: design weights, or weights calibrated
-    to enrolment margins (data written by ``sje weights``, which keep the weights before as
-    ``weight_base``)."""
+    """One sentence on which weights the data carry (:func:`design.weight_kind`): design
+    weights, weights calibrated to enrolment margins (data written by ``sje weights``), or
+    none (equal weights)."""
     fmt.check_lang(lang)
-    kind = "calibrated" if BASE_WEIGHT in df.columns else "design"
+    kind = weight_kind(df)
     return Text(_WEIGHT_NOTES[kind][0 if lang == "zh" else 1])
 
 

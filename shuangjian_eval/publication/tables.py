@@ -316,7 +316,7 @@ def scorecard_table(
     frame = frame.reset_index(drop=True)
     rule = suppression.rule_for("scorecard")
     min_cell = rule.min_cell if min_cell is None else int(min_cell)
-    ci = "[95%置信区间]" if lang == "zh" else "[95% CI]"
+    ci = ci_header(lang)
     cols = {
         "indicator": fmt.stat_label("indicator", lang),
         "unit": fmt.stat_label("unit", lang),
@@ -343,7 +343,7 @@ def scorecard_table(
             elif key.startswith("verdict"):
                 v = r[key]
                 out[cols[key]] = "" if v is None or pd.isna(v) else fmt.verdict_label(str(v), lang)
-            elif key != "baseline" and str(r[f"verdict_{key[-2:]}"]).startswith("level_"):
+            elif key != "baseline" and str(r[f"verdict_{key[-2:]}"]) in _LEVEL_CELLS:
                 out[cols[key]] = _level_vs_national(r, key[-2:], unit, lang)
             else:
                 lo, hi = r.get(f"{key}_ci_lower"), r.get(f"{key}_ci_upper")
@@ -360,6 +360,11 @@ def scorecard_table(
     table.attrs["lang"] = lang
     table.attrs["keys"] = {label: key for key, label in cols.items() if label in table.columns}
     return table
+
+
+def ci_header(lang: str) -> str:
+    """The interval's part of a column header."""
+    return "[95%置信区间]" if lang == "zh" else "[95% CI]"
 
 
 #: The scorecard's columns in two tables, one per target window: the indicator in each, the
@@ -383,12 +388,18 @@ def scorecard_parts(display: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return out
 
 
+#: Verdicts whose change cell shows the level instead (no baseline).
+_LEVEL_CELLS = ("level_better", "level_similar", "level_worse", "no_baseline")
+
+
 def _level_vs_national(row: pd.Series, window: str, unit: str | None, lang: str) -> str:
     """The cell of an indicator without a baseline: its level at the window's wave with its
-    interval, and the national figure it is set against."""
+    interval, and the national figure it is set against (when it has one)."""
     period = "one_year" if window == "1y" else "three_year"
     level = fmt.format_ci(row[period], row.get(f"{period}_ci_lower"),
                           row.get(f"{period}_ci_upper"), unit=unit)  # fmt: skip
+    if str(row.get(f"verdict_{window}")) == "no_baseline":
+        return fmt.label(fmt.REPORT_TEXT, "level_only", lang, level=level)
     national = fmt.format_ci(row.get("official_value"), None, None, unit=unit)
     return fmt.label(fmt.REPORT_TEXT, "level_vs_national", lang, level=level, national=national)
 

@@ -18,11 +18,10 @@ import pandas as pd
 from ..estimation.survey import SurveyDesign
 from ..estimation.survey.calibration import CALIBRATION_METHODS, CalibrationError
 from ..inputs.margins import drop_empty, margins
+from .design import BASE_WEIGHT, CALIBRATION, WEIGHT, calibration_record
 
 __all__ = ["BASE_WEIGHT", "METHODS", "calibrate_weights"]
 
-BASE_WEIGHT = "weight_base"
-WEIGHT = "weight"
 METHODS: tuple[str, ...] = ("rake", *CALIBRATION_METHODS)
 
 
@@ -53,7 +52,9 @@ def calibrate_weights(
     Returns
     -------
     (pandas.DataFrame, pandas.DataFrame)
-        The data with calibrated ``weight`` and the weights before in ``weight_base``; and one
+        The data with calibrated ``weight``, the weights before in ``weight_base`` and the
+        calibration's record in ``attrs["calibration"]`` (from which the reports' standard
+        design calibrates again, for calibration-aware variances); and one
         row of diagnostics per (wave, county): respondents, iterations, Kish's effective
         sample size, the design effect due to weighting, the spread of weights and g-weights.
     """
@@ -112,6 +113,10 @@ def calibrate_weights(
     out = data.copy()
     out[BASE_WEIGHT] = base_all
     out[WEIGHT] = weights
+    columns = [c for c in enrolment.columns if c not in (*by, "county", "students", "source_row")]
+    out.attrs[CALIBRATION] = calibration_record(
+        method, columns, bounds=bounds, tol=tol, max_iter=max_iter
+    )
     return out, pd.DataFrame(rows_out)
 
 

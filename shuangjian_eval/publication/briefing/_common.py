@@ -50,7 +50,7 @@ CHARTS: Mapping[str, dict[str, Any]] = _Charts()
 
 _VERDICT_ORDER = (
     "remarkable", "effective", "not_met", "inconclusive", "level_better", "level_similar",
-    "level_worse", "insufficient",
+    "level_worse", "no_baseline", "insufficient",
 )  # fmt: skip
 #: CSS classes of ``templates/sje_report/report.css`` (``.sje-badge``) by verdict code.
 BADGE_CLASS = {
@@ -62,6 +62,7 @@ BADGE_CLASS = {
     "level_better": "met",
     "level_similar": "inconclusive",
     "level_worse": "not-met",
+    "no_baseline": "insufficient",
 }
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|~#])")

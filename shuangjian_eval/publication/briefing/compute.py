@@ -23,6 +23,7 @@ import pandas as pd
 from ...inputs import regions as _regions
 from .. import formatting as fmt
 from .. import suppression
+from ..plan import Plan, choose_plan
 from ._common import _VERDICT_ORDER, CHARTS
 from .model import Briefing
 from .text import _texts
@@ -117,6 +118,7 @@ class _Prepared:
         need = ["stage", "homework_within_limit", "sleep_meets_standard", "parent_anxiety",
                 "tutoring_spend_share"]  # fmt: skip
         synthetic = "synth" in df.attrs
+        pol = _baseline_of_plan(df, pol)
         if any(c not in df.columns for c in need):
             df = _codebook.derive(df, pol)
         df = df.drop(columns=["respondent_id"], errors="ignore")  # never needed, never kept
@@ -148,6 +150,34 @@ class _Prepared:
             self, df=self.df.take(rows), compulsory=self.compulsory[rows],
             period=self.period[rows], region=region,
         )  # fmt: skip
+
+
+def _plan(df: pd.DataFrame, pol: Any) -> Plan | None:
+    """The analysis plan of ``df`` (:func:`choose_plan`), None when no wave is after the
+    policy."""
+    try:
+        return choose_plan(df, policy=pol)
+    except ValueError:
+        return None
+
+
+def _baseline_of_plan(df: pd.DataFrame, pol: Any) -> Any:
+    """``pol`` with the plan's baseline waves (every pre-policy wave of the data), so that the
+    scorecard and the charts compare with the baseline the plan names."""
+    from ...inputs import policy as _policy
+
+    plan = _plan(df, pol)
+    if (
+        plan is None
+        or not plan.has_baseline
+        or list(plan.baseline_waves) == list(pol.baseline_waves)
+    ):
+        return pol
+    raw = {
+        **pol.raw,
+        "targets": {**pol.raw["targets"], "baseline_waves": list(plan.baseline_waves)},
+    }
+    return _policy.Policy(raw=raw)
 
 
 def _strata_rows(df: pd.DataFrame, regions: Sequence[str]) -> dict[str, np.ndarray]:
@@ -194,10 +224,12 @@ def _compute(
     }
     sub = df[[c for c in ("wave", "school_id", "county") if c in df.columns]][member]
     by_wave = sub.groupby("wave", observed=True).size()
+    plan = _plan(df[member], pol)
     meta: dict[str, Any] = {
         "region": region,
         "waves": waves_present,
-        "baseline_waves": [int(w) for w in pol.baseline_waves],
+        "plan": None if plan is None else plan.to_dict(),
+        "baseline_waves": [int(w) for w in pol.baseline_waves if w in waves_present],
         "one_year_wave": int(pol.one_year_wave),
         "three_year_wave": int(pol.three_year_wave),
         "window": window,
@@ -214,12 +246,14 @@ def _compute(
             for w, n in by_wave.items()
         },
         "verdict_counts": counts,
+        "trend_counts": _trend_counts(table),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "version": __version__,
         **{k: facts.get(k, "") for k in ("data_file", "data_sha256", "data_size", "data_mtime_ns")},
     }
     frames = _chart_frames(prep, region, min_cell, int(vr.min_psu))
     equity = _equity_results(prep, region, min_cell, int(vr.min_psu))
+    meta["equity_missing"] = _equity_missing(df, plan)
     frames.update({k: r.to_frame() for k, r in equity.items()})
     if area is not None and region != _regions.ALL:
         frames["area_scorecard"] = area
@@ -233,6 +267,21 @@ def _compute(
         text=text,
         verdict_rules=dataclasses.asdict(vr),
     )
+
+
+def _trend_counts(table: pd.DataFrame) -> dict[str, int]:
+    """Without a baseline, how many indicators improved, worsened or showed no change that can
+    be told from zero between the 1-year and the 3-year wave (empty when none has that
+    change)."""
+    col = "change_1y_to_3y"
+    if col not in table.columns or table[col].isna().all():
+        return {}
+    rows = table[table[col].notna()]
+    sign = np.where(rows["direction"] == "decrease", -1.0, 1.0)
+    lo, hi = sign * rows[f"{col}_ci_lower"], sign * rows[f"{col}_ci_upper"]
+    low, high = np.minimum(lo, hi), np.maximum(lo, hi)
+    return {"improved": int((low > 0).sum()), "unclear": int(((low <= 0) & (high >= 0)).sum()),
+            "worsened": int((high < 0).sum())}  # fmt: skip
 
 
 def _psu_counts(df: pd.DataFrame, rows: np.ndarray, keys: list[str]) -> pd.Series:
@@ -406,9 +455,12 @@ def _equity_results(prep: _Prepared, region: str, min_cell: int, min_psu: int) -
     t["n"] = t["n"].astype(float).where(~_suppressed(t), np.nan)
     disp = dataclasses.replace(disp, table=t)
     out = {"displacement": disp}
-    income = _targets.spend_by_income(df, policy=pol, region=region, min_cell=min_cell)
-    urban = _targets.urban_rural_gaps(df, policy=pol, region=region, min_cell=min_cell)
-    for key, res in (("spend_by_income", income), ("urban_rural", urban)):
+    results = []
+    for key, column, func in (("spend_by_income", "household_income", _targets.spend_by_income),
+                              ("urban_rural", "urban", _targets.urban_rural_gaps)):  # fmt: skip
+        if column in df.columns:  # a county survey may not ask
+            results.append((key, func(df, policy=pol, region=region, min_cell=min_cell)))
+    for key, res in results:
         t = res.table.copy()
         bad = ~t["valid"].astype(bool)
         for c in ("estimate", "std_error", "statistic", "p_value", "ci_lower", "ci_upper",
@@ -417,6 +469,23 @@ def _equity_results(prep: _Prepared, region: str, min_cell: int, min_psu: int) -
                 t[c] = t[c].astype(float).where(~bad, np.nan)
         t["n"] = t["n"].astype(float).where(~_suppressed(t), np.nan)
         out[key] = dataclasses.replace(res, table=t)
+    return out
+
+
+#: The column each equity comparison groups by (a 问卷星 county survey may not have it).
+_GROUP_COLUMNS = {"income": "household_income", "urban": "urban"}
+
+
+def _equity_missing(df: pd.DataFrame, plan: Plan | None) -> dict[str, str]:
+    """Why an equity comparison cannot be made, by its key in the equity section: "baseline"
+    (they are changes since the baseline) or "column:<name>" (the data lack the groups)."""
+    out = {}
+    for key in ("hidden", "income", "urban"):
+        column = _GROUP_COLUMNS.get(key)
+        if column is not None and column not in df.columns:
+            out[key] = f"column:{column}"
+        elif plan is None or not plan.has_baseline:
+            out[key] = "baseline"
     return out
 
 

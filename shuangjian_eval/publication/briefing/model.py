@@ -33,7 +33,7 @@ from ._common import (
     _json_default,
     _md,
 )
-from .text import verdict_summary
+from .text import has_baseline, levels_summary, trend_summary, verdict_summary
 
 #: Report sections and their headings.
 SECTIONS: dict[str, dict[str, str]] = {
@@ -201,6 +201,9 @@ class Briefing:
 
     def _waves_text(self, lang: str) -> str:
         m = self.meta
+        if not has_baseline(m):
+            return fmt.label(fmt.REPORT_TEXT, "waves_levels", lang,
+                             waves=fmt.join_list(m["waves"], lang))  # fmt: skip
         base = ("、" if lang == "zh" else ", ").join(map(str, m["baseline_waves"]))
         if lang == "zh":
             return (
@@ -236,15 +239,36 @@ class Briefing:
             parts.append(
                 f'<p style="margin: 0 0 .4rem;"><b>{html.escape(_SYNTH_NOTICE[lang])}</b></p>'
             )
-        for window in ("1y", "3y"):
+        plan = self._text(lang).get("plan") or {}
+        if plan.get("warning"):
+            parts.append(
+                '<p class="sje-warning" style="margin: 0 0 .4rem; color: #8a4b00;"><b>⚠ '
+                f"{html.escape(plan['warning'])}</b></p>"
+            )
+        if plan.get("what"):
+            label = "分析方案：" if zh else "Analysis plan: "
+            parts.append(
+                f'<p class="sje-plan" style="margin: 0 0 .4rem;"><b>{label}</b>'
+                f"{html.escape(plan['what'])}</p>"
+            )
+        for window in self._windows():
             wave = m["one_year_wave" if window == "1y" else "three_year_wave"]
-            sentence = verdict_summary(self.verdict_counts(window), window, wave, lang)
+            sentence = (
+                verdict_summary(self.verdict_counts(window), window, wave, lang)
+                if has_baseline(m)
+                else levels_summary(self.verdict_counts(window), wave, lang)
+            )
             parts.append(f'<p class="sje-verdict-summary">{html.escape(sentence)}</p>')
             counts = self.verdict_counts(window)
             badges = " ".join(
                 f"{_badge(v, lang)} {counts[v]}" for v in _VERDICT_ORDER if counts.get(v)
             )
             parts.append(f'<p class="sje-verdicts" style="margin: 0 0 .4rem;">{badges}</p>')
+        trend = m.get("trend_counts") or {}
+        if trend:
+            parts.append(
+                f'<p class="sje-verdict-summary">{html.escape(trend_summary(trend, m, lang))}</p>'
+            )
         missed = self._not_met_names(lang)
         if missed:
             label = "未达到目标的指标：" if zh else "Targets not met: "
@@ -252,6 +276,15 @@ class Briefing:
         parts.append(f'<p class="sje-note" style="margin: .35rem 0 0;">{scope}</p>')
         parts.append("</div>")
         return HTML("".join(parts))
+
+    def _windows(self) -> tuple[str, ...]:
+        """The target windows the headline speaks of: both with a baseline; without one, each
+        whose wave is in the data."""
+        m = self.meta
+        if has_baseline(m):
+            return ("1y", "3y")
+        waves = {"1y": m["one_year_wave"], "3y": m["three_year_wave"]}
+        return tuple(w for w in ("1y", "3y") if waves[w] in m["waves"])
 
     def not_met_names(self, lang: str = "zh") -> str:
         """The indicators that did not meet a target, each with the target window(s)."""
@@ -277,7 +310,11 @@ class Briefing:
         return Markdown("\n".join(f"- {s}" for s in self._text(lang)["findings"]))
 
     def scorecard_chart(self, lang: str = "zh") -> Chart | Markdown:
-        """The scorecard as a chart (:func:`shuangjian_eval.publication.plots.scorecard`), as :meth:`chart`."""
+        """The scorecard as a chart (:func:`shuangjian_eval.publication.plots.scorecard`), as
+        :meth:`chart`; nothing without a baseline (there are no changes to draw: the table
+        shows the levels)."""
+        if not has_baseline(self.meta):
+            return Markdown("")
         return self.chart("scorecard", lang)
 
     def scorecard_table(self, lang: str = "zh") -> HTML:

@@ -46,9 +46,10 @@ def _texts(card: Any, table: pd.DataFrame, equity: dict[str, Any], meta: dict[st
     return {
         "findings": _findings(table, meta, lang),
         "readings": readings,
-        "equity": _equity_sentences(equity, window, lang, min_cell=meta["min_cell"]),
+        "equity": _equity_sentences(equity, window, lang, min_cell=meta["min_cell"], meta=meta),
         "rules": rules_text(lang, vr, pol),
-        "methods": narrative.methods_note(lang, policy=pol, rules=vr),
+        "methods": narrative.methods_note(lang, policy=pol, rules=vr, plan=_plan_of(meta)),
+        "plan": _plan_texts(meta, lang),
         "scorecard_html": _scorecard_html(
             tables.scorecard_table(table, lang=lang, min_cell=meta["min_cell"]),
             table,
@@ -99,6 +100,49 @@ def verdict_summary(counts: dict[str, int], window: str, wave: Any, lang: str) -
     )  # fmt: skip
 
 
+#: The verdicts of a level without a baseline, in the order a summary names them.
+_LEVEL_ORDER = ("level_better", "level_similar", "level_worse", "no_baseline", "insufficient")
+
+
+def levels_summary(counts: dict[str, int], wave: Any, lang: str) -> str:
+    """One sentence on the state at one wave without a baseline: of the indicators, how many
+    stand better than, close to or below the national figure, and how many have none.
+
+    >>> levels_summary({"level_better": 1, "level_similar": 2, "no_baseline": 9}, 2022, "zh")
+    '2022年调查的现状（没有政策前基线，1年、3年目标无法判断）：12 项指标中 1 项好于全国水平，2 项与全国水平相当，9 项没有可比的全国数据。'
+    """
+    parts = []
+    for v in _LEVEL_ORDER:
+        if not counts.get(v):
+            continue
+        if v == "no_baseline":
+            parts.append(fmt.label(fmt.REPORT_TEXT, "levels_no_figure", lang, count=counts[v]))
+        else:
+            verdict = fmt.verdict_label(v, lang, sentence=True)
+            parts.append(fmt.label(fmt.REPORT_TEXT, "verdict_part", lang, count=counts[v],
+                                   verdict=verdict))  # fmt: skip
+    return fmt.label(
+        fmt.REPORT_TEXT, "levels_summary", lang, n=sum(counts.values()), wave=wave,
+        parts=fmt.label(fmt.REPORT_TEXT, "verdict_part_list", lang).join(parts),
+    )  # fmt: skip
+
+
+def trend_summary(counts: dict[str, int], meta: dict[str, Any], lang: str) -> str:
+    """One sentence on the change between the 1-year and the 3-year wave, without a baseline.
+
+    >>> trend_summary({"improved": 3, "unclear": 9, "worsened": 1},
+    ...               {"one_year_wave": 2022, "three_year_wave": 2024}, "zh")
+    '2022年到2024年的变化（政策实施后的走势）：13 项指标中 3 项改善，9 项没有可以确定的变化，1 项变差。'
+    """
+    parts = [fmt.label(fmt.REPORT_TEXT, f"trend_{k}", lang, count=counts[k])
+             for k in ("improved", "unclear", "worsened") if counts.get(k)]  # fmt: skip
+    return fmt.label(
+        fmt.REPORT_TEXT, "trend_summary", lang, n=sum(counts.values()),
+        first=meta["one_year_wave"], last=meta["three_year_wave"],
+        parts=fmt.label(fmt.REPORT_TEXT, "verdict_part_list", lang).join(parts),
+    )  # fmt: skip
+
+
 def _levels(row: pd.Series, window: str, meta: dict[str, Any], lang: str) -> str:
     """ "Before the policy X; in <wave> Y. " from a scorecard row, when both are published."""
     period = "one_year" if window == "1y" else "three_year"
@@ -134,6 +178,7 @@ def _findings(table: pd.DataFrame, meta: dict[str, Any], lang: str) -> list[str]
             "level_better": "没有政策前基线，其水平好于全国数据",
             "level_similar": "没有政策前基线，其水平与全国数据相当",
             "level_worse": "没有政策前基线，其水平不及全国数据",
+            "no_baseline": "没有政策前基线，也没有可比的全国数据，只报告现状",
         },
         "en": {
             "remarkable": "met the 3-year target of remarkable results",
@@ -146,6 +191,8 @@ def _findings(table: pd.DataFrame, meta: dict[str, Any], lang: str) -> list[str]
             "level_better": "have no pre-policy baseline and stand better than the national figure",
             "level_similar": "have no pre-policy baseline and stand close to the national figure",
             "level_worse": "have no pre-policy baseline and stand below the national figure",
+            "no_baseline": "have no pre-policy baseline and no comparable national figure: "
+            "their level is reported",
         },
     }[lang]
     out = []
@@ -161,6 +208,9 @@ def _findings(table: pd.DataFrame, meta: dict[str, Any], lang: str) -> list[str]
             noun = "indicator" if len(names) == 1 else "indicators"
             verb = lead[v].replace("were ", "was ") if len(names) == 1 else lead[v]
             out.append(f"In {wave}, {len(names)} {noun} {verb}: {'; '.join(names)}.")
+    if not has_baseline(meta):
+        out.append(fmt.label(fmt.REPORT_TEXT, "levels_findings_note", lang))
+        return out
     out.append(
         "以上均为政策前后的比较，描述的是变化，不能单独证明变化由政策引起（见第五部分）。"
         if zh
@@ -168,6 +218,12 @@ def _findings(table: pd.DataFrame, meta: dict[str, Any], lang: str) -> list[str]
         "on their own show that the policy caused it (see section 5)."
     )
     return out
+
+
+def has_baseline(meta: dict[str, Any]) -> bool:
+    """Whether the region's data have a pre-policy baseline (its plan compares with one)."""
+    plan = meta.get("plan")
+    return bool(meta.get("baseline_waves")) and (plan is None or plan["kind"] == "before_after")
 
 
 #: What the equity section describes: result, then (variable, quantity, group) of each row.
@@ -188,17 +244,57 @@ _EQUITY_SMALL = {
 }  # fmt: skip
 
 
+def _plan_of(meta: dict[str, Any]) -> Any:
+    from ..plan import Plan
+
+    return None if meta.get("plan") is None else Plan.from_dict(meta["plan"])
+
+
+def _plan_texts(meta: dict[str, Any], lang: str) -> dict[str, str]:
+    """The plan's paragraph, what it can show, its design and its warning (empty without a
+    plan)."""
+    plan = _plan_of(meta)
+    if plan is None:
+        return {"describe": "", "what": "", "design": "", "warning": ""}
+    return {"describe": str(plan.describe(lang)), "what": plan.what(lang),
+            "design": plan.design(lang), "warning": plan.warning(lang)}  # fmt: skip
+
+
+#: What the equity comparisons group by, as a sentence names it.
+_GROUP_NAMES: dict[str, fmt.Text] = {
+    "household_income": {"zh": "家庭收入", "en": "household income"},
+    "urban": {"zh": "学校的城乡类别", "en": "whether a school is urban or rural"},
+}
+
+
+def _equity_missing_sentence(why: str, meta: dict[str, Any], lang: str) -> str:
+    """Why an equity comparison is not made (see ``compute._equity_missing``)."""
+    if why.startswith("column:"):
+        what = fmt.label(_GROUP_NAMES, why.partition(":")[2], lang)
+        return fmt.label(fmt.REPORT_TEXT, "equity_no_column", lang, what=what)
+    plan = _plan_of(meta)
+    reason = plan.unavailable("baseline", lang) if plan is not None else None
+    return str(reason) if reason is not None else ""
+
+
 def _equity_sentences(
-    equity: dict[str, Any], window: str | None, lang: str, min_cell: int
-) -> dict[str, list[str]]:
+    equity: dict[str, Any], window: str | None, lang: str, min_cell: int,
+    meta: dict[str, Any] | None = None,
+) -> dict[str, list[str]]:  # fmt: skip
     """Sentences on the rows of :data:`_EQUITY_ROWS` at ``window``: valid rows only; a group
-    whose rows are all suppressed gets one sentence saying so."""
+    whose rows are all suppressed gets one sentence saying so, and one the data cannot give
+    (no baseline, no such groups in the data) one saying why."""
     from .. import narrative
 
+    missing = (meta or {}).get("equity_missing", {})
+    out: dict[str, list[str]] = {
+        name: [_equity_missing_sentence(why, meta or {}, lang)] for name, why in missing.items()
+    }
     if window is None:
-        return {}
-    out: dict[str, list[str]] = {}
+        return out
     for name, (key, by, wanted) in _EQUITY_ROWS.items():
+        if name in out:
+            continue
         result = equity[key]
         t = result.table
         sentences, small = [], False
@@ -246,6 +342,36 @@ def _area_cells(area: pd.DataFrame, window: str, rows: int, lang: str) -> list[t
     return out
 
 
+def _level_parts(display: pd.DataFrame, parts: dict[str, pd.DataFrame], waves: dict[str, int],
+                 present: list[int], lang: str) -> dict[str, pd.DataFrame]:  # fmt: skip
+    """The scorecard's tables without a baseline: one for each target wave in the data, no
+    baseline column, the level and its comparison with the national figure under headers
+    that say so, the count in the last table."""
+    from .. import tables
+
+    keys = display.attrs["keys"]
+    shown = {w: p for w, p in parts.items() if waves[w] in present} or parts
+    count = [c for c in display.columns if keys.get(c) == "n"]
+    ci = tables.ci_header(lang)
+    out = {}
+    for pos, (w, part) in enumerate(shown.items()):
+        cols = [c for c in part.columns if keys.get(c) not in ("baseline", "n")]
+        if pos == len(shown) - 1:
+            cols += count
+        names = {
+            f"change_{w}": fmt.label(fmt.REPORT_TEXT, "level_at", lang, wave=waves[w]) + f" {ci}",
+            f"verdict_{w}": fmt.label(fmt.REPORT_TEXT, "against_national", lang),
+        }  # fmt: skip
+        frame = display[cols].rename(columns={c: names.get(keys[c], c) for c in cols})
+        unit = next((c for c in frame.columns if keys.get(c) == "unit"), None)
+        if unit is not None:  # a level's unit, not that of a change ("%", not "% / 百分点")
+            frame[unit] = frame[unit].astype(str).str.split(" / ").str[0]
+        frame.attrs = {**display.attrs,
+                       "keys": {names.get(keys[c], c): keys[c] for c in cols}}  # fmt: skip
+        out[w] = frame
+    return out
+
+
 def _scorecard_html(display: pd.DataFrame, table: pd.DataFrame, lang: str,
                     meta: dict[str, Any], area: pd.DataFrame | None = None) -> str:  # fmt: skip
     """The scorecard as HTML, one numbered table per target window
@@ -256,9 +382,14 @@ def _scorecard_html(display: pd.DataFrame, table: pd.DataFrame, lang: str,
     hidden = set(display.attrs.get("suppressed", []))
     keys = display.attrs["keys"]
     out = []
-    for number, (window, part) in enumerate(tables.scorecard_parts(display).items(), start=1):
-        wave = meta["one_year_wave" if window == "1y" else "three_year_wave"]
-        title = fmt.label(fmt.REPORT_TEXT, f"scorecard_{window}", lang, wave=wave)
+    parts = tables.scorecard_parts(display)
+    waves = {w: meta["one_year_wave" if w == "1y" else "three_year_wave"] for w in parts}
+    if not has_baseline(meta):
+        parts = _level_parts(display, parts, waves, meta["waves"], lang)
+    for number, (window, part) in enumerate(parts.items(), start=1):
+        wave, keys = waves[window], part.attrs["keys"]
+        which = f"scorecard_{window}" if has_baseline(meta) else "scorecard_levels"
+        title = fmt.label(fmt.REPORT_TEXT, which, lang, wave=wave)
         caption = fmt.label(fmt.REPORT_TEXT, "table", lang, number=number, title=title)
         area_cells = _area_cells(area, window, len(part), lang) if area is not None else None
         heads = list(part.columns)

@@ -46,6 +46,7 @@ VERDICT_STYLE: dict[str, dict[str, Any]] = {
     "level_better": {"symbol": "▲", "color": "#1a1a1a", "box": {"fc": "white", "ec": "#1a1a1a", "lw": 1.2}},
     "level_similar": {"symbol": "≈", "color": "#1a1a1a", "box": {"fc": "#eeeeee", "ec": "#777777", "lw": 0.8, "ls": ":"}},
     "level_worse": {"symbol": "▼", "color": "#1a1a1a", "box": {"fc": "white", "ec": "#1a1a1a", "lw": 1.0, "ls": "--"}},
+    "no_baseline": {"symbol": "–", "color": "#555555", "box": None},
 }  # fmt: skip
 
 

@@ -26,11 +26,16 @@ prints them in zh or en and every :class:`Scorecard` carries that text.
   -> ``"effective"`` (the 1-year standard holds at 3 years, remarkable results are not shown);
   else ``classify(T_3y)`` "not_met" -> ``"not_met"``; else ``"inconclusive"``.
 - ``"insufficient"`` before any of this when the data cannot be used: a wave missing, the
-  indicator not observed (``policy_satisfaction`` is asked only after the policy, so it has no
-  baseline), a cell with fewer than ``min_cell`` respondents or ``min_psu`` schools (the scorecard's
+  indicator not observed, a cell with fewer than ``min_cell`` respondents or ``min_psu`` schools (the scorecard's
   rule, ``suppression.rule_for("scorecard")``: 30 and 2 in ``policy.yaml``)
   (suppressed: its numbers are blanked, never published), an invalid estimate, or a baseline
   at the burden-free value (no relative threshold).
+
+- With no baseline (the baseline waves are not in the data, or the indicator was not asked
+  in them) but a level that can be published: against the indicator's comparable national
+  figure, ``"level_better"``, ``"level_similar"`` or ``"level_worse"``
+  (:func:`level_verdict`), and ``"no_baseline"`` when there is no such figure: the report shows
+  the level, and no target can be judged.
 
 ``"inconclusive"`` is a fifth code beside the four of the contract (``"remarkable"``,
 ``"effective"``, ``"not_met"``, ``"insufficient"``): the data are usable but cannot tell.
@@ -67,7 +72,7 @@ __all__ = [
 #: Verdict codes; the first four are the contract, "inconclusive" is documented above.
 VERDICTS: tuple[str, ...] = (
     "remarkable", "effective", "not_met", "inconclusive", "insufficient",
-    "level_better", "level_similar", "level_worse",
+    "level_better", "level_similar", "level_worse", "no_baseline",
 )  # fmt: skip
 
 #: Verdicts of a level against its national figure, for an indicator with no pre-policy

@@ -39,7 +39,7 @@ from ...inputs import policy as _policy
 from ...inputs import regions as _regions
 from .. import formatting as fmt
 from .. import suppression
-from ..design import standard_spec
+from ..design import CALIBRATION, calibration_columns, standard_design, standard_spec
 from ._common import _WINDOWS
 from .indicators import Indicator, default_indicators
 from .rules import (
@@ -77,12 +77,12 @@ class _Work:
     period_code: np.ndarray  # index of ``data["_period"]`` in ``PERIODS``, -1 for None
     _psu_code: np.ndarray | None = None
 
-    def design(self, data: pd.DataFrame | None = None) -> SurveyDesign:
-        s = self.spec
-        return SurveyDesign(
-            self.data if data is None else data, s["weight"], strata=s["strata"], psu=s["psu"], fpc=s["fpc"],
-            lonely_psu=s["lonely_psu"],
-        )  # fmt: skip
+    def design(self) -> SurveyDesign:
+        """The design of the working data: the standard design (calibrated again when the
+        data were calibrated, see :func:`standard_design`) unless one was given."""
+        if self.spec == standard_spec(self.data):
+            return standard_design(self.data)
+        return SurveyDesign(self.data, **self.spec)
 
     def psu_counts(self, member: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
         """Number of distinct PSU labels among ``member`` rows, per group code ``0 .. size-1``
@@ -126,8 +126,9 @@ def _prepare(
         region = None
     else:
         _regions.check(region, _regions.counties(df))
-    keep = list(dict.fromkeys([*design_cols, "wave", "grade", "stage", "county", *columns]))
-    work = df[[c for c in keep if c in df.columns]].copy()
+    keep = [*design_cols, *calibration_columns(df), "wave", "grade", "stage", "county", *columns]
+    work = df[[c for c in dict.fromkeys(keep) if c in df.columns]].copy()
+    work.attrs = {k: df.attrs[k] for k in (CALIBRATION,) if k in df.attrs}
     derived = {"stage", *[c for c in columns if c in _codebook.load().derived]}
     if any(c not in work.columns for c in derived):
         out = _codebook.derive(df, pol)
@@ -206,7 +207,9 @@ def scorecard(
         units), ``reason_1y``, ``reason_3y`` (why a verdict is "insufficient": ``wave_missing``,
         ``no_data``, ``suppressed``, ``invalid_estimate``, ``zero_baseline_gap``,
         ``not_measured``, with details after a colon), ``n_<period>``, ``psu_<period>``,
-        ``suppressed_<period>``, ``official_value`` (on the indicator's scale when the official
+        ``suppressed_<period>``, ``change_1y_to_3y`` with ``_ci_lower``/``_ci_upper`` (without a
+        baseline: the change from the 1-year to the 3-year wave, the trend after the policy;
+        NaN otherwise), ``official_value`` (on the indicator's scale when the official
         figure is comparable, else NaN), ``official_date``, ``official_comparable``. Shares are
         proportions (0-1); their changes are in proportion points (0.05 = 5 points). ``n`` is
         the respondents with observed values in the three periods together, leaving out any
@@ -268,10 +271,17 @@ def scorecard(
         for p in _WINDOWS.values():
             if cell["baseline"]["status"] == "ok" and cell[p]["status"] == "ok":
                 wanted.setdefault((pcol, p), []).append(f"_y_{ind.id}")
+    # without a baseline, the change between the two target waves (the trend after the policy)
+    for ind, pcol, cell in zip(chosen, pcols, cells, strict=True):
+        if cell["baseline"]["status"] != "ok" and all(
+            cell[p]["status"] == "ok" for p in _WINDOWS.values()
+        ):
+            wanted.setdefault((pcol, _SINCE), []).append(f"_y_{ind.id}")
     changes: dict[tuple[str, str, str], pd.Series] = {}
     for (pcol, p), ycols in wanted.items():
         ycols = list(dict.fromkeys(ycols))
-        diff = sd.mean_diff(ycols, between=(pcol, "baseline", p), level=vr.level, df="design")
+        pair = ("one_year", "three_year") if p == _SINCE else ("baseline", p)
+        diff = sd.mean_diff(ycols, between=(pcol, *pair), level=vr.level, df="design")
         for j, ycol in enumerate(ycols):
             changes[pcol, p, ycol] = diff.table.iloc[j]
     rows = [
@@ -283,6 +293,10 @@ def scorecard(
     counts = [f"{k}_{p}" for k in ("n", "psu") for p in PERIODS]
     table[counts] = table[counts].astype("Int64")
     return Scorecard(table=table, verdict_rules=vr, lang=lang, region=work.region, policy=pol)
+
+
+#: Key of the change between the 1-year and the 3-year wave (data without a baseline).
+_SINCE = "1y_to_3y"
 
 
 def _period_column(ind: Indicator) -> str:
@@ -407,10 +421,14 @@ def _score_row(
                 status = f"wave_missing: {', '.join(map(str, missing))}"
             elif status == "no_data" and bad is base:
                 status = "no_data: baseline"
-                level = cells[p]
-                national = extra["official_value"]
-                if level["status"] == "ok" and np.isfinite(national) and np.isfinite(level["lo"]):
-                    verdict = level_verdict(ind.sign, level["lo"], level["hi"], national)
+            if bad is base and cells[p]["status"] == "ok":
+                # no baseline, a level: against the national figure when there is one
+                level, national = cells[p], extra["official_value"]
+                verdict = (
+                    level_verdict(ind.sign, level["lo"], level["hi"], national)
+                    if np.isfinite(national) and np.isfinite(level["lo"])
+                    else "no_baseline"
+                )
             reason = status
         else:
             r = changes[_period_column(ind), p, f"_y_{ind.id}"]
@@ -435,6 +453,10 @@ def _score_row(
         row[f"verdict_{window}"] = verdict
         extra[f"threshold_{window}"] = threshold
         extra[f"reason_{window}"] = reason
+    since = changes.get((_period_column(ind), _SINCE, f"_y_{ind.id}"))
+    usable = since is not None and bool(since["valid"]) and np.isfinite(since["ci_lower"])
+    for suffix, col in (("", "estimate"), ("_ci_lower", "ci_lower"), ("_ci_upper", "ci_upper")):
+        extra[f"change_{_SINCE}{suffix}"] = float(since[col]) if usable else np.nan
     # the count of a suppressed cell is published nowhere, not even inside a total
     shown = [c for c in cells.values() if c["status"] != "suppressed"]
     row["n"] = int(sum(c["n"] for c in shown))
