@@ -16,6 +16,7 @@
 data_path: str = "../../data/demo/survey.parquet"  # canonical survey data (sje synth / sje ingest)
 region: str = "all"  # a county in the data, or "all" for every county
 lang: str = "zh"  # report language: "zh" or "en"
+plan: str = "auto"  # "auto" (from the data), "before_after", "change" or "levels"
 cache_path: str = ""  # precomputed briefing from the report runner; "" computes here
 min_cell: int = 30  # estimates from fewer respondents are suppressed (the scorecard rule of policy.yaml)
 
@@ -24,7 +25,9 @@ from IPython.display import display
 
 from shuangjian_eval import briefing
 
-b = briefing.load_or_compute(data_path, region=region, cache_path=cache_path, min_cell=min_cell)
+b = briefing.load_or_compute(
+    data_path, region=region, cache_path=cache_path, min_cell=min_cell, plan=plan
+)
 display(b.heading("summary", lang), b.headline(lang), b.key_findings(lang))
 
 # %%

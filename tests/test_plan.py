@@ -177,3 +177,22 @@ def test_briefing_of_two_post_policy_waves():
     card = b.scorecard[b.scorecard["change_1y_to_3y"].notna()]
     assert sum(b.meta["trend_counts"].values()) == len(card) > 0
     assert "2022年到2024年的变化（政策实施后的走势）" in b.headline("zh")._repr_html_()
+
+
+def test_policy_report_plan_can_be_forced(tmp_path):
+    """plan="levels" on the demo survey: the last wave alone, said to be forced; a cache
+    computed with another plan is refused."""
+    df = sje.synth.generate(n_schools=16, students_per_school=12, n_counties=2)
+    b = sje.briefing.compute(df, region="all", plan="levels")
+    assert b.meta["plan"]["kind"] == "levels" and b.meta["plan"]["forced"]
+    assert b.meta["waves"] == [2024] and (b.scorecard["verdict_3y"] != "remarkable").all()
+    assert "按参数 plan 指定" in b.headline("zh")._repr_html_()
+    data = tmp_path / "demo.parquet"
+    write_canonical(df, data)
+    cache = b.save(tmp_path / "levels.briefing.json")
+    with pytest.raises(
+        ValueError, match=r"computed with plan 'levels', this report asks for 'auto'"
+    ):
+        sje.briefing.load_or_compute(data, cache_path=cache)
+    with pytest.raises(ValueError, match=r"plan 'change' needs two post-policy waves"):
+        sje.briefing.compute(df[df["wave"] == 2022], plan="change")

@@ -52,10 +52,10 @@ def _plain(markdown: str) -> str:
     return html.unescape(text).strip()
 
 
-def _scorecard_tables(b: Any, lang: str) -> dict[str, pd.DataFrame]:
-    """The report's scorecard tables by target window, with the whole area's column for a
-    county (as the HTML's); suppressed rows carry the mark."""
-    from .briefing.text import _area_cells
+def _scorecard_tables(b: Any, lang: str) -> dict[str, tuple[str, pd.DataFrame]]:
+    """The report's scorecard tables by target window, each with its title, with the whole
+    area's column for a county (as the HTML's); suppressed rows carry the mark."""
+    from .briefing.text import _area_cells, scorecard_parts
 
     min_cell = int(b.meta["min_cell"])
     display = tables.scorecard_table(b.scorecard, lang=lang, min_cell=min_cell)
@@ -64,28 +64,23 @@ def _scorecard_tables(b: Any, lang: str) -> dict[str, pd.DataFrame]:
         None if area is None else tables.scorecard_table(area, lang=lang, min_cell=min_cell)
     )
     out = {}
-    for window, part in tables.scorecard_parts(display).items():
+    for window, (title, part) in scorecard_parts(display, b.meta, lang).items():
         part = part.copy()
         if area_display is not None:
             cells = _area_cells(area_display, window, len(part), lang)
             part[fmt.label(fmt.REPORT_TEXT, "area_column", lang)] = [
                 f"{change} {fmt.verdict_label(v, lang) if v else ''}".strip() for change, v in cells
             ]
-        out[window] = part
+        out[window] = (title, part)
     return out
 
 
 def _summary_lines(b: Any, lang: str) -> list[str]:
-    """The overall verdict sentence of each target window and the indicators not met."""
-    from .briefing.text import verdict_summary
-
-    m = b.meta
-    lines = [
-        verdict_summary(
-            b.verdict_counts(w), w, m["one_year_wave" if w == "1y" else "three_year_wave"], lang
-        )
-        for w in ("1y", "3y")
-    ]
+    """The plan's warning and what it can show, the overall sentences (the verdicts of each
+    target window, or the levels and the trend) and the indicators not met."""
+    plan = b._text(lang).get("plan") or {}
+    lines = [text for text in (plan.get("warning"), plan.get("what")) if text]
+    lines += b.summary_lines(lang)
     missed = b.not_met_names(lang)
     if missed:
         lines.append(fmt.label(fmt.REPORT_TEXT, "not_met_lead", lang) + missed)
@@ -232,14 +227,11 @@ def write_docx(
         _para(doc, _plain(sentence), indent=True)
 
     _heading(doc, SECTIONS["scorecard"][lang], 1)
-    chart = b.chart("scorecard", lang)
+    chart = b.scorecard_chart(lang)
     if hasattr(chart, "png"):
         _figure(doc, chart.png, caption("figure", chart.title))
-    m = b.meta
-    for window, part in _scorecard_tables(b, lang).items():
-        wave = m["one_year_wave" if window == "1y" else "three_year_wave"]
-        words = fmt.label(fmt.REPORT_TEXT, f"scorecard_{window}", lang, wave=wave)
-        _table(doc, part, caption("table", words))
+    for title, part in _scorecard_tables(b, lang).values():
+        _table(doc, part, caption("table", title))
     for note in tables.scorecard_table(b.scorecard, lang=lang).attrs.get("notes", []):
         _para(doc, note, size=10)
     for line in b._text(lang)["rules"].splitlines():

@@ -212,7 +212,7 @@ PARAMETERS: tuple[NotebookParameter, ...] = (
                       ANALYSIS_NOTEBOOKS, _check_waves),
     NotebookParameter("plan", "str", "auto",
                       '"auto" (from the data), "before_after", "change" or "levels"',
-                      ANALYSIS_NOTEBOOKS, _check_plan),
+                      (*ANALYSIS_NOTEBOOKS, "90_policy_report"), _check_plan),
     NotebookParameter("comparison", "str", "grade",
                       '"grade" (grades 1-9 vs senior) or "pilot" (pilot vs other cities)',
                       ANALYSIS_NOTEBOOKS, _check_comparison),

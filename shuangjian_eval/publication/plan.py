@@ -182,21 +182,25 @@ class Plan:
 
     def describe(self, lang: str = "zh") -> Markdown:
         """The plan in one paragraph for readers (the top of each report)."""
-        forced = fmt.text(_TEXT["forced"], lang) if self.forced else ""
         sep = fmt.text(_TEXT["sep"], lang)
         return Markdown(
-            fmt.text(_TEXT["heading"], lang) + self.what(lang) + forced + sep + self.design(lang)
+            fmt.text(_TEXT["heading"], lang) + self.what(lang) + sep + self.design(lang)
         )
 
     def what(self, lang: str = "zh") -> str:
-        """What the reports can show from these waves (one or two sentences)."""
+        """What the reports can show from these waves (one or two sentences), and whether the
+        plan parameter chose it."""
         join = functools.partial(fmt.join_list, lang=lang)
-        return fmt.text(
-            _TEXT[self.kind],
-            lang,
-            base=join(self.baseline_waves),
-            post=join(self.post_waves),
-            first=self.post_waves[0] if self.post_waves else "",
+        forced = fmt.text(_TEXT["forced"], lang) if self.forced else ""
+        return (
+            fmt.text(
+                _TEXT[self.kind],
+                lang,
+                base=join(self.baseline_waves),
+                post=join(self.post_waves),
+                first=self.post_waves[0] if self.post_waves else "",
+            )
+            + forced
         )
 
     def design(self, lang: str = "zh") -> str:

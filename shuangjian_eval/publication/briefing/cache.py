@@ -94,6 +94,7 @@ def load_or_compute(
     region: str = _regions.ALL,
     cache_path: str | os.PathLike[str] = "",
     min_cell: int | None = None,
+    plan: str = "auto",
 ) -> Briefing:
     """The briefing of ``region``: from ``cache_path`` when given and present, else computed.
 
@@ -113,6 +114,13 @@ def load_or_compute(
                 f"cache {cache_path} suppresses cells below {b.meta['min_cell']} respondents, "
                 f"this report asks for {min_cell}: precompute with min_cell={min_cell}"
             )
+        cached = b.meta.get("plan") or {}
+        if (cached.get("kind") if cached.get("forced") else "auto") != plan:
+            raise ValueError(
+                f"cache {cache_path} was computed with plan "
+                f"{cached.get('kind') if cached.get('forced') else 'auto'!r}, this report asks "
+                f"for {plan!r}: precompute with plan={plan!r}"
+            )
         _check_same_data(b, data_path, cache_path)
         return b
     if not Path(data_path).exists():
@@ -120,7 +128,9 @@ def load_or_compute(
             f"data file {data_path} does not exist; run 'sje synth' or 'sje ingest'"
         )
     df = _read_data(data_path)
-    return compute(df, region=region, min_cell=min_cell, data_facts=_file_facts(data_path))
+    return compute(
+        df, region=region, min_cell=min_cell, data_facts=_file_facts(data_path), plan=plan
+    )
 
 
 def _check_same_data(b: Briefing, data_path: Any, cache_path: Any) -> None:
@@ -154,6 +164,7 @@ def precompute(
     langs: Sequence[str] = ("zh",),
     workers: int = 1,
     policy: Any = None,
+    plan: str = "auto",
 ) -> dict[str, Path]:
     """Compute, render and save the briefings of many regions, reading the data once.
 
@@ -176,6 +187,8 @@ def precompute(
         drawing left to the notebooks.
     workers : int
         Worker processes (each receives the data once); 1 computes here.
+    plan : str
+        As :func:`compute` (the notebooks' ``plan`` must be the same).
 
     Returns
     -------
@@ -207,7 +220,7 @@ def precompute(
         pool = _start_workers(workers, settings, stack) if workers > 1 else None
         df = _read_data(data_path)  # while the workers start (their imports take seconds)
         chosen = _regions.expand(regions, _regions.counties(df))
-        prep = _Prepared.of(df, policy or _policy.load())
+        prep = _Prepared.of(df, policy or _policy.load(), plan)
         del df
         cut = [r for r in chosen if r != _regions.ALL and "stratum" in prep.df.columns]
         rows = _strata_rows(prep.df, cut) if cut else {}

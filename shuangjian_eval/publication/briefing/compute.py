@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...base.options import check_choice
 from ...inputs import regions as _regions
 from .. import formatting as fmt
 from .. import suppression
-from ..plan import Plan, choose_plan
+from ..plan import PLANS, Plan, choose_plan
 from ._common import _VERDICT_ORDER, CHARTS
 from .model import Briefing
 from .text import _texts
@@ -42,6 +43,7 @@ def compute(
     policy: Any = None,
     min_cell: int | None = None,
     data_facts: Mapping[str, Any] | None = None,
+    plan: str = "auto",
 ) -> Briefing:
     """Compute the briefing of one region.
 
@@ -62,12 +64,16 @@ def compute(
     data_facts : dict, optional
         ``data_file``, ``data_sha256`` ... of the file the data came from (for the cache check
         and the methods note).
+    plan : {"auto", "before_after", "change", "levels"}
+        The analysis plan (:func:`~shuangjian_eval.publication.plan.choose_plan`): ``"auto"``
+        from the data; another forces it, using only the waves it compares ("levels": the
+        last post-policy wave; "change": the post-policy waves).
 
     Raises
     ------
     ValueError
-        For a region that is not in the data (the message lists the valid regions) or a bad
-        ``min_cell``.
+        For a region that is not in the data (the message lists the valid regions), a bad
+        ``min_cell``, or a plan the data cannot support.
     """
     from ...inputs import policy as _policy
 
@@ -76,7 +82,7 @@ def compute(
     _regions.check(region, _regions.counties(df))
     pol = policy or _policy.load()
     min_cell = suppression.min_cell_for(min_cell, "scorecard", pol)
-    prep = _Prepared.of(df, pol)
+    prep = _Prepared.of(df, pol, plan)
     area = None if region == _regions.ALL else area_scorecard(prep, int(min_cell))
     return _compute(prep, region, int(min_cell), dict(data_facts or {}), area=area)
 
@@ -109,15 +115,17 @@ class _Prepared:
     period: np.ndarray
     synthetic: bool
     region: str = _regions.ALL  # the region whose strata these rows are ("all": every row)
+    plan: str = "auto"  # the plan parameter: "auto", or the plan forced
 
     @classmethod
-    def of(cls, df: pd.DataFrame, pol: Any) -> _Prepared:
+    def of(cls, df: pd.DataFrame, pol: Any, plan: str = "auto") -> _Prepared:
         from ...inputs import codebook as _codebook
         from ..targets import income_quintile
 
         need = ["stage", "homework_within_limit", "sleep_meets_standard", "parent_anxiety",
                 "tutoring_spend_share"]  # fmt: skip
         synthetic = "synth" in df.attrs
+        df = _rows_of_plan(df, plan, pol)
         pol = _baseline_of_plan(df, pol)
         if any(c not in df.columns for c in need):
             df = _codebook.derive(df, pol)
@@ -132,7 +140,7 @@ class _Prepared:
         period[np.isin(wave, pol.baseline_waves)] = "baseline"
         period[wave == pol.one_year_wave] = "one_year"
         period[wave == pol.three_year_wave] = "three_year"
-        return cls(df, pol, compulsory, period, synthetic)
+        return cls(df, pol, compulsory, period, synthetic, plan=plan)
 
     def in_region(self, region: str) -> np.ndarray:
         if region == _regions.ALL:
@@ -159,6 +167,18 @@ def _plan(df: pd.DataFrame, pol: Any) -> Plan | None:
         return choose_plan(df, policy=pol)
     except ValueError:
         return None
+
+
+def _rows_of_plan(df: pd.DataFrame, plan: str, pol: Any) -> pd.DataFrame:
+    """The rows of the waves a forced plan compares (all rows for ``"auto"``)."""
+    if plan == "auto":
+        check_choice("plan", plan, PLANS)
+        return df
+    chosen = choose_plan(df, plan=plan, policy=pol)  # a plan the data cannot support: error
+    keep = chosen.waves if chosen.has_baseline else chosen.post_waves
+    out = df[df["wave"].isin(keep).to_numpy(bool, na_value=False)]
+    out.attrs = dict(df.attrs)
+    return out
 
 
 def _baseline_of_plan(df: pd.DataFrame, pol: Any) -> Any:
@@ -225,6 +245,8 @@ def _compute(
     sub = df[[c for c in ("wave", "school_id", "county") if c in df.columns]][member]
     by_wave = sub.groupby("wave", observed=True).size()
     plan = _plan(df[member], pol)
+    if plan is not None and prep.plan != "auto":
+        plan = dataclasses.replace(plan, forced=True)
     meta: dict[str, Any] = {
         "region": region,
         "waves": waves_present,

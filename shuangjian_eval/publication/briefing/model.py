@@ -33,7 +33,7 @@ from ._common import (
     _json_default,
     _md,
 )
-from .text import has_baseline, levels_summary, trend_summary, verdict_summary
+from .text import has_baseline, summary_lines
 
 #: Report sections and their headings.
 SECTIONS: dict[str, dict[str, str]] = {
@@ -222,7 +222,7 @@ class Briefing:
         did not meet a target are named.
         """
         fmt.check_lang(lang)
-        zh, m = lang == "zh", self.meta
+        zh = lang == "zh"
         where = html.escape(self._where(lang))
         n_ind = len(self.scorecard)
         scope = (
@@ -251,24 +251,15 @@ class Briefing:
                 f'<p class="sje-plan" style="margin: 0 0 .4rem;"><b>{label}</b>'
                 f"{html.escape(plan['what'])}</p>"
             )
-        for window in self._windows():
-            wave = m["one_year_wave" if window == "1y" else "three_year_wave"]
-            sentence = (
-                verdict_summary(self.verdict_counts(window), window, wave, lang)
-                if has_baseline(m)
-                else levels_summary(self.verdict_counts(window), wave, lang)
-            )
+        windows = self._windows()
+        for k, sentence in enumerate(self.summary_lines(lang)):
             parts.append(f'<p class="sje-verdict-summary">{html.escape(sentence)}</p>')
-            counts = self.verdict_counts(window)
-            badges = " ".join(
-                f"{_badge(v, lang)} {counts[v]}" for v in _VERDICT_ORDER if counts.get(v)
-            )
-            parts.append(f'<p class="sje-verdicts" style="margin: 0 0 .4rem;">{badges}</p>')
-        trend = m.get("trend_counts") or {}
-        if trend:
-            parts.append(
-                f'<p class="sje-verdict-summary">{html.escape(trend_summary(trend, m, lang))}</p>'
-            )
+            if k < len(windows):  # a sentence on a target window: its verdicts as badges
+                counts = self.verdict_counts(windows[k])
+                badges = " ".join(
+                    f"{_badge(v, lang)} {counts[v]}" for v in _VERDICT_ORDER if counts.get(v)
+                )
+                parts.append(f'<p class="sje-verdicts" style="margin: 0 0 .4rem;">{badges}</p>')
         missed = self._not_met_names(lang)
         if missed:
             label = "未达到目标的指标：" if zh else "Targets not met: "
@@ -276,6 +267,13 @@ class Briefing:
         parts.append(f'<p class="sje-note" style="margin: .35rem 0 0;">{scope}</p>')
         parts.append("</div>")
         return HTML("".join(parts))
+
+    def summary_lines(self, lang: str = "zh") -> list[str]:
+        """The report's overall sentences (:func:`.text.summary_lines`): the verdicts of each
+        target window, or, without a baseline, the levels and the trend."""
+        fmt.check_lang(lang)
+        counts = {w: self.verdict_counts(w) for w in ("1y", "3y")}
+        return summary_lines(counts, self.meta, lang)
 
     def _windows(self) -> tuple[str, ...]:
         """The target windows the headline speaks of: both with a baseline; without one, each

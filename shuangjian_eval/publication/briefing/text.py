@@ -342,6 +342,37 @@ def _area_cells(area: pd.DataFrame, window: str, rows: int, lang: str) -> list[t
     return out
 
 
+def scorecard_parts(
+    display: pd.DataFrame, meta: dict[str, Any], lang: str
+) -> dict[str, tuple[str, pd.DataFrame]]:
+    """The report's scorecard tables (:func:`shuangjian_eval.publication.tables.scorecard_parts`
+    of ``display``, a :func:`~shuangjian_eval.publication.tables.scorecard_table`), each with
+    its title, by target window; without a baseline, the levels tables of :func:`_level_parts`.
+    The HTML, Word and Excel reports all show these."""
+    from .. import tables
+
+    parts = tables.scorecard_parts(display)
+    waves = {w: meta["one_year_wave" if w == "1y" else "three_year_wave"] for w in parts}
+    if not has_baseline(meta):
+        parts = _level_parts(display, parts, waves, meta["waves"], lang)
+    which = {w: f"scorecard_{w}" if has_baseline(meta) else "scorecard_levels" for w in parts}
+    return {w: (fmt.label(fmt.REPORT_TEXT, which[w], lang, wave=waves[w]), part)
+            for w, part in parts.items()}  # fmt: skip
+
+
+def summary_lines(counts: dict[str, dict[str, int]], meta: dict[str, Any], lang: str) -> list[str]:
+    """The overall sentences of a report: the verdicts at each target window (with a
+    baseline), or the levels at each target wave in the data and the trend between them."""
+    waves = {"1y": meta["one_year_wave"], "3y": meta["three_year_wave"]}
+    if has_baseline(meta):
+        return [verdict_summary(counts[w], w, waves[w], lang) for w in ("1y", "3y")]
+    lines = [levels_summary(counts[w], waves[w], lang) for w in ("1y", "3y")
+             if waves[w] in meta["waves"]]  # fmt: skip
+    if meta.get("trend_counts"):
+        lines.append(trend_summary(meta["trend_counts"], meta, lang))
+    return lines
+
+
 def _level_parts(display: pd.DataFrame, parts: dict[str, pd.DataFrame], waves: dict[str, int],
                  present: list[int], lang: str) -> dict[str, pd.DataFrame]:  # fmt: skip
     """The scorecard's tables without a baseline: one for each target wave in the data, no
@@ -377,19 +408,12 @@ def _scorecard_html(display: pd.DataFrame, table: pd.DataFrame, lang: str,
     """The scorecard as HTML, one numbered table per target window
     (:func:`shuangjian_eval.publication.tables.scorecard_parts`) so that each fits the page:
     every cell escaped, verdict cells as badges, numbers kept on one line."""
-    from .. import tables
-
     hidden = set(display.attrs.get("suppressed", []))
-    keys = display.attrs["keys"]
     out = []
-    parts = tables.scorecard_parts(display)
-    waves = {w: meta["one_year_wave" if w == "1y" else "three_year_wave"] for w in parts}
-    if not has_baseline(meta):
-        parts = _level_parts(display, parts, waves, meta["waves"], lang)
-    for number, (window, part) in enumerate(parts.items(), start=1):
-        wave, keys = waves[window], part.attrs["keys"]
-        which = f"scorecard_{window}" if has_baseline(meta) else "scorecard_levels"
-        title = fmt.label(fmt.REPORT_TEXT, which, lang, wave=wave)
+    for number, (window, (title, part)) in enumerate(
+        scorecard_parts(display, meta, lang).items(), start=1
+    ):
+        keys = part.attrs["keys"]
         caption = fmt.label(fmt.REPORT_TEXT, "table", lang, number=number, title=title)
         area_cells = _area_cells(area, window, len(part), lang) if area is not None else None
         heads = list(part.columns)

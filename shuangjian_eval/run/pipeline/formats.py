@@ -78,7 +78,7 @@ def write_formats(job: Any, formats: Sequence[str], *, lang: str, title: str,
         params = job.parameters
         b = briefing.load_or_compute(
             params["data_path"], region=job.region, cache_path=params.get("cache_path", ""),
-            min_cell=params.get("min_cell"),
+            min_cell=params.get("min_cell"), plan=params.get("plan", "auto"),
         )  # fmt: skip
         out += documents.write_documents(
             b, html.parent, docs, stem=html.stem, lang=lang, title=title, footer=footer

@@ -452,6 +452,7 @@ def _precompute_briefings(
             min_cell=None if extra.get("min_cell") is None else int(extra["min_cell"]),
             langs=(lang,),
             workers=workers,
+            plan=str(extra.get("plan", "auto")),
         )
         run.precompute = {"status": "ok", "regions": len(caches)}
     except Exception as exc:  # the notebooks can still compute for themselves
