@@ -181,10 +181,11 @@ def event_study(
     """
     check_options("event_study", unknown, _OPTIONS)
     absorb = as_names(absorb, "absorb")
+    w_design = None
     if design is not None:
-        weights = check_design(design, df, weights=weights, cluster=cluster,
-                               inference=None if inference == "analytic" else inference)  # fmt: skip
-        cov_type = "HC1"
+        w_design = check_design(design, df, weights=weights, cluster=cluster,
+                                inference=None if inference == "analytic" else inference)  # fmt: skip
+        weights, cov_type = design.weight, "HC1"
     cov = resolve_cov_type(cov_type, cluster)
     check_inference(cov, inference, cluster, bootstrap_reps, bootstrap_weights)
     if (time is None) == (event_time is None) and event_time is None:
@@ -208,6 +209,10 @@ def event_study(
     for c in [weights, *absorb, cluster]:
         if c is not None and c not in prep_df:
             prep_df[c] = df[c]
+    weight_col = weights
+    if w_design is not None:  # the design's weights (calibrated, or all 1 without a column)
+        weight_col = "__design_weight"
+        prep_df[weight_col] = w_design
     finite = np.isfinite(per_raw)
     rows_in = np.arange(len(df))  # rows of df in prep_df
     if event_time is not None:  # untreated rows need no event time: period -inf, kept
@@ -234,7 +239,7 @@ def event_study(
         ref = pre_levels[pre_levels < start_v][-1]
         levels = pre_levels
     prep = _prepare(
-        prep_df, [outcome, treated, "__period", *numeric[2:]], weights=weights, absorb=absorb,
+        prep_df, [outcome, treated, "__period", *numeric[2:]], weights=weight_col, absorb=absorb,
         cluster=cluster,
     )  # fmt: skip
     a = prep["arrays"]

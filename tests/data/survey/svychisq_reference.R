@@ -12,14 +12,7 @@
 # Run:  Rscript svychisq_reference.R   (R 4.2.2, survey 4.1-1 from Debian bookworm)
 # Output: svychisq_reference.csv: case, design, domain, rows, cols, statistic (F or Chisq),
 # value, ndf, ddf (NA for Chisq), p_value.
-source("api_designs.R")  # strat, clus, cal and the derived columns
-margin <- function(m) {
-  out <- data.frame(tot$category[tot$margin == m], tot$total[tot$margin == m])
-  names(out) <- c(m, "Freq")
-  out
-}
-rk <- rake(strat, list(~sch.wide, ~meals_hi), list(margin("sch.wide"), margin("meals_hi")),
-           control = list(maxit = 200, epsilon = 1e-13))
+source("api_designs.R")  # strat, clus, cal, rk and the derived columns
 rows <- list()
 run <- function(case, dname, design, r, c, domain = "") {
   f <- as.formula(paste0("~", r, " + ", c))
