@@ -47,6 +47,7 @@ _NAMES = {
     "IngestError": "inputs.validate",
     "SurveyDesign": "estimation.survey",
     "EstimateResult": "estimation.results",
+    "HypothesisTestResult": "estimation.results",
     "before_after": "estimation.effects",
     "did": "estimation.effects",
     "event_study": "estimation.effects",

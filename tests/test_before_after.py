@@ -71,7 +71,7 @@ def test_design_based_delegates_to_survey_design(survey):
     assert r.terms == ["after - before"]
     assert r.estimate == ref.estimate and r.std_error == ref.std_error
     assert r.method == "before_after[design]"
-    with pytest.raises(ValueError, match="must be None"):
+    with pytest.raises(ValueError, match="must not be given"):
         before_after(survey, outcome=HW, period="wave", before=2020, after=2022, design=design,
                      weights="weight")  # fmt: skip
 

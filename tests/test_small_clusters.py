@@ -104,6 +104,42 @@ def _cr2_within_only(parts) -> float:  # type: ignore[no-untyped-def]
     return float(np.sqrt(meat))
 
 
+def test_cr2_joint_test_equals_clubsandwich_htz(fe_data: pd.DataFrame) -> None:
+    # source: R clubSandwich 0.5.8, Wald_test(lm, constrain_zero(...), vcov = "CR2",
+    # test = "HTZ") of an event study with reference wave 2019
+    # (tests/data/effects/cr2_wald_reference.R); R's p-value is NA where nu - q + 1 <= 0
+    ref = pd.read_csv(DATA / "cr2_wald_reference.csv")
+    assert len(ref) == 24
+    fits = {}
+    for r in ref.itertuples():
+        key = (r.subset, r.fe, r.weighted)
+        if key not in fits:
+            fits[key] = sje.event_study(
+                _subset(fe_data, r.subset), outcome=Y, treated="pilot", time="wave", ref=2019,
+                start=2022, cluster="school_id", cov_type="CR2",
+                weights="weight" if r.weighted else None,
+                absorb=("school_id", "wave") if r.fe == "school+wave" else (),
+            )  # fmt: skip
+        es = fits[key]
+        terms = [f"treated:wave={t[2:]}" for t in r.terms.split("+")]
+        test = es.wald_test(terms)
+        assert test.method == "HTZ" and test.df[0] == len(terms)
+        assert test.df[1] == pytest.approx(r.df_denom, rel=1e-10)
+        if np.isnan(r.p_val):
+            assert np.isnan(test.p_value) and "too few clusters" in test.reason
+            continue
+        assert test.statistic == pytest.approx(r.Fstat, rel=1e-10)
+        assert test.p_value == pytest.approx(r.p_val, rel=1e-10)
+        if len(terms) == 2:  # the leads of a policy starting in 2022: the pre-trend test
+            assert es.pretrend_test == test
+    # one constraint: the HTZ test is the square of the Satterthwaite t test of coef_test
+    es = fits[("all", "none", True)]
+    one = es.wald_test(["treated:wave=2020"])
+    row = es.to_frame().set_index("term").loc["treated:wave=2020"]
+    assert one.df[1] == pytest.approx(row["df"], rel=1e-10)
+    assert one.p_value == pytest.approx(row["p_value"], rel=1e-10)
+
+
 # ---------------------------------------------------------------------------- wild bootstrap
 def test_wild_enumerated_equals_wildboottest(fe_data: pd.DataFrame) -> None:
     # source: the PyPI package wildboottest 0.3.2, WildboottestCL WCR11 on 10 schools, all

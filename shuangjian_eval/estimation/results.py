@@ -30,8 +30,10 @@ from scipy import stats
 
 __all__ = [
     "TERM_COLUMNS",
+    "TEST_COLUMNS",
     "CI_TRANSFORMS",
     "EstimateResult",
+    "HypothesisTestResult",
     "critical_value",
     "invalid_row",
     "wald_inference",
@@ -47,6 +49,9 @@ TERM_COLUMNS: tuple[str, ...] = (
     "ci_lower",
     "ci_upper",
 )
+
+#: Columns every table of tests has, in this order (:class:`HypothesisTestResult`).
+TEST_COLUMNS: tuple[str, ...] = ("term", "statistic", "ndf", "ddf", "p_value", "distribution")
 
 #: Scales on which a Wald interval can be built and transformed back.
 CI_TRANSFORMS: tuple[str, ...] = ("identity", "logit")
@@ -169,8 +174,93 @@ def invalid_row(term: str, reason: str, **extra: Any) -> dict[str, Any]:
     return row
 
 
-@dataclass(eq=False)
-class EstimateResult:
+class _Tabular:
+    """Display shared by the result types: a header (method, nobs, options) and the table."""
+
+    table: pd.DataFrame
+    method: str
+    options: dict[str, Any]
+    nobs: int
+    #: columns shown even when missing in every row
+    _always_shown: tuple[str, ...] = TERM_COLUMNS
+
+    def _column(self, name: str) -> float | pd.Series:
+        values = self.table.set_index("term")[name]
+        values.name = name
+        if len(values) == 1:
+            return float(values.iloc[0])
+        return values
+
+    @property
+    def terms(self) -> list[str]:
+        """Term labels, in table order."""
+        return self.table["term"].tolist()
+
+    @property
+    def valid(self) -> bool | pd.Series:
+        """Whether each term could be computed."""
+        values = self.table.set_index("term")["valid"]
+        return bool(values.iloc[0]) if len(values) == 1 else values
+
+    def _header_lines(self) -> list[str]:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
+        n_invalid = int((~self.table["valid"]).sum())
+        level = getattr(self, "level", None)
+        lines = [
+            f"{type(self).__name__}: {self.method}",
+            f"nobs: {self.nobs}    terms: {len(self.table)}"
+            + (f"    level: {level:g}" if level is not None else "")
+            + (f"    invalid: {n_invalid}" if n_invalid else ""),
+            f"options: {opts}" if opts else "options: (none)",
+        ]
+        return lines
+
+    def _display_table(self) -> pd.DataFrame:
+        """The table as shown: without ``valid`` and ``reason`` when every term is valid, and
+        without a column that is missing in every row besides the inference columns (``df``
+        of normal-reference results, for one)."""
+        table = self.table
+        if table["valid"].all():
+            table = table.drop(columns=["valid", "reason"])
+        keep = self._always_shown
+        empty = [c for c in table.columns if c not in keep and table[c].isna().all()]
+        return table.drop(columns=empty)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy table (a copy): one row per term."""
+        return self.table.copy()
+
+    def summary(self) -> str:
+        """Plain-text summary: method, nobs, options and the table of terms."""
+        body = self._display_table().to_string(
+            index=False, float_format=lambda x: f"{x:.6g}", na_rep="NaN"
+        )
+        return "\n".join([*self._header_lines(), "", body])
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        """HTML table for notebooks; every piece of text is escaped with ``html.escape``."""
+        table = self._display_table()
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+        rows = []
+        for record in table.itertuples(index=False, name=None):
+            cells = "".join(f"<td>{html.escape(_fmt_cell(v))}</td>" for v in record)
+            rows.append(f"<tr>{cells}</tr>")
+        caption = "<br>".join(html.escape(line) for line in self._header_lines())
+        return (
+            '<div class="sje-result"><table>'
+            f"<caption>{caption}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        )
+
+
+@dataclass(eq=False, repr=False)  # the summary (_Tabular)
+class EstimateResult(_Tabular):
     """Estimates for one or many terms, with their inference and provenance.
 
     Parameters
@@ -321,18 +411,6 @@ class EstimateResult:
         )
 
     # ------------------------------------------------------------------ accessors
-    def _column(self, name: str) -> float | pd.Series:
-        values = self.table.set_index("term")[name]
-        values.name = name
-        if len(values) == 1:
-            return float(values.iloc[0])
-        return values
-
-    @property
-    def terms(self) -> list[str]:
-        """Term labels, in table order."""
-        return self.table["term"].tolist()
-
     @property
     def estimate(self) -> float | pd.Series:
         """Point estimate: a float for one term, else a Series indexed by term."""
@@ -347,12 +425,6 @@ class EstimateResult:
     def p_value(self) -> float | pd.Series:
         """Two-sided p-value of the Wald test of ``estimate = 0``."""
         return self._column("p_value")
-
-    @property
-    def valid(self) -> bool | pd.Series:
-        """Whether each term could be computed."""
-        values = self.table.set_index("term")["valid"]
-        return bool(values.iloc[0]) if len(values) == 1 else values
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         """Confidence intervals at ``level``.
@@ -392,59 +464,61 @@ class EstimateResult:
         out.loc[~self.table["valid"].to_numpy(), :] = np.nan
         return out
 
-    def to_frame(self) -> pd.DataFrame:
-        """The tidy table (a copy): one row per term."""
-        return self.table.copy()
 
-    # ------------------------------------------------------------------ display
-    def _header_lines(self) -> list[str]:
-        opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
-        n_invalid = int((~self.table["valid"]).sum())
-        lines = [
-            f"{type(self).__name__}: {self.method}",
-            f"nobs: {self.nobs}    terms: {len(self.table)}    level: {self.level:g}"
-            + (f"    invalid: {n_invalid}" if n_invalid else ""),
-            f"options: {opts}" if opts else "options: (none)",
-        ]
-        return lines
+@dataclass(eq=False, repr=False)  # the summary, as EstimateResult's
+class HypothesisTestResult(_Tabular):
+    """Tests of hypotheses, one row per test (for example one per domain).
 
-    def _display_table(self) -> pd.DataFrame:
-        """The table as shown: without ``valid`` and ``reason`` when every term is valid, and
-        without a column that is missing in every row besides the inference columns (``df``
-        of normal-reference results, for one)."""
-        table = self.table
-        if table["valid"].all():
-            table = table.drop(columns=["valid", "reason"])
-        empty = [c for c in table.columns if c not in TERM_COLUMNS and table[c].isna().all()]
-        return table.drop(columns=empty)
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per test with at least :data:`TEST_COLUMNS`: ``term``, ``statistic``,
+        ``ndf`` and ``ddf`` (degrees of freedom of the reference distribution: numerator and
+        denominator of an F; ``ndf`` alone, ``ddf`` NaN, for a chi-squared), ``p_value``
+        (upper tail) and ``distribution`` (``"F"`` or ``"chi2"``); further columns as the
+        test gives them (domain labels, ``n``). ``valid`` and ``reason`` are added when
+        missing (all valid); an invalid test has NaN numbers and its reason.
+    method : str
+        Short name of the test, e.g. ``"chisq"``.
+    options : dict
+        Options the test was run with.
+    nobs : int
+        Rows used.
+    """
 
-    def summary(self) -> str:
-        """Plain-text summary: method, nobs, options and the table of terms."""
-        body = self._display_table().to_string(
-            index=False, float_format=lambda x: f"{x:.6g}", na_rep="NaN"
-        )
-        return "\n".join([*self._header_lines(), "", body])
+    table: pd.DataFrame
+    method: str
+    options: dict[str, Any] = field(default_factory=dict)
+    nobs: int = 0
+    _always_shown = TEST_COLUMNS[:5]
 
-    def __str__(self) -> str:
-        return self.summary()
+    def __post_init__(self) -> None:
+        missing = [c for c in TEST_COLUMNS if c not in self.table.columns]
+        if missing:
+            raise ValueError(
+                f"test table lacks columns {missing}; it has {list(self.table.columns)}"
+            )
+        table = self.table.reset_index(drop=True).copy()
+        if "valid" not in table:
+            table["valid"] = True
+        if "reason" not in table:
+            table["reason"] = ""
+        table["valid"] = table["valid"].astype(bool)
+        table["reason"] = ["" if pd.isna(r) else str(r) for r in table["reason"]]
+        numbers = ["statistic", "ndf", "ddf", "p_value"]
+        table[numbers] = table[numbers].astype(float)
+        table.loc[~table["valid"], numbers] = np.nan
+        self.table = table
 
-    def __repr__(self) -> str:
-        return self.summary()
+    @property
+    def statistic(self) -> float | pd.Series:
+        """The test statistic: a float for one test, else a Series indexed by term."""
+        return self._column("statistic")
 
-    def _repr_html_(self) -> str:
-        """HTML table for notebooks; every piece of text is escaped with ``html.escape``."""
-        table = self._display_table()
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
-        rows = []
-        for record in table.itertuples(index=False, name=None):
-            cells = "".join(f"<td>{html.escape(_fmt_cell(v))}</td>" for v in record)
-            rows.append(f"<tr>{cells}</tr>")
-        caption = "<br>".join(html.escape(line) for line in self._header_lines())
-        return (
-            '<div class="sje-result"><table>'
-            f"<caption>{caption}</caption>"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-        )
+    @property
+    def p_value(self) -> float | pd.Series:
+        """Upper-tail p-value."""
+        return self._column("p_value")
 
 
 def _is_tidy(table: pd.DataFrame) -> bool:

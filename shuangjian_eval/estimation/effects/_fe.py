@@ -308,6 +308,8 @@ class Fit:
     parts: FitParts | None = field(default=None, repr=False)
     #: per-coefficient df (CR2's Satterthwaite df); None: ``df_t`` for every coefficient
     df_terms: np.ndarray | None = None
+    #: what CR2's df and joint tests of contrasts need (``small_clusters``); None unless CR2
+    cr2: Any = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -450,6 +452,9 @@ class WaldTest:
     distribution : {"F", "chi2"}
     reason : str
         Why the test could not be computed (empty when it could).
+    method : str
+        ``"Wald"`` (the statistic on the covariance of the fit), or ``"HTZ"``: the CR2 test
+        with Hotelling's T-squared approximation (``small_clusters.cr2_wald``).
     """
 
     statistic: float
@@ -458,13 +463,15 @@ class WaldTest:
     terms: tuple[str, ...]
     distribution: str = "F"
     reason: str = ""
+    method: str = "Wald"
 
     def __repr__(self) -> str:
         if self.reason:
             return f"WaldTest(not computed: {self.reason})"
         d = ", ".join(f"{v:g}" for v in self.df)
+        how = "" if self.method == "Wald" else f"{self.method}: "
         return (
-            f"WaldTest({self.distribution}({d}) = {self.statistic:.4g}, "
+            f"WaldTest({how}{self.distribution}({d}) = {self.statistic:.4g}, "
             f"p = {self.p_value:.4g}; terms {list(self.terms)})"
         )
 

@@ -10,7 +10,8 @@ Three designs, one result (term ``"after - before"``):
 - paired (``unit=``, a panel): the (weighted) mean of within-unit differences; units seen in
   only one of the two periods are left out (unweighted: the paired t test);
 - design-based (``design=``): delegated to ``SurveyDesign.mean_diff`` (Taylor linearisation
-  with strata and PSUs).
+  with the design's strata, PSUs, fpc and, on a calibrated design, calibration residuals),
+  t on the residual df, as R ``svyglm(outcome ~ after)`` on the two periods of the design.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...base.options import check_columns, check_options
+from ...base.options import check_choice, check_columns, check_options
 from ..results import EstimateResult, invalid_row
 from ..weights import usable_weights
 from ._fe import Factor, factorize, fit_wls, to_float
+from .design_based import check_design
 from .did import cluster_checks
 from .small_clusters import adjust_fit, apply_wild, check_inference
 
@@ -74,8 +76,11 @@ def before_after(
     cluster : str, optional
         Cluster column for the standard error (e.g. ``"school_id"``).
     design : SurveyDesign, optional
-        A design built on ``df`` (an object with ``mean_diff(variables, between=...)``); the
-        estimate is then design-based and ``unit``, ``weights`` and ``cluster`` must be None.
+        A design built on ``df``: the estimate and its variance are design-based (the
+        design's weights, calibrated or not, strata, PSUs, fpc), as R ``svyglm(outcome ~
+        after, design = subset(design, <the two periods>))``, t on its residual df (PSUs minus
+        strata with a row in the comparison, minus one). ``unit``, ``weights``, ``cluster``,
+        ``cov_type="CR2"`` and ``inference="wild"`` must not be given with it.
     cov_type : {"cluster", "CR2"}
         With ``cluster=``: ``"cluster"`` as above (``G/(G-1)``, t on ``G - 1`` df), or
         ``"CR2"``: the Bell-McCaffrey variance with Satterthwaite df of the same difference
@@ -105,8 +110,11 @@ def before_after(
     """
     check_options("before_after", unknown, _OPTIONS)
     check_columns(df, [outcome, period, unit, weights, cluster])
-    if cov_type not in ("cluster", "CR2"):
-        raise ValueError(f"cov_type must be one of ['cluster', 'CR2'], got {cov_type!r}")
+    check_choice("cov_type", cov_type, ("cluster", "CR2"))
+    if design is not None:
+        check_design(design, df, unit=unit, weights=weights, cluster=cluster,
+                     cov_type=None if cov_type == "cluster" else cov_type,
+                     inference=None if inference == "analytic" else inference)  # fmt: skip
     check_inference(cov_type, inference, cluster, bootstrap_reps, bootstrap_weights)
     small = {"cov_type": cov_type, "inference": inference, "reps": bootstrap_reps,
              "weights": bootstrap_weights, "seed": seed}  # fmt: skip
@@ -115,23 +123,8 @@ def before_after(
                "design": None if design is None else type(design).__name__,
                "cov_type": cov_type, "inference": inference}  # fmt: skip
     if design is not None:
-        if unit is not None or weights is not None or cluster is not None:
-            raise ValueError("design= carries weights and PSUs: unit/weights/cluster must be None")
-        if not hasattr(design, "mean_diff"):
-            raise ValueError("design must be a SurveyDesign (an object with mean_diff)")
-        if getattr(design, "data", df) is not df:
-            raise ValueError("design= was built on another DataFrame than df")
-        res = design.mean_diff(outcome, between=(period, before, after), level=level)
-        table = res.to_frame()
-        table["term"] = TERM
-        keep = ["term", "mean_first", "mean_second", "estimate", "std_error", "df", "n", "N",
-                "valid", "reason"]  # fmt: skip
-        table = table[[c for c in keep if c in table]].rename(
-            columns={"mean_first": "mean_before", "mean_second": "mean_after"}
-        )
-        return EstimateResult.from_estimates(
-            table, method="before_after[design]", options=options, nobs=res.nobs, level=level
-        )
+        options.update(weights=design.weight, cov_type="design")
+        return _design_based(design, options, level)
     y = to_float(df, outcome)
     is_b = (df[period] == before).fillna(False).to_numpy(dtype=bool)
     is_a = (df[period] == after).fillna(False).to_numpy(dtype=bool)
@@ -146,6 +139,29 @@ def before_after(
     res = _compare(sample, unit, options, level, small)
     res.left_out = left_out
     return res
+
+
+def _design_based(design: Any, options: dict[str, Any], level: float) -> EstimateResult:
+    """The difference of the two periods' means on the design (``SurveyDesign.mean_diff``),
+    t on the residual df of ``svyglm(outcome ~ after)`` on the two periods: PSUs minus strata
+    with a row in the comparison, minus one."""
+    outcome, period = options["outcome"], options["period"]
+    before, after = options["before"], options["after"]
+    res = design.mean_diff(outcome, between=(period, before, after), level=level)
+    table = res.to_frame()
+    table["term"] = TERM
+    keep = ["term", "mean_first", "mean_second", "estimate", "std_error", "df", "n", "N",
+            "valid", "reason"]  # fmt: skip
+    table = table[[c for c in keep if c in table]].rename(
+        columns={"mean_first": "mean_before", "mean_second": "mean_after"}
+    )
+    data = design.data
+    used = (data[period].isin([before, after]) & data[outcome].notna()).to_numpy(bool)
+    dof = float(design._degf(used) - 1) if used.any() else np.nan
+    table["df"] = dof if dof > 0 else np.nan
+    return EstimateResult.from_estimates(
+        table, method="before_after[design]", options=options, nobs=res.nobs, level=level
+    )
 
 
 def _compare(

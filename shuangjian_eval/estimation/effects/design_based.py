@@ -11,14 +11,15 @@ of the totals of ``z`` (strata, PSUs, fpc and the lonely-PSU rule of the design)
 value) stay in the design with ``z = 0``, as R's ``svyglm`` keeps its design for the complete
 cases (a domain, not a smaller design).
 
-Degrees of freedom: R's ``df.residual`` of an ``svyglm``, the design df (PSUs minus strata)
-plus one minus the parameters (fixed-effect levels included); NaN (normal) when that is not
-positive.
+Degrees of freedom: R's ``df.residual`` of an ``svyglm``, the design df of the rows in the fit
+(PSUs minus strata with a row in it, R's ``degf`` of the design without the rows the fit
+leaves out) plus one minus the parameters (fixed-effect levels included); NaN (normal) when
+that is not positive.
 
-The weights are read from the design's public attributes (``design.data[design.weight]``),
-and the variance is computed by :meth:`SurveyDesign.total` on a design rebuilt with the same
-``weight``, ``strata``, ``psu``, ``fpc`` and ``lonely_psu``: a design whose weights come from
-elsewhere (calibration) plugs in where those attributes are read.
+The weights are the design's (``design.weights``: on a calibrated design the calibrated
+ones), and the variance is that of :meth:`SurveyDesign.total` of the ``z`` columns on the
+design itself: on a calibrated design it is calibration-aware, ``z`` replaced by its
+residuals from the calibration regression, as R's ``svyglm`` on a calibrated design gives.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ from ._fe import Fit
 __all__ = ["check_design", "design_vcov"]
 
 
-def check_design(design: Any, df: pd.DataFrame, **others: Any) -> str:
-    """The design's weight column after checking ``design=`` against the other options."""
-    needed = ("data", "weight", "strata", "psu", "fpc", "lonely_psu", "total")
+def check_design(design: Any, df: pd.DataFrame, **others: Any) -> np.ndarray:
+    """The design's weights (one per row of ``df``) after checking ``design=`` against the
+    other options, which must not be given (None or empty)."""
+    needed = ("data", "weights", "strata", "psu", "fpc", "lonely_psu", "_covariance", "_degf")
     if not all(hasattr(design, a) for a in needed):
         raise ValueError("design must be a SurveyDesign")
     if design.data is not df:
@@ -43,7 +45,7 @@ def check_design(design: Any, df: pd.DataFrame, **others: Any) -> str:
     clash = [name for name, value in others.items() if value not in (None, ())]
     if clash:
         raise ValueError(f"design= carries the weights and PSUs: {clash} must not be given")
-    return str(design.weight)
+    return design.weights.to_numpy(dtype=float)
 
 
 def design_vcov(design: Any, fit: Fit, keep: np.ndarray | None) -> tuple[np.ndarray, float]:
@@ -69,24 +71,7 @@ def design_vcov(design: Any, fit: Fit, keep: np.ndarray | None) -> tuple[np.ndar
         z[:] = z_fit
     else:
         z[keep] = z_fit
-    cols: dict[str, np.ndarray] = {f"__z{i}": z[:, i] for i in range(k)}
-    for i in range(k):
-        for j in range(i + 1, k):
-            cols[f"__z{i}_{j}"] = z[:, i] + z[:, j]
-    frame = pd.DataFrame(cols, index=design.data.index)
-    for c in (design.weight, design.strata, design.psu, design.fpc):
-        if c is not None:
-            frame[c] = design.data[c].to_numpy()
-    rebuilt = type(design)(
-        frame, design.weight, strata=design.strata, psu=design.psu, fpc=design.fpc,
-        lonely_psu=design.lonely_psu,
-    )  # fmt: skip
-    var = rebuilt.total(list(cols)).table.set_index("term")["std_error"] ** 2
-    vcov = np.empty((k, k))
-    for i in range(k):
-        vcov[i, i] = var[f"__z{i}"]
-    for i in range(k):
-        for j in range(i + 1, k):
-            vcov[i, j] = vcov[j, i] = (var[f"__z{i}_{j}"] - vcov[i, i] - vcov[j, j]) / 2.0
-    dof = float(design.design_df + 1 - fit.df_k)
+    vcov = design._covariance("total", {f"z{i}": z[:, i] for i in range(k)})["vcov"][0]
+    rows = np.ones(n, bool) if keep is None else keep
+    dof = float(design._degf(rows) + 1 - fit.df_k)
     return vcov, dof if dof > 0 else np.nan

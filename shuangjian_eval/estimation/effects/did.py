@@ -52,10 +52,12 @@ def _prepare(
     weights: str | None,
     absorb: list[str],
     cluster: str | None,
+    weight_values: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Numeric arrays, factors and the mask of complete rows (missing anywhere: left out)."""
+    """Numeric arrays, factors and the mask of complete rows (missing anywhere: left out);
+    ``weight_values`` (a design's weights) stand for the column ``weights``."""
     arrays = {c: to_float(df, c) for c in dict.fromkeys(numeric)}
-    w = to_float(df, weights) if weights else None
+    w = weight_values if weight_values is not None else to_float(df, weights) if weights else None
     factors = {
         c: factorize(df, c) for c in dict.fromkeys([*absorb, *([cluster] if cluster else [])])
     }
@@ -67,7 +69,7 @@ def _prepare(
     n_missing = int(bad.sum())
     left_out: dict[str, int] = {}
     if w is not None:
-        usable, left_out = usable_weights(w, weights, among=~bad)
+        usable, left_out = usable_weights(w, weights or "design weights", among=~bad)
         bad |= ~usable
     keep = None if not bad.any() else ~bad
     if keep is not None:
@@ -169,9 +171,10 @@ def did(
     seed : int, optional
         Seed of the bootstrap draws.
     design : SurveyDesign, optional
-        A design built on ``df``: the weights are the design's, and the covariance is
-        design-based (strata, PSUs, fpc, lonely-PSU rule), as R ``svyglm``, t on its
-        residual df (:mod:`.design_based`). ``weights``, ``cluster`` and ``inference="wild"``
+        A design built on ``df``: the weights are the design's (the calibrated ones of a
+        calibrated design), and the covariance is design-based (strata, PSUs, fpc,
+        lonely-PSU rule, calibration), as R ``svyglm``, t on its residual df
+        (:mod:`.design_based`). ``weights``, ``cluster`` and ``inference="wild"``
         must not be given with it.
     level : float
         Confidence level of the intervals in the table.
@@ -211,9 +214,11 @@ def did(
     check_options("did", unknown, _OPTIONS)
     covariates = as_names(covariates, "covariates")
     absorb = as_names(absorb, "absorb")
+    w_design = None
     if design is not None:
-        weights = check_design(design, df, weights=weights, cluster=cluster,
-                               inference=None if inference == "analytic" else inference)  # fmt: skip
+        w_design = check_design(design, df, weights=weights, cluster=cluster,
+                                inference=None if inference == "analytic" else inference)  # fmt: skip
+        weights = design.weight
     cov = resolve_cov_type(cov_type, cluster)
     check_inference(cov, inference, cluster, bootstrap_reps, bootstrap_weights)
     check_columns(df, [outcome, treated, post, *covariates, weights, *absorb, cluster])
@@ -232,8 +237,9 @@ def did(
         options.update(bootstrap_reps=bootstrap_reps, bootstrap_weights=bootstrap_weights,
                        seed=seed)  # fmt: skip
     prep = _prepare(
-        df, [outcome, treated, post, *covariates], weights=weights, absorb=absorb, cluster=cluster
-    )
+        df, [outcome, treated, post, *covariates], weights=weights, absorb=absorb,
+        cluster=cluster, weight_values=w_design,
+    )  # fmt: skip
     a, w = prep["arrays"], prep["w"]
     d, p = a[treated], a[post]
     check_binary(d, treated)

@@ -8,7 +8,10 @@ absorb them), by OLS or WLS, with fixed effects absorbed by the within transform
 Pre-trend test: periods before the policy start (``start``; by default the first period after
 ``ref``) other than ``ref`` are the leads. Their joint Wald statistic is reported as
 ``F = b' V^-1 b / q`` referred to ``F(q, G - 1)`` with clustered standard errors (``G``
-clusters), or ``F(q, N - K)`` otherwise: ``result.pretrend_test``.
+clusters), or ``F(q, N - K)`` otherwise: ``result.pretrend_test``. With ``cov_type="CR2"`` it
+is the CR2 test with Hotelling's T-squared approximation (HTZ, as R ``clubSandwich``'s
+``Wald_test(..., vcov = "CR2", test = "HTZ")``; ``small_clusters.cr2_wald``), whose
+denominator df shrink with few clusters.
 
 Placebo: ``placebo_date=p`` keeps only the waves before the policy start, pretends the policy
 started at ``p`` (reference: the last wave before ``p``), and reports the fake post-``p``
@@ -39,7 +42,7 @@ from ._fe import (
 )
 from .design_based import check_design, design_vcov
 from .did import _prepare, cluster_checks, missing_notes, resolve_cov_type
-from .small_clusters import adjust_fit, apply_wild, check_inference
+from .small_clusters import adjust_fit, apply_wild, check_inference, cr2_wald
 
 __all__ = ["EventStudyResult", "event_study"]
 
@@ -70,15 +73,19 @@ class EventStudyResult(RegressionResult):
     periods: list[Any] = field(default_factory=list)
     #: denominator df of the joint tests (``G - 1`` with clusters, ``N - K`` otherwise)
     df_denom: float | None = None
+    #: the CR2 fit whose joint tests are HTZ tests (``cov_type="CR2"``)
+    _cr2_fit: Any = field(default=None, repr=False)
 
     def wald_test(self, terms: Sequence[str]) -> WaldTest:
         """Joint Wald test that the named coefficients are all zero (same reference as
-        ``pretrend_test``)."""
+        ``pretrend_test``: the HTZ test under ``cov_type="CR2"``)."""
         terms = list(terms)
         missing = [t for t in terms if self.vcov is None or t not in self.vcov.index]
         if missing:
             raise KeyError(f"no estimated coefficient(s) {missing}; terms are {self.terms}")
         assert self.vcov is not None
+        if self._cr2_fit is not None:
+            return cr2_wald(self._cr2_fit, terms)
         coef = self.table.set_index("term").loc[terms, "estimate"].to_numpy(float)
         v = self.vcov.loc[terms, terms].to_numpy()
         d = self.df_denom
@@ -140,8 +147,8 @@ def event_study(
     cov_type : {"cluster", "HC1", "nonrobust", "CR2"}
         ``"cluster"`` without ``cluster=`` treats each row as a cluster (equal to HC1).
         ``"CR2"`` (needs ``cluster=``): Bell-McCaffrey variance with Satterthwaite df per
-        coefficient (``df`` column), as R ``clubSandwich``; the joint tests then refer to
-        ``F(q, G - 1)``.
+        coefficient (``df`` column), as R ``clubSandwich``; the joint tests are then CR2 tests
+        with Hotelling's T-squared approximation (HTZ; ``clubSandwich::Wald_test``).
     inference : {"analytic", "wild"}
         ``"wild"``: restricted wild cluster bootstrap p-value and interval of every period
         coefficient (``result.bootstrap``), see :func:`~.did.did`.
@@ -174,10 +181,11 @@ def event_study(
     """
     check_options("event_study", unknown, _OPTIONS)
     absorb = as_names(absorb, "absorb")
+    w_design = None
     if design is not None:
-        weights = check_design(design, df, weights=weights, cluster=cluster,
-                               inference=None if inference == "analytic" else inference)  # fmt: skip
-        cov_type = "HC1"
+        w_design = check_design(design, df, weights=weights, cluster=cluster,
+                                inference=None if inference == "analytic" else inference)  # fmt: skip
+        weights, cov_type = design.weight, "HC1"
     cov = resolve_cov_type(cov_type, cluster)
     check_inference(cov, inference, cluster, bootstrap_reps, bootstrap_weights)
     if (time is None) == (event_time is None) and event_time is None:
@@ -201,6 +209,10 @@ def event_study(
     for c in [weights, *absorb, cluster]:
         if c is not None and c not in prep_df:
             prep_df[c] = df[c]
+    weight_col = weights
+    if w_design is not None:  # the design's weights (calibrated, or all 1 without a column)
+        weight_col = "__design_weight"
+        prep_df[weight_col] = w_design
     finite = np.isfinite(per_raw)
     rows_in = np.arange(len(df))  # rows of df in prep_df
     if event_time is not None:  # untreated rows need no event time: period -inf, kept
@@ -227,7 +239,7 @@ def event_study(
         ref = pre_levels[pre_levels < start_v][-1]
         levels = pre_levels
     prep = _prepare(
-        prep_df, [outcome, treated, "__period", *numeric[2:]], weights=weights, absorb=absorb,
+        prep_df, [outcome, treated, "__period", *numeric[2:]], weights=weight_col, absorb=absorb,
         cluster=cluster,
     )  # fmt: skip
     a = prep["arrays"]
@@ -311,7 +323,8 @@ def event_study(
     res.vcov = pd.DataFrame(fit.vcov[np.ix_(idx, idx)], index=kept, columns=kept)
     res.ref, res.start, res.periods = ref, start_v, periods
     res.df_denom = fit.df_t
-    df_denom = fit.df_t  # G - 1 with clusters, also under CR2
+    res._cr2_fit = fit if fit.cr2 is not None else None
+    df_denom = fit.df_t  # G - 1 with clusters (the HTZ tests under CR2 have their own)
     leads = [t for t, p in zip(names, periods, strict=True) if p < start_v and t in kept]
     res.pretrend_test = res.wald_test(leads) if leads else _no_test("no pre-period leads", df_denom)
     if placebo_date is not None:

@@ -49,10 +49,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from ...base.options import check_choice
 from ..results import EstimateResult, wald_inference
-from ._fe import Fit, FitParts
+from ._fe import Fit, FitParts, WaldTest
 
 __all__ = [
     "FEW_CLUSTERS",
@@ -65,6 +66,7 @@ __all__ = [
     "check_inference",
     "choose_inference",
     "cr2",
+    "cr2_wald",
     "few_clusters_note",
     "wild_bootstrap",
 ]
@@ -117,9 +119,7 @@ def _adjusted(
     q = qv[:, sv > sv[0] * 1e-12]
     qu, qwu = q.T @ u, q.T @ (wg[:, None] * u)
     s = np.eye(q.shape[1]) + qu @ mtm @ qu.T - qu @ m @ qwu.T - qwu @ m @ qu.T
-    vals, vecs = np.linalg.eigh((s + s.T) / 2.0)
-    power = np.where(vals > _EIG_TOL, np.abs(vals) ** -0.5, 0.0)
-    inner = (vecs * power) @ vecs.T - np.eye(q.shape[1])
+    inner = _matrix_power(s, -0.5) - np.eye(q.shape[1])
     return z + q @ (inner @ (q.T @ z))
 
 
@@ -165,6 +165,30 @@ class _Dummies:
 
 
 # ---------------------------------------------------------------------------- CR2
+@dataclass(frozen=True)
+class _CR2Pieces:
+    """What the Satterthwaite df and the HTZ test of any contrasts need from a CR2 fit: per
+    cluster ``g``, ``q_g' q_g`` (k x k), ``a_g = U_g' q_g`` and ``b_g = U_g' W_g q_g`` (p x k),
+    with ``q_g = A_g W_g X_g R``; and ``M``, ``MTM`` (p x p)."""
+
+    qq: np.ndarray  # (G, k, k)
+    a: np.ndarray  # (G, p, k)
+    b: np.ndarray  # (G, p, k)
+    m: np.ndarray
+    mtm: np.ndarray
+
+    def p_array(self, c: np.ndarray) -> np.ndarray:
+        """clubSandwich's ``P_array`` of the contrasts ``c`` (q x k): ``P[s, t, g, h] = p_gs'
+        p_ht`` with ``p_gs = (I - H)'_{.,g} A_g W_g X_g R c_s`` (q x q x G x G)."""
+        qq = np.einsum("si,gij,tj->stg", c, self.qq, c)
+        ac, bc = self.a @ c.T, self.b @ c.T  # (G, p, q)
+        bma = np.einsum("gps,pr,hrt->stgh", bc, self.m, ac)
+        out = np.einsum("gps,pr,hrt->stgh", ac, self.mtm, ac) - bma - bma.transpose(1, 0, 3, 2)
+        g = np.arange(qq.shape[2])
+        out[:, :, g, g] += qq
+        return out
+
+
 def cr2(parts: FitParts) -> tuple[np.ndarray, np.ndarray]:
     """Bell-McCaffrey (CR2) covariance matrix and Satterthwaite df of every coefficient.
 
@@ -184,6 +208,21 @@ def cr2(parts: FitParts) -> tuple[np.ndarray, np.ndarray]:
     ValueError
         The fixed effects have more than 5000 levels in all.
     """
+    vcov, pieces = _cr2(parts)
+    return vcov, _satterthwaite(pieces, np.eye(vcov.shape[0]))
+
+
+def _satterthwaite(pieces: _CR2Pieces, c: np.ndarray) -> np.ndarray:
+    """Satterthwaite df of each contrast (row of ``c``): ``tr(P)^2 / sum(P^2)``."""
+    df = np.empty(c.shape[0])
+    for j in range(c.shape[0]):
+        pm = pieces.p_array(c[j : j + 1])[0, 0]
+        total = np.trace(pm)
+        df[j] = total**2 / float((pm * pm).sum()) if total > 0 else np.nan
+    return df
+
+
+def _cr2(parts: FitParts) -> tuple[np.ndarray, _CR2Pieces]:
     x, e, r = parts.x, parts.resid, parts.bread
     n, k = x.shape
     w = np.ones(n) if parts.weights is None else parts.weights
@@ -204,7 +243,7 @@ def cr2(parts: FitParts) -> tuple[np.ndarray, np.ndarray]:
     t[k:, :k], t[:k, k:], t[k:, k:] = dx, dx.T, dummies.cross(w2)
     mtm = m @ t @ m
     meat = np.zeros((k, k))
-    q_sq = np.zeros((cl.n_levels, k))
+    qq = np.zeros((cl.n_levels, k, k))
     a_all = np.zeros((cl.n_levels, p, k))
     b_all = np.zeros((cl.n_levels, p, k))
     for gi, idx in enumerate(rows):
@@ -213,17 +252,75 @@ def cr2(parts: FitParts) -> tuple[np.ndarray, np.ndarray]:
         q = _adjusted(u, wg, m, mtm, wg[:, None] * x[idx] @ r)  # n_g x k: A_g W_g X_g R
         score = q.T @ e[idx]
         meat += np.outer(score, score)
-        q_sq[gi] = (q * q).sum(axis=0)
+        qq[gi] = q.T @ q
         a_all[gi] = u.T @ q
         b_all[gi] = u.T @ (wg[:, None] * q)
-    df = np.empty(k)
-    for j in range(k):
-        a, b = a_all[:, :, j], b_all[:, :, j]
-        amb = a @ m @ b.T
-        pm = np.diag(q_sq[:, j]) - amb - amb.T + a @ mtm @ a.T
-        total = np.trace(pm)
-        df[j] = total**2 / float((pm * pm).sum()) if total > 0 else np.nan
-    return meat, df
+    return meat, _CR2Pieces(qq, a_all, b_all, m, mtm)
+
+
+def _matrix_power(x: np.ndarray, power: float) -> np.ndarray:
+    """A symmetric matrix to a power, eigenvalues at or below ``1e-12`` left out
+    (clubSandwich's ``matrix_power``)."""
+    vals, vecs = np.linalg.eigh((x + x.T) / 2.0)
+    scaled = np.where(vals > _EIG_TOL, np.abs(vals) ** power, 0.0)
+    return (vecs * scaled) @ vecs.T
+
+
+def cr2_wald(fit: Fit, terms: Sequence[str]) -> WaldTest:
+    """CR2 joint Wald test that the coefficients ``terms`` are all zero, with Hotelling's
+    T-squared approximation of its distribution ("HTZ", Pustejovsky and Tipton 2018), as R
+    ``clubSandwich::Wald_test(fit, constrain_zero(terms), vcov = "CR2", test = "HTZ")``.
+
+    With ``C`` the rows of the identity that pick ``terms`` (``q`` of them), ``Q = (Cb)' (C V
+    C')^-1 (Cb)`` for the CR2 covariance ``V``; ``Omega = sum_g P[., ., g, g]`` and ``B =
+    Omega^(-1/2) P Omega^(-1/2)`` for clubSandwich's ``P_array`` of ``C``; ``nu = q (q + 1) /
+    sum_st sum_gh (B_stgh B_tsgh + B_ssgh B_ttgh)``. Then ``F = (nu - q + 1) / nu * Q / q`` on
+    ``F(q, nu - q + 1)``; no test when ``nu - q + 1`` is not positive (too few clusters for
+    ``q`` constraints; R's p-value is NA).
+
+    Parameters
+    ----------
+    fit : Fit
+        A clustered fit whose covariance :func:`adjust_fit` made CR2.
+    terms : sequence of str
+        Coefficients tested.
+    """
+    terms = list(terms)
+    q = len(terms)
+    if q == 0:
+        return WaldTest(np.nan, (0,), np.nan, (), "F", "no coefficients to test", "HTZ")
+    pieces = fit.cr2
+    assert pieces is not None, "cr2_wald needs a fit adjusted to CR2"
+    idx = [fit.names.index(t) for t in terms]
+    c = np.eye(len(fit.names))[idx]
+    beta = fit.coef[idx]
+    v = fit.vcov[np.ix_(idx, idx)]
+    if not (np.all(np.isfinite(beta)) and np.all(np.isfinite(v))):
+        return WaldTest(np.nan, (q,), np.nan, tuple(terms), "F", "missing estimates", "HTZ")
+    try:
+        chol = np.linalg.cholesky(v)
+    except np.linalg.LinAlgError:
+        return WaldTest(np.nan, (q,), np.nan, tuple(terms), "F", "singular covariance matrix",
+                        "HTZ")  # fmt: skip
+    half = np.linalg.solve(chol, beta)
+    big_q = float(half @ half)
+    p = pieces.p_array(c)
+    g = np.arange(p.shape[2])
+    omega = p[:, :, g, g].sum(axis=2)
+    root = _matrix_power(omega, -0.5)
+    b = np.einsum("sa,abgh,bt->stgh", root, p, root)
+    diag = b[np.arange(q), np.arange(q)]  # (q, G, G): B[s, s]
+    var = np.einsum("stgh,tsgh->st", b, b) + np.einsum("sgh,tgh->st", diag, diag)
+    nu = q * (q + 1) / float(var.sum())
+    df2 = nu - q + 1
+    if not df2 > 0:
+        reason = (
+            f"too few clusters for a joint test of {q} coefficients: the HTZ denominator df "
+            f"(nu - q + 1 = {df2:.3g}) is not positive"
+        )
+        return WaldTest(np.nan, (q, df2), np.nan, tuple(terms), "F", reason, "HTZ")
+    f = df2 / nu * big_q / q
+    return WaldTest(f, (q, df2), float(stats.f.sf(f, q, df2)), tuple(terms), "F", "", "HTZ")
 
 
 # ---------------------------------------------------------------------------- wild bootstrap
@@ -434,7 +531,8 @@ def adjust_fit(fit: Fit, cov_type: str) -> None:
     place (``fit.df_terms``); nothing for other covariance types."""
     if cov_type != "CR2" or fit.parts is None or not fit.names:
         return
-    fit.vcov, fit.df_terms = cr2(fit.parts)
+    fit.vcov, fit.cr2 = _cr2(fit.parts)
+    fit.df_terms = _satterthwaite(fit.cr2, np.eye(len(fit.names)))
     fit.cov_type = "CR2"
 
 

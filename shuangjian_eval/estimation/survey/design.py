@@ -27,7 +27,9 @@ from ...base.options import as_names, check_choice, check_columns, check_options
 from ..results import EstimateResult, invalid_row
 from ._common import Names, _Domains
 from .calibration import CalibrationMixin
+from .chisq import ChisqMixin
 from .quantiles import QuantileMixin
+from .variances import VarianceMixin
 
 __all__ = ["DEFF_TYPES", "LONELY_PSU_RULES", "NA_RULES", "QUANTILE_RULES", "SurveyDesign"]
 
@@ -56,7 +58,7 @@ def _stacked_extra(values: list[Any]) -> np.ndarray | list[Any] | None:
     return None
 
 
-class SurveyDesign(QuantileMixin, CalibrationMixin):
+class SurveyDesign(QuantileMixin, CalibrationMixin, ChisqMixin, VarianceMixin):
     """A stratified cluster sample with sampling weights; Taylor-linearisation estimators.
 
     Parameters
@@ -305,6 +307,58 @@ class SurveyDesign(QuantileMixin, CalibrationMixin):
                 equal = np.array([u is v or bool(u == v) for u in uniq] + [False], dtype=bool)
                 hits.append(equal[codes])  # a missing value (code -1) takes the last entry
         return np.select(hits, [0, 1], -1)
+
+    def _degf(self, rows: np.ndarray) -> int:
+        """PSUs minus strata among ``rows`` (a mask): R's ``degf`` of the design subset to them
+        (its PSUs with a non-zero weight)."""
+        psu = np.unique(self._g[rows])
+        return len(psu) - len(np.unique(self._psu_stratum[psu]))
+
+    def _covariance(
+        self, kind: str, values: Mapping[str, np.ndarray], by: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Estimates and covariance matrices, per domain, of the means (``kind="mean"``) or
+        totals (``"total"``) of float arrays, one value per row in the order of the data, NaN
+        where a row is outside the estimate (the same rows for all of them).
+
+        The covariance of two comes from the variance of their sum, ``(V(x + y) - V(x) -
+        V(y)) / 2``, so that every rule of the variance pass (fpc, lonely PSUs, domains,
+        calibration) holds for covariances as it does for variances.
+
+        Returns
+        -------
+        dict
+            ``dom`` (the domains), ``estimate`` (domains x k), ``vcov`` (domains x k x k),
+            ``df`` (design df of each domain), ``n`` (rows in each domain's estimate) and
+            ``reason`` (one per domain, "" when valid).
+        """
+        names = list(values)
+        k = len(names)
+        cols = {f"\0{i}": np.asarray(values[n], float) for i, n in enumerate(names)}
+        for i, j in itertools.combinations(range(k), 2):
+            cols[f"\0{i},{j}"] = cols[f"\0{i}"] + cols[f"\0{j}"]
+        opts = self._options(kind, {}, by=by, level=0.95, df="design", deff="srswor", na="drop")
+        table = self._linear(kind, list(cols), [None], opts, cols).table
+        dom = self._domains(opts["by"])
+        size = dom.size
+
+        def block(column: str) -> np.ndarray:
+            return table[column].to_numpy().reshape(len(cols), size)
+
+        var, est = block("std_error").astype(float) ** 2, block("estimate").astype(float)
+        vcov = np.empty((size, k, k))
+        vcov[:, range(k), range(k)] = var[:k].T
+        for (i, j), v in zip(itertools.combinations(range(k), 2), var[k:], strict=True):
+            vcov[:, i, j] = vcov[:, j, i] = (v - var[i] - var[j]) / 2.0
+        reasons = block("reason")[:k]
+        return {
+            "dom": dom,
+            "estimate": est[:k].T,
+            "vcov": vcov,
+            "df": block("df")[0].astype(float),
+            "n": block("n")[0].astype(np.int64),
+            "reason": [next((r for r in reasons[:, d] if r), "") for d in range(size)],
+        }
 
     # ------------------------------------------------------------------ variance core
     def _variance(

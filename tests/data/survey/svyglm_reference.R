@@ -13,16 +13,7 @@
 #   pilot x 1[wave = w] for w = 2019, 2021, 2022 (reference 2020).
 # Run:  Rscript svyglm_reference.R   (R 4.2.2, survey 4.1-1 from Debian bookworm)
 # Output: svyglm_reference.csv: case, term, estimate, se, df_residual, p_value.
-suppressPackageStartupMessages(library(survey))
-rows <- list()
-keep <- function(case, m, terms) {
-  s <- summary(m)$coefficients
-  for (t in terms) {
-    rows[[length(rows) + 1]] <<- data.frame(
-      case = case, term = t, estimate = s[t, 1], se = s[t, 2],
-      df_residual = m$df.residual, p_value = s[t, 4])
-  }
-}
+source("api_designs.R")  # keep()
 prep <- function(d) {
   d$treated <- as.integer(d$api99 > 650)
   d$post <- as.integer(d$meals > 40)
