@@ -435,9 +435,10 @@ def _scorecard_html(display: pd.DataFrame, table: pd.DataFrame, lang: str,
                 badge = _badge(verdict, lang) if verdict else ""
                 cells.append(f'<td class="sje-area">{_wrappable(change)} {badge}</td>')
             body.append("<tr>" + "".join(cells) + "</tr>")
-        out.append(
-            f'<table class="sje-report-table"><caption>{html.escape(caption)}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        out.append(  # kept on one printed page with its caption (sje-keep, report.css)
+            f'<div class="sje-keep"><table class="sje-report-table"><caption>'
+            f"{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>"
         )
     notes = "".join(
         f'<p class="sje-note">{html.escape(n)}</p>' for n in display.attrs.get("notes", [])
