@@ -226,7 +226,8 @@ def precompute(
         rows = _strata_rows(prep.df, cut) if cut else {}
         # one region's rows at a time: a worker receives only what it needs
         counties = [r for r in chosen if r != _regions.ALL]
-        area = area_scorecard(prep, int(min_cell)) if counties else None
+        several = len(_regions.counties(prep.df)) > 1  # else the area is the county itself
+        area = area_scorecard(prep, int(min_cell)) if counties and several else None
         parts = ((r, prep.take(r, rows[r]) if r in rows else prep, area) for r in chosen)
         if pool is None:
             _WORKER.update(settings)

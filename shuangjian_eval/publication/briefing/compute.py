@@ -83,7 +83,9 @@ def compute(
     pol = policy or _policy.load()
     min_cell = suppression.min_cell_for(min_cell, "scorecard", pol)
     prep = _Prepared.of(df, pol, plan)
-    area = None if region == _regions.ALL else area_scorecard(prep, int(min_cell))
+    # a county's report sets the whole area beside it, when the area is more than the county
+    alone = len(_regions.counties(df)) < 2
+    area = None if region == _regions.ALL or alone else area_scorecard(prep, int(min_cell))
     return _compute(prep, region, int(min_cell), dict(data_facts or {}), area=area)
 
 
