@@ -104,7 +104,7 @@ by_income = p.needs("baseline") or analyses.changes(
     sje.targets.spend_by_income(df, policy=p.policy)
 )
 last = analyses.changes(by_income, wave=p.last_wave)
-title = "按家庭收入五等份的变化" if lang == "zh" else "Change by household income quintile"
+title = sje.formatting.label(sje.formatting.REPORT_TEXT, "chart_change_by_income", lang)
 sje.plots.region_heatmap(
     last, value="estimate", region="income_quintile", lang=lang, min_cell=min_cell, title=title
 )

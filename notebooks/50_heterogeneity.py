@@ -62,7 +62,7 @@ p
 by_income = p.needs("comparison") or analyses.heterogeneity(
     df, p.outcomes, "income_quintile", comparison=p.comparison
 )
-title = "各收入组的政策效应" if lang == "zh" else "Effect of the policy by income quintile"
+title = sje.formatting.label(sje.formatting.REPORT_TEXT, "chart_effect_by_income", lang)
 sje.plots.region_heatmap(
     by_income, value="estimate", region="income_quintile", lang=lang, min_cell=min_cell, title=title
 )
