@@ -67,6 +67,13 @@ def test_word_has_the_sections_tables_and_charts_of_the_report(brief, word):
     verdicts = {fmt.verdict_label(v, "zh") for v in brief.scorecard["verdict_1y"]}
     assert {r[one_year[0].index("1年评价")] for r in one_year[1:]} <= verdicts | {"样本不足"}
     assert "全部地区（对比）" in one_year[0]  # a county beside the whole area
+    # the column widths in the table grid (LibreOffice and WPS) and in each cell (Word): the
+    # indicator's column wider, the grid filling the text width (documents._PAGE_WIDTH_CM)
+    grid = [c.width.cm for c in word.tables[0].columns]
+    assert grid[0] > grid[1] and sum(grid) == pytest.approx(documents._PAGE_WIDTH_CM, abs=0.05)
+    assert [c.width.cm for c in word.tables[0].rows[1].cells] == pytest.approx(grid, abs=0.01)
+    body = word.tables[0].rows[1]._tr.trPr
+    assert body is not None and body.find(docx.oxml.ns.qn("w:cantSplit")) is not None
     # the charts as images: the scorecard and each key chart that has data
     drawn = sum(1 for key in ("scorecard", *brief.chart_keys()) if brief.images["zh"].get(key))
     assert len(word.inline_shapes) == drawn >= 2

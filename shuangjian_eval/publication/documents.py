@@ -152,16 +152,23 @@ def _table(doc: Any, frame: pd.DataFrame, caption: str) -> Any:
     repeat.set(qn("w:val"), "true")
     header.append(repeat)
     for rec in frame.itertuples(index=False, name=None):
-        cells = t.add_row().cells
+        row = t.add_row()
+        whole = OxmlElement("w:cantSplit")  # a row is not broken across pages
+        whole.set(qn("w:val"), "true")
+        row._tr.get_or_add_trPr().append(whole)
+        cells = row.cells
         for cell, value in zip(cells, rec, strict=True):
             run = cell.paragraphs[0].add_run(str(value))
             run.font.size = Pt(9)
             _east_asian(run, _FONT_BODY)
     rest = (_PAGE_WIDTH_CM - _FIRST_COLUMN_CM) / max(len(frame.columns) - 1, 1)
     t.autofit = False
+    widths = [Cm(_FIRST_COLUMN_CM if k == 0 else rest) for k in range(len(frame.columns))]
+    for column, width in zip(t.columns, widths, strict=True):
+        column.width = width  # the table grid, which LibreOffice and WPS lay out by
     for row in t.rows:
-        for k, cell in enumerate(row.cells):
-            cell.width = Cm(_FIRST_COLUMN_CM if k == 0 else rest)
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = width  # each cell's own width, which Word lays out by
     return t
 
 

@@ -350,8 +350,14 @@ REPORT_TEXT: dict[str, Text] = {
         "en": "the surveys are of {waves}, with no pre-policy baseline",
     },
     "level_only": {"zh": "水平 {level}", "en": "level {level}"},
-    "chart_change_by_income": {"zh": "按家庭收入五等份的变化", "en": "Change by household income quintile"},
-    "chart_effect_by_income": {"zh": "各收入组的政策效应", "en": "Effect of the policy by income quintile"},
+    "chart_change_by_income": {
+        "zh": "按家庭收入五等份的变化",
+        "en": "Change by household income quintile",
+    },
+    "chart_effect_by_income": {
+        "zh": "各收入组的政策效应",
+        "en": "Effect of the policy by income quintile",
+    },
     "against_national": {"zh": "与全国比较", "en": "Against national"},
     "level_at": {"zh": "{wave}年水平", "en": "Level, {wave}"},
     "level_vs_national": {
