@@ -327,10 +327,12 @@ def _cmd_synth(a: argparse.Namespace) -> int:
 
 
 def _cmd_examples(a: argparse.Namespace) -> int:
-    from ..inputs import examples
+    from ..inputs import examples, examples_supervision
 
     for path in examples.make_examples(a.out, seed=a.seed):
         print(f"wrote {path}")
+    for path in examples_supervision.write_supervision_examples(a.out, seed=a.seed):
+        print(f"wrote {path} (synthetic supervision returns)")
     return EXIT_OK
 
 
