@@ -16,6 +16,7 @@ import pytest
 import shuangjian_eval as sje
 from shuangjian_eval.inputs import examples_supervision as exs
 from shuangjian_eval.inputs import supervision as sv
+from shuangjian_eval.inputs.supervision import periods
 from shuangjian_eval.inputs.supervision import synth as svsynth
 
 EX = Path(__file__).resolve().parents[1] / "data" / "examples"
@@ -142,6 +143,6 @@ def test_committed_supervision_examples_match_the_generator(tmp_path):
 
 
 def test_wave_of_a_period_is_its_school_years_autumn():
-    assert [svsynth.wave_of(d) for d in ("2021-09-15", "2021-12-30", "2022-03-15")] == [
+    assert [periods.wave_of(d) for d in ("2021-09-15", "2021-12-30", "2022-03-15")] == [
         2021, 2021, 2021]  # fmt: skip
-    assert np.all(np.diff([svsynth.wave_of(p) for p in svsynth.PERIODS]) >= 0)
+    assert np.all(np.diff([periods.wave_of(p) for p in svsynth.PERIODS]) >= 0)

@@ -14,7 +14,9 @@ import pandas as pd
 
 from ..estimation.survey import SurveyDesign
 
-__all__ = ["LONELY_PSU", "PSU", "STRATA", "WEIGHT", "standard_design", "standard_spec"]
+__all__ = [
+    "LONELY_PSU", "PSU", "STRATA", "WEIGHT", "school_design", "standard_design", "standard_spec",
+]  # fmt: skip
 
 WEIGHT = "weight"
 STRATA = "stratum"
@@ -52,3 +54,15 @@ def standard_design(df: pd.DataFrame) -> SurveyDesign:
     ('weight', 'stratum', 'school_id', 'adjust')
     """
     return SurveyDesign(df, **standard_spec(df))
+
+
+def school_design(df: pd.DataFrame) -> SurveyDesign:
+    """The design of estimates for single schools (one school's share beside what the school
+    reports): each school a stratum of its own and its sampled students the units, with the
+    standard weights; the second stage of the standard design, sampling with replacement.
+
+    A school is one PSU of the standard design, so a school's own estimate has no
+    between-PSU variance there (its influence values sum to zero); here it has the variance of
+    sampling students within the school.
+    """
+    return SurveyDesign(df, WEIGHT, strata=PSU, psu=None, lonely_psu=LONELY_PSU)

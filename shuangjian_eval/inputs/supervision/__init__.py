@@ -10,6 +10,7 @@ The indicators and the comparison with the survey are the publication layer's
 
 from __future__ import annotations
 
+from .periods import fieldwork_period, period_of, wave_of
 from .readers import (
     PROFILE_FOLDER,
     TABLES,
@@ -20,5 +21,5 @@ from .readers import (
     validate_returns,
 )
 
-__all__ = ["PROFILE_FOLDER", "TABLES", "load_half_monthly", "load_returns", "profiles",
-           "table_codebook", "validate_returns"]  # fmt: skip
+__all__ = ["PROFILE_FOLDER", "TABLES", "fieldwork_period", "load_half_monthly", "load_returns",
+           "period_of", "profiles", "table_codebook", "validate_returns", "wave_of"]  # fmt: skip

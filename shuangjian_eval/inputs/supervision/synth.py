@@ -5,7 +5,8 @@
 options give the same counties and schools, with the same ``school_id``) and writes the five
 canonical tables for the half-monthly periods of :data:`PERIODS`:
 
-- ``school_returns``: each sampled school with compulsory grades, each period. A school's
+- ``school_returns``: each sampled school with compulsory grades, each period; every one offers
+  after-school service (the survey's truth has students taking part in every school). A school's
   students taking part in after-school service are drawn from the generator's own expected
   share for the school and wave (:func:`shuangjian_eval.inputs.synth.schools`); it meets the
   homework-time standard when at least :data:`HOMEWORK_STANDARD_SHARE` of its students are
@@ -37,8 +38,9 @@ import pandas as pd
 
 from .. import codebook as _codebook
 from .. import synth as _synth
+from .periods import period_of, wave_of
 
-__all__ = ["HOMEWORK_STANDARD_SHARE", "NOTICE", "PERIODS", "SupervisionData", "generate", "wave_of"]
+__all__ = ["HOMEWORK_STANDARD_SHARE", "NOTICE", "PERIODS", "SupervisionData", "generate"]
 
 NOTICE = "synthetic supervision returns, no real schools or people (合成督导数据,非真实学校与个人)"
 #: the half-monthly periods of the synthetic returns: the autumn term of 2021 from the first
@@ -76,13 +78,6 @@ class SupervisionData:
         """The tables by name (the names of :data:`~shuangjian_eval.inputs.supervision.TABLES`)."""
         return {k: getattr(self, k) for k in
                 ("school_returns", "institutions", "cases", "complaints", "half_monthly")}  # fmt: skip
-
-
-def wave_of(period: Any) -> int:
-    """The survey wave a period is set beside: the school year's autumn term, fielded in
-    November of the period's year (a period of January-July belongs to the previous year's)."""
-    p = pd.Timestamp(period)
-    return int(p.year if p.month >= 8 else p.year - 1)
 
 
 def generate(
@@ -154,7 +149,7 @@ def _school_returns(
         enrol = g["enrolment_compulsory"].to_numpy()
         rate = g["afterschool_rate"].to_numpy()
         is_over = g.index.isin(list(over))
-        offered = rng.random(n) < np.where(g["exposed"], 0.99, 0.85)
+        offered = np.ones(n, dtype=bool)  # every school's students take part (the survey's truth)
         taking = np.where(offered, rng.binomial(enrol, rate), 0)
         honest_rate = taking / enrol
         reported = np.where(
@@ -348,7 +343,7 @@ def _half_monthly(
         n_base.reindex(out.index.get_level_values(0)).to_numpy()
         - (out["institutions_online"].fillna(0) + out["institutions_offline"].fillna(0)).to_numpy()
     )
-    cv = cases.assign(period=_period_of(cases["date"]))
+    cv = cases.assign(period=period_of(cases["date"], PERIODS))
     holiday = cv[cv["violation"] == "holiday_tutoring"].groupby(["county", "period"]).size()
     out["institutions_holiday"] = holiday
     out["institutions_holiday_cleared"] = holiday
@@ -358,17 +353,10 @@ def _half_monthly(
     out["advertising_control"] = True
     ads = cv[cv["violation"] == "illegal_advertisement"].groupby(["county", "period"]).size()
     out["advertisements_dealt"] = ads
-    cp = complaints.assign(period=_period_of(complaints["received"]))
+    cp = complaints.assign(period=period_of(complaints["received"], PERIODS))
     out["tipoffs_received"] = cp.groupby(["county", "period"]).size()
     out["tipoffs_closed"] = cp[cp["closed"].notna()].groupby(["county", "period"]).size()
     out["nonsubject_classified"] = True
     counts = [c for c in out.columns if out[c].dtype != bool and c != "funding_mechanism"]
     out[counts] = out[counts].fillna(0).astype(int)
     return out.reset_index()[_codebook.load().table("half_monthly").names]
-
-
-def _period_of(dates: pd.Series) -> pd.Series:
-    """The period a dated record is reported in: the first period on or after its day."""
-    periods = np.array([np.datetime64(p) for p in PERIODS], dtype="datetime64[ns]")
-    k = np.searchsorted(periods, pd.to_datetime(dates).to_numpy(), side="left")
-    return pd.Series(periods[np.minimum(k, len(periods) - 1)], index=dates.index)
