@@ -147,8 +147,13 @@ def test_tipoffs_closed_in_time_by_hand_count():
 
 
 @pytest.fixture(scope="module")
-def triangulation(data):
-    survey = sje.synth.generate(n_schools=120, students_per_school=40, n_counties=8, seed=0)
+def survey() -> pd.DataFrame:
+    """The demo survey (sje synth defaults, the make targets' options)."""
+    return sje.synth.generate(n_schools=120, students_per_school=40, n_counties=8, seed=0)
+
+
+@pytest.fixture(scope="module")
+def triangulation(data, survey):
     return tr.triangulate(data.school_returns, survey, registry=data.institutions)
 
 
@@ -167,10 +172,9 @@ def test_triangulation_finds_the_planted_over_reporting_schools(data, triangulat
     assert (hit["reported"] > hit["ci_upper"]).all()
 
 
-def test_county_comparison_uses_the_standard_design(triangulation):
+def test_county_comparison_uses_the_standard_design(triangulation, survey):
     """The county rows carry the standard design's estimate and interval (the same numbers as
     standard_design(...).proportion by county and wave)."""
-    survey = sje.synth.generate(n_schools=120, students_per_school=40, n_counties=8, seed=0)
     comp = survey[survey["grade"] <= 9]
     from shuangjian_eval.publication.design import standard_design
 
@@ -181,3 +185,62 @@ def test_county_comparison_uses_the_standard_design(triangulation):
     assert len(m) == len(got) == 24
     np.testing.assert_allclose(m["ci_upper"], m["ci_upper_want"])
     assert set(got["flag"]) <= set(tr.FLAGS)
+
+
+def test_enforcement_dose_response_covers_the_generators_zero(data, survey):
+    """The generator draws enforcement independently of the survey's tutoring, so the true
+    dose-response is zero (SupervisionData.truth["dose_response"]); the DID's interval covers it,
+    with CR2 for 8 county clusters of which 4 are 'high' (small_clusters.choose_inference)."""
+    from shuangjian_eval.publication.supervision import enforcement
+
+    e = enforcement.enforcement_did(survey, data.cases, data.school_returns)
+    assert e.inference["cov_type"] == "CR2"
+    assert e.dose["high_enforcement"].sum() == 4
+    row = e.did.to_frame().set_index("term").loc["treated:post"]
+    assert row["ci_lower"] <= data.truth["dose_response"] <= row["ci_upper"]
+    # the dose: the generator's county intensities rank the counties as the cases do
+    truth = pd.DataFrame(data.truth["enforcement_intensity"]).set_index("county")
+    got = e.dose.set_index("county")["cases_per_10k"]
+    assert np.corrcoef(got, truth.loc[got.index, "cases_per_10k_per_period"])[0, 1] > 0.8
+    assert "不是随机分配" in e.caveats("zh") and "not assigned at random" in e.caveats("en")
+
+
+# ------------------------------------------------------------------------------ the section
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """A small survey with its synthetic supervision folder beside it (the same options)."""
+    base = tmp_path_factory.mktemp("run")
+    survey = sje.synth.generate(n_schools=24, students_per_school=20, n_counties=3, seed=3)
+    survey.to_parquet(base / "survey.parquet")
+    exs.write_demo_folder(base / "supervision", seed=3, n_schools=24, n_counties=3)
+    return base / "survey.parquet"
+
+
+def test_the_section_reads_chinese_first_and_suppresses_small_counts(small_run):
+    from shuangjian_eval.publication.supervision import report
+
+    s = report.section(small_run)
+    table = s.summary_table("zh")
+    assert list(table.columns)[0] == "指标" and table.iloc[0, 0] == "报送学校数"
+    shown = dict(zip(table.iloc[:, 0], table.iloc[:, 1], strict=True))
+    remaining = s.by_period[(s.by_period["indicator"] == "subject_institutions_remaining")
+                            & (s.by_period["period"] == s.latest_period())]  # fmt: skip
+    for _, row in remaining.iterrows():  # a count of 1-9 shows as <10 (policy.yaml tables rule)
+        label = f"现存学科类机构数（{'线下' if row['category'] == 'offline' else '线上'}）"
+        if 0 < row["value"] < 10:
+            assert shown[label] == "<10"
+    assert "95%置信区间" in s.findings("zh") and "95% CI" in s.findings("en")
+    assert "读入" in s.sheets("zh") and "totals row 1" in s.sheets("zh")
+    assert s.synthetic_check("zh").startswith("合成数据核对")
+
+
+def test_without_supervision_data_every_part_says_what_it_needs(tmp_path):
+    from shuangjian_eval.publication.supervision import report
+
+    path = tmp_path / "survey.parquet"
+    sje.synth.generate(n_schools=8, students_per_school=4, n_counties=2).to_parquet(path)
+    s = report.section(path)
+    for part in (s.summary_table("zh"), s.findings("zh"), s.sheets("zh"), s.table("summary")):
+        assert "supervision_path" in str(part) and "督导报表" in str(part)

@@ -32,6 +32,7 @@ __all__ = [
     "HALF_MONTHLY_PERIOD",
     "REGISTRY_PERIODS",
     "SUPERVISION_FILES",
+    "write_half_monthly_sheet",
     "write_supervision_examples",
 ]
 
@@ -51,7 +52,7 @@ _SURNAMES = "王李张刘陈杨黄赵吴周"
 _FIXED_TIME = dt.datetime(2022, 12, 1, 9, 0, 0)
 
 
-def _zh(df: pd.DataFrame, table: str, profile: dict[str, str]) -> pd.DataFrame:
+def _with_chinese_headers(df: pd.DataFrame, table: str, profile: dict[str, str]) -> pd.DataFrame:
     """Canonical columns under the profile's (first) Chinese header, codes as zh labels."""
     cb = _codebook.load().table(table)
     out = {}
@@ -90,11 +91,11 @@ def write_supervision_examples(outdir: str | Path, seed: int = 0) -> list[Path]:
         if table == "institutions":  # the registry at the baseline, the end of 2021 and of 2022
             frame = frame[frame["period"].isin(pd.to_datetime(list(REGISTRY_PERIODS)))]
         if table == "half_monthly":
-            _half_monthly_sheet(frame, path)
+            write_half_monthly_sheet(frame, path, HALF_MONTHLY_PERIOD)
         elif table == "complaints":
             _complaints(frame, profile, path, seed)
         else:
-            zh = _zh(frame, table, _headers(profile))
+            zh = _with_chinese_headers(frame, table, _headers(profile))
             with atomic_path(path) as tmp:
                 zh.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
         written.append(path)
@@ -104,7 +105,7 @@ def write_supervision_examples(outdir: str | Path, seed: int = 0) -> list[Path]:
 def _complaints(frame: pd.DataFrame, profile: str, path: Path, seed: int) -> None:
     import openpyxl
 
-    zh = _zh(frame, "complaints", _headers(profile))
+    zh = _with_chinese_headers(frame, "complaints", _headers(profile))
     rng = np.random.default_rng(seed)
     n = len(zh)
     zh.insert(3, "举报人姓名", [_SURNAMES[k % 10] + "某" for k in rng.integers(0, 10, n)])
@@ -119,11 +120,14 @@ def _complaints(frame: pd.DataFrame, profile: str, path: Path, seed: int) -> Non
     _save(wb, path)
 
 
-def _half_monthly_sheet(frame: pd.DataFrame, path: Path) -> None:
-    """One period's county sheet: title, date line, two-row header, counties, 合计."""
+def write_half_monthly_sheet(frame: pd.DataFrame, path: str | Path, period: object) -> Path:
+    """Write one period of a canonical half-monthly table as the official county sheet: a
+    title, a date line, the two-row header with grouped columns, one row per county and a 合计
+    row (the layout of the profile ``half-monthly``)."""
     import openpyxl
 
-    day = pd.Timestamp(HALF_MONTHLY_PERIOD)
+    path = Path(path)
+    day = pd.Timestamp(period)
     rows = frame[frame["period"] == day].drop(columns="period").reset_index(drop=True)
     heads = _headers("half-monthly")
     words = {True: "已建立", False: "未建立"}
@@ -159,6 +163,7 @@ def _half_monthly_sheet(frame: pd.DataFrame, path: Path) -> None:
         ])  # fmt: skip
     ws.append(["合计", *(int(rows[c].sum()) if c in counts else None for c in rows.columns[1:])])
     _save(wb, path)
+    return path
 
 
 def _save(wb: object, path: Path) -> None:
@@ -174,3 +179,38 @@ def _save(wb: object, path: Path) -> None:
 def _group(top: list[str | None]) -> str | None:
     """The last group name written in the header's first row."""
     return next((t for t in reversed(top) if t is not None), None)
+
+
+def write_demo_folder(folder: str | Path, seed: int = 0, **options: object) -> list[Path]:
+    """Write the synthetic returns of the demo survey (:func:`.supervision.synth.generate` with
+    ``options``) as a supervision folder (:func:`.supervision.load_folder` reads it): the
+    canonical school returns, registry, cases and complaints as Parquet, the half-monthly
+    county sheets of the November periods in the official layout
+    (``half-monthly-YYYY-MM-DD.xlsx``), and
+    ``truth.json``: the planted over-reporters and the generator's parameters, so that a
+    report on synthetic data can show how well the comparison finds them."""
+    import json
+
+    from ..base.files import atomic_write
+    from .supervision.readers import SHEET_PREFIX, TRUTH_FILE
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    data = _synth.generate(seed=seed, **options)  # type: ignore[arg-type]
+    written = []
+    for table, frame in data.tables().items():
+        if table == "half_monthly":
+            for period in sorted(frame["period"].unique()):  # the November reports
+                day = pd.Timestamp(period)
+                if day.month != 11:
+                    continue
+                name = f"{SHEET_PREFIX}{day:%Y-%m-%d}.xlsx"
+                written.append(write_half_monthly_sheet(frame, out / name, day))
+            continue
+        path = out / f"{table}.parquet"
+        with atomic_path(path) as tmp:
+            frame.to_parquet(tmp, index=False)
+        written.append(path)
+    truth = {k: data.truth[k] for k in ("notice", "params", "over_reporters", "dose_response")}
+    written.append(atomic_write(out / TRUTH_FILE, json.dumps(truth, ensure_ascii=False, indent=1)))
+    return written

@@ -13,7 +13,11 @@ from __future__ import annotations
 from .periods import fieldwork_period, period_of, wave_of
 from .readers import (
     PROFILE_FOLDER,
+    SHEET_PREFIX,
     TABLES,
+    TRUTH_FILE,
+    SupervisionFolder,
+    load_folder,
     load_half_monthly,
     load_returns,
     profiles,
@@ -21,5 +25,5 @@ from .readers import (
     validate_returns,
 )
 
-__all__ = ["PROFILE_FOLDER", "TABLES", "fieldwork_period", "load_half_monthly", "load_returns",
+__all__ = ["PROFILE_FOLDER", "SHEET_PREFIX", "TABLES", "TRUTH_FILE", "SupervisionFolder", "load_folder", "fieldwork_period", "load_half_monthly", "load_returns",
            "period_of", "profiles", "table_codebook", "validate_returns", "wave_of"]  # fmt: skip

@@ -20,9 +20,13 @@ Every input row is accepted or rejected with its reason: ``rows_in == accepted +
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,7 +40,7 @@ from ..io.mapping import Profile, list_profiles, load_mapping
 from ..rejects import REJECT_COLUMNS
 from ..validate import IngestError, IngestResult, validate
 
-__all__ = ["PROFILE_FOLDER", "TABLES", "load_half_monthly", "load_returns", "profiles", "table_codebook",
+__all__ = ["PROFILE_FOLDER", "SHEET_PREFIX", "TABLES", "TRUTH_FILE", "SupervisionFolder", "load_folder", "load_half_monthly", "load_returns", "profiles", "table_codebook",
            "validate_returns"]  # fmt: skip
 
 #: the supervision tables, in the order of ``codebook.yaml``
@@ -44,6 +48,68 @@ TABLES: tuple[str, ...] = ("school_returns", "institutions", "cases", "complaint
 #: the folder of their bundled mapping profiles, under ``inputs/mappings/``
 PROFILE_FOLDER = "supervision"
 _MAX_LISTED = 5
+#: file names of a supervision folder: ``<table>.parquet``, the half-monthly sheets
+#: ``half-monthly-YYYY-MM-DD.xlsx`` (the period in the name), and a synthetic folder's truth
+SHEET_PREFIX = "half-monthly-"
+TRUTH_FILE = "truth.json"
+
+
+@dataclass
+class SupervisionFolder:
+    """The tables of a supervision folder (:func:`load_folder`): the accepted rows of each
+    table, the ingest result of each file, and the synthetic truth when the folder has one."""
+
+    tables: dict[str, pd.DataFrame]
+    results: dict[str, IngestResult]
+    truth: dict[str, Any] | None = None
+
+    @property
+    def synthetic(self) -> bool:
+        return self.truth is not None
+
+
+def load_folder(folder: str | os.PathLike[str]) -> SupervisionFolder:
+    """Read a supervision folder: each ``<table>.parquet`` of canonical rows (validated, every
+    row accounted for) and each half-monthly sheet in the official layout (profile
+    ``half-monthly``, the period from its file name), concatenated into ``half_monthly``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the folder does not exist or holds none of these files.
+    """
+    base = Path(folder)
+    if not base.is_dir():
+        raise FileNotFoundError(f"{base}: no such folder of supervision returns")
+    tables: dict[str, pd.DataFrame] = {}
+    results: dict[str, IngestResult] = {}
+    for table in TABLES:
+        path = base / f"{table}.parquet"
+        if path.is_file():
+            res = validate_returns(pd.read_parquet(path), table, source=str(path))
+            results[path.name] = res
+            tables[table] = res.data.reset_index(drop=True)
+    sheets = []
+    for path in sorted(base.glob(f"{SHEET_PREFIX}*.xlsx")):
+        day = path.stem.removeprefix(SHEET_PREFIX)
+        try:
+            dt.date.fromisoformat(day)
+        except ValueError:
+            raise IngestError(path, f"the file name does not end in a period such as "
+                              f"{SHEET_PREFIX}2021-11-15.xlsx") from None  # fmt: skip
+        res = load_half_monthly(path, day)
+        results[path.name] = res
+        sheets.append(res.data.reset_index(drop=True))
+    if sheets:
+        tables["half_monthly"] = pd.concat(sheets, ignore_index=True)
+    if not results:
+        raise FileNotFoundError(
+            f"{base}: no supervision files (<table>.parquet of {', '.join(TABLES)}, or "
+            f"{SHEET_PREFIX}YYYY-MM-DD.xlsx)"
+        )
+    truth_file = base / TRUTH_FILE
+    truth = json.loads(truth_file.read_text(encoding="utf-8")) if truth_file.is_file() else None
+    return SupervisionFolder(tables, results, truth)
 
 
 def table_codebook(table: str, codebook: _codebook.Codebook | None = None) -> _codebook.Codebook:
@@ -61,6 +127,7 @@ def profiles(table: str | None = None) -> list[str]:
     return [n for n in names if _bundled_table(n) == table]
 
 
+@functools.lru_cache(maxsize=32)
 def _bundled_table(name: str) -> str | None:
     """The ``table:`` of a bundled profile (None when ``name`` is not one)."""
     folder = resources.files("shuangjian_eval.inputs").joinpath("mappings", PROFILE_FOLDER)
@@ -68,6 +135,11 @@ def _bundled_table(name: str) -> str | None:
     if not f.is_file():
         return None
     return (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("table")
+
+
+@functools.lru_cache(maxsize=32)
+def _bundled_profile(name: str, table: str) -> Profile:
+    return load_mapping(name, table_codebook(table), PROFILE_FOLDER)
 
 
 def load_returns(
@@ -114,7 +186,9 @@ def load_returns(
     cb = table_codebook(table)
     if os.path.exists(path):
         of = _bundled_table(mapping) if isinstance(mapping, str) else None
-        if of is None:
+        if of == table:  # a bundled profile of this table: parsed once
+            mapping = _bundled_profile(mapping, table)
+        elif of is None:
             mapping = load_mapping(mapping, cb, PROFILE_FOLDER)
             of = mapping.table
         if of not in (None, table):

@@ -112,6 +112,17 @@ def _keys(agg: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return agg.reset_index()[by] if by else pd.DataFrame(index=range(len(agg)))
 
 
+def _yes_known(
+    df: pd.DataFrame, col: str, by: list[str], index: pd.Index
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per group (in the order of ``index``): rows answering True, and rows answered."""
+    flags = pd.DataFrame({"yes": (df[col] == True).fillna(False).astype(float),  # noqa: E712
+                          "known": df[col].notna().astype(float)})  # fmt: skip
+    sums = _grouped(flags.assign(**{c: df[c] for c in by}), by)[["yes", "known"]].sum()
+    sums = sums.reindex(index).fillna(0.0)
+    return sums["yes"].to_numpy(), sums["known"].to_numpy()
+
+
 def school_indicators(
     returns: pd.DataFrame, by: Sequence[str] = ("county", "period")
 ) -> pd.DataFrame:
@@ -124,9 +135,8 @@ def school_indicators(
     for name, col in _SCHOOL_SHARES.items():
         if col not in returns.columns:
             continue
-        yes = g[col].apply(lambda s: float((s == True).sum()))  # noqa: E712
-        known = g[col].apply(lambda s: float(s.notna().sum()))
-        parts.append(_tidy(keys, by, name, yes.to_numpy(), known.to_numpy()))
+        yes, known = _yes_known(returns, col, by, n.index)
+        parts.append(_tidy(keys, by, name, yes, known))
     for name, (num, den) in _RATES.items():
         if num in returns.columns and den in returns.columns:
             both = returns[returns[num].notna() & returns[den].notna()]
@@ -188,9 +198,8 @@ def institution_indicators(
     for name, col in (("guided_price_share", "guided_price"), ("model_contract_share", "model_contract"),
                       ("prepaid_custody_share", "prepaid_custody")):  # fmt: skip
         if col in ops.columns:
-            yes = g[col].apply(lambda s: float((s == True).sum()))  # noqa: E712
-            known = g[col].apply(lambda s: float(s.notna().sum()))
-            parts.append(_tidy(keys, by, name, yes.to_numpy(), known.to_numpy()))
+            yes, known = _yes_known(ops, col, by, n.index)
+            parts.append(_tidy(keys, by, name, yes, known))
     return pd.concat(parts, ignore_index=True)
 
 
