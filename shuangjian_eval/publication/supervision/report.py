@@ -79,8 +79,10 @@ class SupervisionSection:
     by_period: pd.DataFrame = field(default_factory=pd.DataFrame)
     by_county: pd.DataFrame = field(default_factory=pd.DataFrame)
     comparison: Triangulation | None = None
-    min_cell: int = 10
-    deadline_days: int = 15
+    min_cell: int = field(default_factory=lambda: suppression.rule_for("tables").min_cell)
+    deadline_days: int = field(
+        default_factory=lambda: _policy.load().supervision["tipoff_deadline"]["days"]
+    )
     notes: list[str] = field(default_factory=list)
     #: set when the data cannot give the section: every part then shows this reason
     unavailable: Unavailable | None = None
@@ -352,7 +354,11 @@ def section(
     comparison, notes, survey = None, [], pd.DataFrame()
     if "school_returns" in tables:
         filters = None if region == regions.ALL else [("county", "==", region)]
-        survey = read_canonical(data_path, columns=list(_SURVEY_COLUMNS), filters=filters)
+        import pyarrow.dataset as ds
+
+        have = set(ds.dataset(data_path, format="parquet", partitioning="hive").schema.names)
+        columns = [c for c in _SURVEY_COLUMNS if c in have]  # a sample may lack strata
+        survey = read_canonical(data_path, columns=columns, filters=filters)
         try:
             comparison = triangulate(tables["school_returns"], survey,
                                      registry=tables.get("institutions"), min_cell=cell)  # fmt: skip
