@@ -117,8 +117,10 @@ def test_unweighted_fit_matches_statsmodels_ordered_model(ologit, fit):
     from statsmodels.miscmodels.ordinal_model import OrderedModel
 
     y = pd.Series(pd.Categorical(ologit["apply"], categories=APPLY_LEVELS, ordered=True))
+    # Newton to 1e-12 (its default stops at 1e-8 on the parameters, coarser than rel 1e-7
+    # on the smallest coefficient, public = -0.0587)
     sm = OrderedModel(y, ologit[["pared", "public", "gpa"]], distr="logit").fit(
-        method="newton", disp=False
+        method="newton", tol=1e-12, maxiter=100, disp=False
     )
     assert sm.mle_retvals["converged"]
     # [SM] statsmodels: first cut, then log increments; natural scale is cut1 + exp(increment)
@@ -128,8 +130,9 @@ def test_unweighted_fit_matches_statsmodels_ordered_model(ologit, fit):
     assert fit.estimate[CUTS[1]] == pytest.approx(cut2, rel=1e-7)
     for j, term in enumerate(["pared", "public", "gpa"]):
         assert fit.estimate[term] == pytest.approx(sm.params.iloc[j], rel=1e-7)
-        # the coefficients' variance block does not depend on how the cuts are parameterised
-        assert fit.std_error[term] == pytest.approx(sm.bse.iloc[j], rel=1e-6)
+        # the coefficients' variance block does not depend on how the cuts are parameterised;
+        # statsmodels' bse come from a finite-difference Hessian (about 1e-6 relative)
+        assert fit.std_error[term] == pytest.approx(sm.bse.iloc[j], rel=5e-6)
     assert fit.loglik == pytest.approx(sm.llf, rel=1e-10)
 
 
