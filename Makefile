@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := data/demo/survey.parquet
+DEMO_SUPERVISION := data/demo/supervision/truth.json
 RUN_ID ?= demo
 
 .PHONY: report test lint lab bench examples notebooks clean-venv
@@ -19,13 +20,17 @@ $(STAMP): pyproject.toml constraints.txt
 $(DEMO): $(STAMP) shuangjian_eval/inputs/synth.py
 	$(BIN)/sje synth --out $(DEMO) --schools 120 --students 40 --counties 8 --seed 0
 
-## report: build the demo data, run the report notebooks for all data and each county (replacing
+# the synthetic supervision returns of the same schools, beside the survey (data/demo/supervision)
+$(DEMO_SUPERVISION): $(STAMP) shuangjian_eval/inputs/synth.py shuangjian_eval/inputs/supervision/synth.py
+	$(BIN)/sje supervision synth --out $(dir $(DEMO_SUPERVISION)) --schools 120 --counties 8 --seed 0
+
+## report: build the demo data (survey and supervision returns), run the report notebooks for all data and each county (replacing
 ## the last demo run), print the index
-report: $(STAMP) $(DEMO)
+report: $(STAMP) $(DEMO) $(DEMO_SUPERVISION)
 	$(BIN)/sje report --data $(DEMO) --regions all,each --run-id $(RUN_ID) --out reports --overwrite
 
 ## test: lint, then the whole test suite (the notebooks run on the demo data, so it is built first)
-test: $(STAMP) $(DEMO)
+test: $(STAMP) $(DEMO) $(DEMO_SUPERVISION)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

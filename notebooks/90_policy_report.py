@@ -17,6 +17,7 @@ data_path: str = "../../data/demo/survey.parquet"  # canonical survey data (sje 
 region: str = "all"  # a county in the data, or "all" for every county
 lang: str = "zh"  # report language: "zh" or "en"
 plan: str = "auto"  # "auto" (from the data), "before_after", "change" or "levels"
+supervision_path: str = ""  # supervision returns folder (sje supervision); "" is the folder supervision beside data_path
 cache_path: str = ""  # precomputed briefing from the report runner; "" computes here
 min_cell: int = 30  # estimates from fewer respondents are suppressed (the scorecard rule of policy.yaml)
 
@@ -24,6 +25,7 @@ min_cell: int = 30  # estimates from fewer respondents are suppressed (the score
 from IPython.display import display
 
 from shuangjian_eval import briefing
+from shuangjian_eval.publication.supervision import report as supervision
 
 b = briefing.load_or_compute(
     data_path, region=region, cache_path=cache_path, min_cell=min_cell, plan=plan
@@ -41,6 +43,12 @@ for key in b.chart_keys():
 
 # %%
 display(b.heading("equity", lang), b.equity(lang))
+
+# %%
+# the supervision returns beside the survey; their counts follow the tables' small-cell rule
+sv = supervision.section(data_path, region=region, supervision_path=supervision_path)
+display(b.heading("supervision", lang), sv.table("summary", lang), sv.trend_chart(lang))
+display(sv.findings(lang), sv.schools_flagged(lang), sv.synthetic_check(lang))
 
 # %%
 display(b.heading("methods", lang), b.methods(lang))

@@ -22,7 +22,7 @@ from shuangjian_eval import briefing
 from shuangjian_eval.publication.briefing.compute import _Prepared
 
 SECTION_HEADINGS_ZH = ["一、结论摘要", "二、目标完成情况", "三、主要指标的变化",
-                       "四、隐形培训与公平", "五、方法与数据说明", "六、名词解释"]  # fmt: skip
+                       "四、隐形培训与公平", "五、督导报表与家庭调查对照", "六、方法与数据说明", "七、名词解释"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -247,7 +247,7 @@ def test_index_lists_both_reports(pages):
 def test_policy_report_reads_in_chinese_without_code(pages):
     text = pages["report"]["text"]
     headings = ["一、结论摘要", "二、目标完成情况", "三、主要指标的变化", "四、隐形培训与公平",
-                "五、方法与数据说明", "六、名词解释"]  # fmt: skip
+                "五、督导报表与家庭调查对照", "六、方法与数据说明", "七、名词解释"]  # fmt: skip
     positions = [text.find(h) for h in headings]
     assert all(p >= 0 for p in positions), dict(zip(headings, positions, strict=True))
     assert positions == sorted(positions), "sections out of order"

@@ -52,7 +52,7 @@ def _cells(table) -> list[list[str]]:
 def test_word_has_the_sections_tables_and_charts_of_the_report(brief, word):
     texts = [p.text for p in word.paragraphs]
     headings = [p.text for p in word.paragraphs if p.style.name.startswith("Heading 1")]
-    assert headings == [s["zh"] for s in briefing.SECTIONS.values()]
+    assert headings == [briefing.SECTIONS[s]["zh"] for s in briefing.DOCUMENT_SECTIONS]
     assert texts[0] == "样本县 · 政策评估报告"
     # the overall verdict sentence of each target window, as in the HTML headline
     assert any(t.startswith("1年目标“有效减轻”（2022年调查与政策前相比）：") for t in texts)

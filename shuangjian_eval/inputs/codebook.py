@@ -49,8 +49,10 @@ PANDAS_DTYPES: dict[str, str] = {
     "bool": "boolean",
     "int8": "Int8",
     "int16": "Int16",
+    "int32": "Int32",
     "float32": "float32",
     "float64": "float64",
+    "date": "datetime64[ns]",
 }
 
 
@@ -75,6 +77,7 @@ class Variable:
     true_label: dict[str, str] | None = None
     false_label: dict[str, str] | None = None
     wording: tuple[str, ...] = ()
+    at_most: str | None = None
 
     @property
     def pandas_dtype(self) -> str:
@@ -171,6 +174,22 @@ class Codebook:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     outcome_notebooks: tuple[str, ...] = ()
     source: str = "codebook.yaml"
+    #: the columns that identify a row (a supervision table's; empty for the survey)
+    key: tuple[str, ...] = ()
+    #: zh/en name of a supervision table (None for the survey)
+    title: dict[str, str] | None = None
+    #: the supervision tables (``tables:`` of the file), each a codebook of its own
+    tables: dict[str, Codebook] = field(default_factory=dict, repr=False)
+
+    def table(self, name: str) -> Codebook:
+        """The codebook of one supervision table (``school_returns``, ``institutions``,
+        ``cases``, ``complaints``, ``half_monthly``)."""
+        if name not in self.tables:
+            raise ValueError(
+                f"{name!r} is not a supervision table of {self.source}; valid values: "
+                f"{', '.join(self.tables)}"
+            )
+        return self.tables[name]
 
     def outcome(self, name: str) -> Outcome:
         """The registry entry of an outcome."""
@@ -287,12 +306,7 @@ def _load_cached(path: str | None) -> Codebook:
         source = path
         text = Path(path).read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
-    variables = {}
-    for name, spec in raw["variables"].items():
-        spec = dict(spec)
-        spec["missing_codes"] = tuple(spec.get("missing_codes", ()))
-        spec["wording"] = tuple(spec.get("wording", ()))
-        variables[name] = Variable(name=name, **spec)
+    variables = _variables(raw["variables"])
     notebooks = tuple(raw.get("outcome_notebooks", ()))
     outcomes = _outcomes(raw, variables, notebooks, source)
     return Codebook(
@@ -303,7 +317,42 @@ def _load_cached(path: str | None) -> Codebook:
         outcomes=outcomes,
         outcome_notebooks=notebooks,
         source=source,
+        tables=_tables(raw.get("tables") or {}, source, float(raw["scale_min_answered_share"])),
     )
+
+
+def _variables(specs: dict[str, Any], group: str | None = None) -> dict[str, Variable]:
+    variables = {}
+    for name, spec in specs.items():
+        spec = dict(spec)
+        if group is not None:
+            spec.setdefault("group", group)
+        spec["missing_codes"] = tuple(spec.get("missing_codes", ()))
+        spec["wording"] = tuple(spec.get("wording", ()))
+        variables[name] = Variable(name=name, **spec)
+    return variables
+
+
+def _tables(raw: dict[str, Any], source: str, share: float) -> dict[str, Codebook]:
+    """The supervision tables, each checked: its key and ``at_most`` name its own variables."""
+    out = {}
+    for name, spec in raw.items():
+        variables = _variables(spec["variables"], group=name)
+        key = tuple(spec["key"])
+        for k in key:
+            if k not in variables or not variables[k].required:
+                raise ValueError(f"{source}: table {name!r}: key {k!r} is not a required variable")
+        for v in variables.values():
+            if v.at_most is not None and v.at_most not in variables:
+                raise ValueError(
+                    f"{source}: table {name!r}: {v.name}.at_most {v.at_most!r} is not a variable"
+                )
+            if v.derived is not None and v.derived not in RULES:
+                raise ValueError(f"{source}: table {name!r}: {v.name}: no rule {v.derived!r}")
+        out[name] = Codebook(variables=variables, anxiety_items=(), scale_min_answered_share=share,
+                             raw=spec, source=f"{source}: table {name}", key=key,
+                             title=dict(spec["label"]))  # fmt: skip
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -570,12 +619,35 @@ def tutoring_spend_share(df: pd.DataFrame, pol: _policy.Policy, cb: Codebook) ->
     return pd.Series(share, index=df.index, name="tutoring_spend_share")
 
 
+def afterschool_5_plus_2(df: pd.DataFrame, pol: _policy.Policy, cb: Codebook) -> pd.Series:
+    """A school's after-school service meets "5+2" (policy.yaml ``afterschool_service``): it is
+    offered, on at least the standard's days a week and hours a day, and ends no earlier than
+    local working hours. NA when a part is unknown, False when the service is not offered."""
+    std = pol.afterschool_service
+    offered = df["afterschool_offered"].astype("boolean")
+    days = _float(df, "afterschool_days_week")
+    hours = _float(df, "afterschool_hours_day")
+    end = df["afterschool_end_ok"].astype("boolean")
+    meets = (
+        offered.fillna(False).to_numpy(bool)
+        & (days >= std["days_per_week"])
+        & (hours >= std["min_hours_per_day"] - 1e-9)
+        & end.fillna(False).to_numpy(bool)
+    )
+    not_offered = (offered == False).fillna(False).to_numpy(bool)  # noqa: E712
+    known = not_offered | (
+        offered.notna().to_numpy() & np.isfinite(days) & np.isfinite(hours) & end.notna().to_numpy()
+    )
+    return _nullable_bool(meets & ~not_offered, known, df.index, "afterschool_time_ok")
+
+
 RULES: dict[str, DeriveRule] = {
     "stage_from_grade": stage_from_grade,
     "homework_within_limit": homework_within_limit,
     "sleep_meets_standard": sleep_meets_standard,
     "parent_anxiety": parent_anxiety,
     "tutoring_spend_share": tutoring_spend_share,
+    "afterschool_5_plus_2": afterschool_5_plus_2,
 }
 
 # the source columns each rule needs
@@ -585,6 +657,12 @@ RULE_SOURCES: dict[str, tuple[str, ...]] = {
     "sleep_meets_standard": ("grade", "sleep_hours"),
     "parent_anxiety": (),  # any anxiety item present
     "tutoring_spend_share": ("tutoring_spend_year", "household_income"),
+    "afterschool_5_plus_2": (
+        "afterschool_offered",
+        "afterschool_days_week",
+        "afterschool_hours_day",
+        "afterschool_end_ok",
+    ),
 }
 
 

@@ -168,6 +168,12 @@ class Policy:
         return dict(self.raw["afterschool_service"])
 
     @property
+    def supervision(self) -> dict[str, Any]:
+        """The half-monthly supervision returns: reporting start and days, the baseline period
+        of the institution counts, the tip-off deadline (``tipoff_deadline.days``)."""
+        return dict(self.raw["supervision"])
+
+    @property
     def tutoring_rules(self) -> list[dict[str, Any]]:
         """Tutoring rules, each with its source and status."""
         return [dict(r) for r in self.raw["tutoring_rules"]]

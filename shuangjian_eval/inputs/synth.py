@@ -47,7 +47,10 @@ from ..base.options import check_choice, check_options
 from . import codebook as _codebook
 from . import policy as _policy
 
-__all__ = ["MALE_SHARE", "NOTICE", "OPTIONS", "TrueEffects", "enrolment", "generate", "truth"]
+__all__ = [
+    "MALE_SHARE", "NOTICE", "OPTIONS", "SCHOOL_TYPES", "TrueEffects", "enrolment", "generate",
+    "schools", "truth",
+]  # fmt: skip
 
 NOTICE = "synthetic data, no real people (合成数据,非真实个人)"
 FIELDWORK_MONTH, FIELDWORK_DAY = 11, 15
@@ -368,6 +371,49 @@ def _weighted_pct(value: np.ndarray, group: np.ndarray, weight: np.ndarray) -> n
     return pct
 
 
+def _intensity(
+    wave: np.ndarray, pilot: np.ndarray, exposed: np.ndarray, eff: TrueEffects, pol: _policy.Policy
+) -> np.ndarray:
+    """Effect intensity: exposure x pilot x growth (1 at the 1-year wave to growth_three_year)."""
+    growth = np.clip((wave - pol.one_year_wave) / (pol.three_year_wave - pol.one_year_wave), 0, 1)
+    pm = exposed * np.where(pilot, eff.pilot_multiplier, eff.non_pilot_multiplier)
+    return pm * (1 + (eff.growth_three_year - 1) * growth)
+
+
+def _gamma_kappa() -> np.float64:
+    """Mean of the homework draw's truncated Gamma(4)/4, which rescales it to mean 1 (a NumPy
+    float64, so that the float32 draws divided by it are float64, as they always were)."""
+    a = _GAMMA_SHAPE * _GAMMA_CAP
+    return gammainc(_GAMMA_SHAPE + 1, a) + _GAMMA_CAP * (1 - gammainc(_GAMMA_SHAPE, a))
+
+
+def _homework_means(
+    name: str, ratio: float, grade: np.ndarray, stage: np.ndarray, school_effect: np.ndarray,
+    effort: np.ndarray, years: np.ndarray, pre: np.ndarray, int_school: np.ndarray,
+    eff: TrueEffects,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+    """Homework without and with the policy: ((zero share, mean if any) Y0, (the same) Y1)."""
+    hw_base = _HW_MEAN[grade] * np.exp(0.12 * np.clip(school_effect, -2.5, 2.5) + 0.2 * effort)
+    z0 = np.where(grade <= 2, _ZERO_HW[0], _ZERO_HW[1])
+    c0 = np.maximum(hw_base * ratio + _TREND[name] * years + pre, 1.0)
+    d = getattr(eff, name) * np.append(eff.stage_multipliers, 0.0)[stage] * int_school
+    z1 = np.where((grade <= 2) & (d < 0), _ZERO_HW[2], z0)
+    c1 = np.maximum(c0 + d, 0.0)
+    return (z0, c0), (z1, c1)
+
+
+def _afterschool_p(
+    urban: np.ndarray, stage: np.ndarray, school_effect: np.ndarray, years: np.ndarray,
+    int_school: np.ndarray, eff: TrueEffects,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Probability of taking part in after-school service without and with the policy."""
+    p0a = 0.2 + 0.5 * expit(
+        0.4 * urban + np.array([0.3, 0.3, 0.0, -0.5])[stage] + 0.5 * school_effect
+    )
+    p0a = np.clip(p0a + _TREND["after"] * years, 0.02, 0.98)
+    return p0a, np.clip(p0a + eff.afterschool_participation * int_school, _P_LO, 0.98)
+
+
 def _outcomes(
     o: dict[str, Any], eff: TrueEffects, smp: dict[str, Any], st: dict[str, Any],
     rng: np.random.Generator, pol: _policy.Policy, start: int,
@@ -397,29 +443,22 @@ def _outcomes(
     pct = _weighted_pct(log_inc, np.searchsorted(o["waves"], wave), st["weight"])
     q = np.minimum((pct * 5).astype(np.int64), 4)
     x = pct - 0.5
-    # effect intensity: exposure x pilot x growth (1 at the 1-year wave to growth_three_year)
-    growth = np.clip((wave - pol.one_year_wave) / (pol.three_year_wave - pol.one_year_wave), 0, 1)
-    pm = exposed * np.where(pilot, eff.pilot_multiplier, eff.non_pilot_multiplier)
-    pm = pm * (1 + (eff.growth_three_year - 1) * growth)
+    pm = _intensity(wave, pilot, exposed, eff, pol)
     int_school = pm * comp
     int_tut = pm * np.where(comp, 1.0, o["senior_tutoring_share"])
     tut_mult = int_tut * np.asarray(eff.income_quintile_multipliers)[q]
     tut_mult = tut_mult * np.where(urban, eff.urban_multiplier, eff.rural_multiplier)
     # homework: zero-inflated truncated gamma with mean c0 (Y0) or c0 + effect (Y1)
-    a = _GAMMA_SHAPE * _GAMMA_CAP
-    kappa = gammainc(_GAMMA_SHAPE + 1, a) + _GAMMA_CAP * (1 - gammainc(_GAMMA_SHAPE, a))
-    hw_base = _HW_MEAN[grade] * np.exp(0.12 * np.clip(re[:, 0], -2.5, 2.5) + 0.2 * effort)
+    kappa = _gamma_kappa()
     u_zero = rng.random(n, dtype=np.float32)
-    z0 = np.where(grade <= 2, _ZERO_HW[0], _ZERO_HW[1])
     y: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, ratio in (("homework_min_weekday", 1.0), ("homework_min_weekend", 1.5)):
         gamma = rng.standard_gamma(_GAMMA_SHAPE, n, dtype=np.float32) / _GAMMA_SHAPE
         draw = np.minimum(gamma, _GAMMA_CAP) / kappa
-        c0 = np.maximum(hw_base * ratio + _TREND[name] * years + pre, 1.0)
-        d = getattr(eff, name) * np.append(eff.stage_multipliers, 0.0)[stage] * int_school
-        z1 = np.where((grade <= 2) & (d < 0), _ZERO_HW[2], z0)
-        c1 = np.maximum(c0 + d, 0.0)
-        top, zc = _codebook.load()[name].max, ((z0, c0), (z1, c1))
+        zc = _homework_means(
+            name, ratio, grade, stage, re[:, 0], effort, years, pre, int_school, eff
+        )
+        top = _codebook.load()[name].max
         y[name] = tuple(np.minimum((u_zero >= z) * c / (1 - z) * draw, top) for z, c in zc)
     s0 = _SLEEP_MEAN[grade] + 0.2 * re[:, 1] + _TREND["sleep"] * years - pre / 60.0
     s0 = s0 + 0.65 * rng.standard_normal(n, dtype=np.float32) - 0.15 * effort
@@ -455,9 +494,7 @@ def _outcomes(
         spend.append(np.minimum(np.round(np.minimum(cny, 0.5 * income), -1), 1e6))
     y["tutoring_hours_week"], y["tutoring_spend_year"] = tuple(hours), tuple(spend)
     # after-school service; satisfaction and anxiety items from latent variables and cut points
-    p0a = 0.2 + 0.5 * expit(0.4 * urban + np.array([0.3, 0.3, 0.0, -0.5])[stage] + 0.5 * re[:, 3])
-    p0a = np.clip(p0a + _TREND["after"] * years, 0.02, 0.98)
-    p1a = np.clip(p0a + eff.afterschool_participation * int_school, _P_LO, 0.98)
+    p0a, p1a = _afterschool_p(urban, stage, re[:, 3], years, int_school, eff)
     y["afterschool_participation"] = (u[:, 5] < p0a, u[:, 5] < p1a)
     lat = rng.standard_normal((n, 7), dtype=np.float32)
     for name, cuts, mean in (
@@ -797,6 +834,18 @@ def truth(df: pd.DataFrame, *, form: str = "frame") -> pd.DataFrame | dict[str, 
     return effects
 
 
+def _frame_options(caller: str, options: dict[str, Any], **given: Any) -> dict[str, Any]:
+    """:func:`generate`'s options checked, with its defaults, for a function that rebuilds its
+    frame (the same options give the same schools)."""
+    defaults = {
+        k: v.default
+        for k, v in inspect.signature(generate).parameters.items()
+        if k in OPTIONS and v.default is not inspect.Parameter.empty
+    }
+    check_options(caller, options, OPTIONS)
+    return _validate({**defaults, **options, **given})
+
+
 def enrolment(
     *, n_schools: int = 120, n_counties: int = 8, seed: int = 0, **options: Any
 ) -> pd.DataFrame:
@@ -814,14 +863,8 @@ def enrolment(
     pandas.DataFrame
         ``county``, ``urban``, ``grade``, ``gender``, ``students`` (int), sorted.
     """
-    defaults = {
-        k: v.default
-        for k, v in inspect.signature(generate).parameters.items()
-        if k in OPTIONS and v.default is not inspect.Parameter.empty
-    }
-    check_options("enrolment", options, OPTIONS)
-    o = _validate({**defaults, **options, "n_schools": n_schools, "n_counties": n_counties,
-                   "seed": seed})  # fmt: skip
+    o = _frame_options("enrolment", options, n_schools=n_schools, n_counties=n_counties,
+                       seed=seed)  # fmt: skip
     rng_frame = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed).spawn(4)[0]))
     smp = _frame_and_sample(o, rng_frame)
     h, stype, size = smp["frame"]
@@ -849,3 +892,99 @@ def enrolment(
         }
     )
     return out.sort_values(["county", "urban", "grade", "gender"], ignore_index=True)
+
+
+#: the school types of the synthetic frame, by the grades they teach
+SCHOOL_TYPES = ("primary", "junior", "senior", "nine_year", "complete_secondary")
+_HERMITE_NODES = 40
+
+
+def schools(
+    *,
+    n_schools: int = 120,
+    n_counties: int = 8,
+    seed: int = 0,
+    waves: Sequence[int] = (2019, 2020, 2021, 2022, 2024),
+    effects: TrueEffects | Mapping[str, Any] | None = None,
+    pretrend: float = 0.0,
+    **options: Any,
+) -> pd.DataFrame:
+    """The schools :func:`generate` samples (the same options give the same schools) and the
+    truth of each school's whole student body in each wave, from the generator's own model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sampled school and wave: ``school_id`` (as in the survey), ``county``,
+        ``stratum``, ``urban``, ``pilot_city``, ``school_type`` (:data:`SCHOOL_TYPES`),
+        ``enrolment`` (all grades), ``enrolment_compulsory`` (grades 1-9), ``exposed`` (the
+        policy reached the school's city by the wave), and two expected shares among the
+        school's students of grades 1-9 (NaN for a senior-only school):
+        ``afterschool_rate`` (taking part in after-school service) and
+        ``homework_within_limit_rate`` (weekday written homework within the grade's limit; the
+        homework draw integrated over students' effort by Gauss-Hermite quadrature).
+    """
+    o = _frame_options("schools", options, n_schools=n_schools, n_counties=n_counties,
+                       seed=seed, waves=waves, pretrend=pretrend)  # fmt: skip
+    eff, pol = _resolve_effects(effects), _policy.load()
+    seeds = np.random.SeedSequence(seed).spawn(4)
+    smp = _frame_and_sample(o, np.random.Generator(np.random.PCG64(seeds[0])))
+    n_s = smp["school"].size
+    school_effect = np.random.Generator(np.random.PCG64(seeds[2])).standard_normal(
+        (n_s, 5)).astype(np.float32)  # fmt: skip  # the first draw of generate's outcomes
+    lo, hi, size = _TYPE_GRADES[smp["type"], 0], _TYPE_GRADES[smp["type"], 1], smp["size"]
+    n_g = hi - lo + 1
+    cell_school = np.repeat(np.arange(n_s), n_g)
+    pos = np.arange(cell_school.size) - np.repeat(np.cumsum(n_g) - n_g, n_g)
+    grade = (lo[cell_school] + pos).astype(np.int64)
+    cell_n = size[cell_school] // n_g[cell_school] + (pos < size[cell_school] % n_g[cell_school])
+    comp = grade <= pol.raw["homework_limits"]["covers_grades"][1]
+    stage = np.array([pol.stages.index(s) if s else -1 for s in pol.stage_by_grade()])[grade]
+    h = smp["h"][cell_school]
+    urban = ~smp["stratum_rural"][h]
+    pilot = smp["geo"]["pilot"][smp["geo"]["city_of_county"][h // 2]]
+    fieldwork = dt.date(pol.date.year, FIELDWORK_MONTH, FIELDWORK_DAY)
+    start = pol.date.year + (fieldwork <= pol.date)
+    lim = pol.homework_limit_by_grade()[grade]
+    nodes, node_w = np.polynomial.hermite_e.hermegauss(_HERMITE_NODES)
+    node_w = node_w / node_w.sum()
+    kappa = _gamma_kappa()
+    weight_comp = np.bincount(cell_school, weights=cell_n * comp, minlength=n_s)
+    rows = []
+    for wave in o["waves"]:
+        w = np.full(grade.size, wave)
+        exposed = wave >= np.where(pilot, start, start + 1)
+        int_school = _intensity(w, pilot, exposed, eff, pol) * comp
+        years = np.full(grade.size, wave - 2019.0)
+        pre = o["pretrend"] * (wave - (start - 1)) * comp
+        _, p1 = _afterschool_p(urban, stage, school_effect[cell_school, 3], years, int_school, eff)
+        within = np.zeros(grade.size)
+        for e, wk in zip(np.clip(nodes, -2.5, 2.5), node_w, strict=True):
+            _, (z1, c1) = _homework_means("homework_min_weekday", 1.0, grade, stage,
+                                          school_effect[cell_school, 0], np.full(grade.size, e),
+                                          years, pre, int_school, eff)  # fmt: skip
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = np.where(c1 > 0, lim * (1 - z1) / c1, np.inf) * kappa
+            below = np.where(t >= _GAMMA_CAP, 1.0, gammainc(_GAMMA_SHAPE, _GAMMA_SHAPE * t))
+            within += wk * np.where(comp, z1 + (1 - z1) * below, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            after = (
+                np.bincount(cell_school, weights=cell_n * comp * p1, minlength=n_s) / weight_comp
+            )
+            hw = (
+                np.bincount(cell_school, weights=cell_n * comp * within, minlength=n_s)
+                / weight_comp
+            )
+        rows.append(pd.DataFrame({
+            "school_id": np.char.add("S", np.char.zfill((smp["school"] + 1).astype(str), 6)),
+            "wave": wave, "school_type": np.asarray(SCHOOL_TYPES)[smp["type"]],
+            "county": np.asarray(smp["geo"]["county"])[smp["h"] // 2],
+            "stratum": [f"{smp['geo']['county'][k // 2]}-{'农村' if r else '城镇'}"
+                        for k, r in zip(smp["h"], smp["stratum_rural"][smp["h"]], strict=True)],
+            "urban": ~smp["stratum_rural"][smp["h"]],
+            "pilot_city": smp["geo"]["pilot"][smp["geo"]["city_of_county"][smp["h"] // 2]],
+            "enrolment": size, "enrolment_compulsory": weight_comp.astype(np.int64),
+            "exposed": np.bincount(cell_school, weights=exposed, minlength=n_s) > 0,
+            "afterschool_rate": after, "homework_within_limit_rate": hw,
+        }))  # fmt: skip
+    return pd.concat(rows, ignore_index=True)

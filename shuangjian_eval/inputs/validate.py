@@ -56,6 +56,9 @@ RULES = (
     "unknown answer",
     "Excel date",
     "missing required value",
+    "not a date",
+    "duplicate key",
+    "inconsistent counts",
 )
 #: columns of ``IngestResult.rejects``: ``column`` is the raw header the user knows,
 #: ``variable`` the canonical name it maps to

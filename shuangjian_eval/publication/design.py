@@ -34,6 +34,7 @@ __all__ = [
     "WEIGHT",
     "calibration_columns",
     "calibration_record",
+    "school_design",
     "standard_design",
     "standard_spec",
     "weight_kind",
@@ -180,3 +181,15 @@ def _fixed(why: str) -> None:
         stacklevel=3,
     )
     return None
+
+
+def school_design(df: pd.DataFrame) -> SurveyDesign:
+    """The design of estimates for single schools (one school's share beside what the school
+    reports): each school a stratum of its own and its sampled students the units, with the
+    standard weights; the second stage of the standard design, sampling with replacement.
+
+    A school is one PSU of the standard design, so a school's own estimate has no
+    between-PSU variance there (its influence values sum to zero); here it has the variance of
+    sampling students within the school.
+    """
+    return SurveyDesign(df, WEIGHT, strata=PSU, psu=None, lonely_psu=LONELY_PSU)

@@ -44,6 +44,8 @@ __all__ = [
     "FAILURE_REASONS",
     "FLAG_LABELS",
     "NOTEBOOK_TITLES",
+    "SUPERVISION_LABELS",
+    "SUPERVISION_TEXT",
     "REGIONS",
     "REPORT_TEXT",
     "SIGNIFICANCE",
@@ -286,6 +288,148 @@ NOTEBOOK_TITLES: dict[str, Text] = {
     "30_parental_anxiety": {"zh": "家长焦虑", "en": "Parental anxiety"},
     "40_causal_effects": {"zh": "因果效应", "en": "Causal effects"},
     "50_heterogeneity": {"zh": "群体差异", "en": "Heterogeneity"},
+    "60_supervision": {"zh": "督导报表", "en": "Supervision returns"},
+}
+
+#: The supervision indicators (``sje.publication.supervision.INDICATORS``) as reports name them.
+SUPERVISION_LABELS: dict[str, Text] = {
+    "schools": {"zh": "报送学校数", "en": "Schools reporting"},
+    "homework_publicity_share": {
+        "zh": "建立作业校内公示制度的学校比例",
+        "en": "Schools with homework publicity",
+    },
+    "homework_time_ok_share": {
+        "zh": "作业时间控制达标的学校比例",
+        "en": "Schools meeting the homework-time standard",
+    },
+    "no_parent_homework_share": {
+        "zh": "不给家长布置或批改作业的学校比例",
+        "en": "Schools setting no homework for parents",
+    },
+    "afterschool_offered_share": {
+        "zh": "提供课后服务的学校比例",
+        "en": "Schools offering after-school service",
+    },
+    "afterschool_time_ok_share": {
+        "zh": "课后服务时间达标（“5+2”）的学校比例",
+        "en": 'Schools meeting "5+2"',
+    },
+    "funding_mechanism_share": {
+        "zh": "建立课后服务经费保障机制的学校比例",
+        "en": "Schools with a service funding mechanism",
+    },
+    "afterschool_participation_rate": {
+        "zh": "学生参加课后服务比例（学校报送）",
+        "en": "Students taking part in after-school service (returns)",
+    },
+    "teacher_participation_rate": {
+        "zh": "教师参与课后服务比例",
+        "en": "Teachers taking part in after-school service",
+    },
+    "subject_institutions_baseline": {
+        "zh": "基线学科类机构数（{category}）",
+        "en": "Subject institutions at the baseline ({category})",
+    },
+    "subject_institutions_remaining": {
+        "zh": "现存学科类机构数（{category}）",
+        "en": "Subject institutions remaining ({category})",
+    },
+    "subject_institutions_cut": {
+        "zh": "学科类机构压减数（{category}）",
+        "en": "Subject institutions cut ({category})",
+    },
+    "subject_institutions_cut_share": {
+        "zh": "学科类机构压减比例（{category}）",
+        "en": "Subject institutions cut ({category}), share",
+    },
+    "guided_price_share": {
+        "zh": "执行政府指导价的机构比例",
+        "en": "Institutions following the guided price",
+    },
+    "model_contract_share": {
+        "zh": "使用示范合同文本的机构比例",
+        "en": "Institutions using the model contract",
+    },
+    "prepaid_custody_share": {
+        "zh": "预收费纳入监管的机构比例",
+        "en": "Institutions with prepaid fees under custody",
+    },
+    "cases": {"zh": "执法案件数", "en": "Enforcement cases"},
+    "cases_per_10k_students": {
+        "zh": "每万名学生执法案件数",
+        "en": "Enforcement cases per 10,000 students",
+    },
+    "tipoffs_received": {"zh": "接到群众举报线索数", "en": "Tip-offs received"},
+    "tipoffs_verified_share": {"zh": "举报线索查实比例", "en": "Tip-offs verified"},
+    "tipoffs_closed_share": {"zh": "举报线索办结比例", "en": "Tip-offs closed"},
+    "tipoffs_closed_in_time_share": {
+        "zh": "{days}天内办结的比例",
+        "en": "Closed within {days} days",
+    },
+    "tipoffs_median_days": {"zh": "办结天数（中位数）", "en": "Days to close (median)"},
+    "all": {"zh": "线上和线下", "en": "online and offline"},
+    "offline": {"zh": "线下", "en": "offline"},
+    "online": {"zh": "线上", "en": "online"},
+}
+#: Words of the supervision section and notebook: headings, columns, the triangulation's
+#: measures and flags, and its sentences.
+SUPERVISION_TEXT: dict[str, Text] = {
+    "indicator": {"zh": "指标", "en": "Indicator"},
+    "national": {"zh": "全国数据", "en": "National figure"},
+    "period": {"zh": "报告期", "en": "Reporting period"},
+    "county": {"zh": "区县", "en": "County"},
+    "school": {"zh": "学校", "en": "School"},
+    "wave": {"zh": "调查年份", "en": "Survey wave"},
+    "measure": {"zh": "内容", "en": "Measure"},
+    "term": {"zh": "项", "en": "Term"},
+    "reported": {"zh": "报表数", "en": "Returns"},
+    "survey": {"zh": "调查估计 [95%置信区间]", "en": "Survey [95% CI]"},
+    "flag": {"zh": "对照结果", "en": "Comparison"},
+    "m_afterschool_participation": {
+        "zh": "学生参加课后服务比例",
+        "en": "After-school participation",
+    },
+    "m_homework": {"zh": "作业时间达标", "en": "Homework within the standard"},
+    "f_above": {"zh": "报表高于调查区间", "en": "returns above the survey's interval"},
+    "f_below": {"zh": "报表低于调查区间", "en": "returns below the survey's interval"},
+    "f_consistent": {"zh": "在调查区间内", "en": "within the survey's interval"},
+    "f_insufficient": {"zh": "样本不足，不作比较", "en": "too few respondents to compare"},
+    "no_data": {
+        "zh": "没有督导报表数据：把规范化的督导报表（sje supervision ingest 或 sje supervision synth 写出的文件夹）放在调查数据旁的 supervision 文件夹，或用参数 supervision_path 指定。",
+        "en": "No supervision returns: put the canonical returns (the folder sje supervision ingest or sje supervision synth writes) in a folder named supervision beside the survey data, or name it with the parameter supervision_path.",
+    },
+    "homework_sentence": {
+        "zh": "{where}，{wave}年：学校报告{reported}的学校作业时间达标；家长和学生的回答显示{estimate}的学生书面作业在规定时间内（95%置信区间{lower}至{upper}）。两者口径不同（学校比例与学生比例），差距大时值得核实。",
+        "en": "{where}, {wave}: schools report {reported} of schools meeting the homework-time standard; parents' and students' answers put the share of students within the limit at {estimate} (95% CI {lower} to {upper}). The two measure different things (schools, students); a wide gap is worth checking.",
+    },
+    "afterschool_sentence": {
+        "zh": "{where}，{wave}年：学校报表中{reported}的学生参加课后服务；调查估计为{estimate}（95%置信区间{lower}至{upper}），{flag}。",
+        "en": "{where}, {wave}: the returns have {reported} of students taking part in after-school service; the survey estimates {estimate} (95% CI {lower} to {upper}): {flag}.",
+    },
+    "only_flagged": {
+        "zh": "{wave}年各区县中，报表与调查区间不一致的如下（其余{consistent}项在区间内或样本不足）：",
+        "en": "{wave}: the counties whose returns fall outside the survey's interval ({consistent} other comparisons are within it or too small):",
+    },
+    "schools_flagged": {
+        "zh": "{wave}年共比较{compared}所学校，其中{flagged}所学校报表中的课后服务参与比例高于本校学生调查的95%置信区间上限，建议核查：{schools}。",
+        "en": "{wave}: of {compared} schools compared, {flagged} report after-school participation above the upper end of their own students' 95% interval, worth checking: {schools}.",
+    },
+    "synthetic_check": {
+        "zh": "合成数据核对：预设的{planted}所虚报学校中有{hits}所被标出（至少一轮）；另有{false_alarms}所未虚报的学校被误标（共比较{units}所学校）。",
+        "en": "Check on the synthetic data: {hits} of the {planted} planted over-reporting schools are flagged (in at least one wave); {false_alarms} honest schools are flagged too (of {units} compared).",
+    },
+    "tutoring_sentence": {
+        "zh": "{where}，{wave}年：线下学科类机构较基线压减{cut}；调查显示仍有{subject}的学生参加学科类培训（95%置信区间{lower}至{upper}），{hidden}的学生参加隐形变异培训。",
+        "en": "{where}, {wave}: offline subject institutions cut by {cut} since the baseline; the survey still finds {subject} of students in subject tutoring (95% CI {lower} to {upper}) and {hidden} in hidden tutoring.",
+    },
+    "sheet": {
+        "zh": "半月报汇总表 {file}（报告期{period}）：读入{rows_in}行，接受{accepted}行，剔除{rejected}行（{reasons}）。",
+        "en": "Half-monthly sheet {file} (period {period}): {rows_in} rows read, {accepted} accepted, {rejected} rejected ({reasons}).",
+    },
+    "national_note": {
+        "zh": "全国数据：{figure}（{source}，{date}）。",
+        "en": "National figure: {figure} ({source}, {date}).",
+    },
 }
 
 #: Report furniture: table captions, the overall verdict sentence, the run's index page and

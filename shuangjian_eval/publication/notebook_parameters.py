@@ -58,7 +58,9 @@ ANALYSIS_NOTEBOOKS: tuple[str, ...] = (
     "50_heterogeneity",
 )
 #: every notebook with a parameters cell (the report notebooks and the chart gallery)
-NOTEBOOKS: tuple[str, ...] = ("00_data_quality", *ANALYSIS_NOTEBOOKS, "90_policy_report", "gallery")
+NOTEBOOKS: tuple[str, ...] = (
+    "00_data_quality", *ANALYSIS_NOTEBOOKS, "60_supervision", "90_policy_report", "gallery",
+)  # fmt: skip
 _REPORTS = NOTEBOOKS[:-1]  # the notebooks that read survey data
 
 
@@ -219,6 +221,9 @@ PARAMETERS: tuple[NotebookParameter, ...] = (
     NotebookParameter("outcomes", "list", [],
                       "outcome variables; [] means the notebook's default set",
                       ANALYSIS_NOTEBOOKS, _check_outcomes),
+    NotebookParameter("supervision_path", "str", "",
+                      'supervision returns folder (sje supervision); "" is the folder supervision '
+                      "beside data_path", ("60_supervision", "90_policy_report"), _check_text),
     NotebookParameter("cache_path", "str", "",
                       'precomputed briefing from the report runner; "" computes here',
                       ("90_policy_report",), _check_text),

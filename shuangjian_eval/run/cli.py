@@ -1,4 +1,4 @@
-"""The ``sje`` command: synth, examples, ingest, validate, report, codebook.
+"""The ``sje`` command: synth, examples, ingest, validate, report, codebook, supervision.
 
 User mistakes (a bad file, an unknown parameter, a region not in the data) end with a one-line
 message on stderr and exit code 2, never a traceback; a report run with a failed notebook ends
@@ -106,6 +106,24 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("examples", help="write example input files made from synthetic data")
     e.add_argument("--out", type=Path, default=Path("data/examples"))
     e.add_argument("--seed", type=int, default=0)
+
+    sv = sub.add_parser("supervision", help="supervision returns (督导): synthetic, ingest")
+    svs = sv.add_subparsers(dest="supervision_command", required=True)
+    s2 = svs.add_parser(
+        "synth", help="write synthetic returns of the demo survey's schools as a folder"
+    )
+    s2.add_argument("--out", type=Path, default=Path("data/demo/supervision"))
+    s2.add_argument("--schools", type=int, default=120, help="schools of the survey (sje synth)")
+    s2.add_argument("--counties", type=int, default=8, help="counties of the survey (sje synth)")
+    s2.add_argument("--seed", type=int, default=0, help="seed of the survey (sje synth)")
+    si = svs.add_parser("ingest", help="read and validate one file of a supervision table")
+    si.add_argument("input", type=Path, help="csv, xlsx, xls, dta, sav or parquet file")
+    si.add_argument("--table", required=True,
+                    help="school_returns, institutions, cases, complaints or half_monthly")  # fmt: skip
+    si.add_argument("--mapping", help="profile of mappings/supervision (half-monthly, ...) or YAML")
+    si.add_argument("--period", help="the period of a half-monthly sheet (2021-11-15)")
+    si.add_argument("--sheet", help="xlsx sheet name")
+    si.add_argument("--out", type=Path, help="output .parquet (rejects beside it as .rejects.csv)")
 
     for name, text in (
         ("ingest", "read, validate and write canonical Parquet and rejects"),
@@ -327,10 +345,38 @@ def _cmd_synth(a: argparse.Namespace) -> int:
 
 
 def _cmd_examples(a: argparse.Namespace) -> int:
-    from ..inputs import examples
+    from ..inputs import examples, examples_supervision
 
     for path in examples.make_examples(a.out, seed=a.seed):
         print(f"wrote {path}")
+    for path in examples_supervision.write_supervision_examples(a.out, seed=a.seed):
+        print(f"wrote {path} (synthetic supervision returns)")
+    return EXIT_OK
+
+
+def _cmd_supervision(a: argparse.Namespace) -> int:
+    from ..base.files import atomic_path
+    from ..inputs import examples_supervision
+    from ..inputs import supervision as sv
+
+    if a.supervision_command == "synth":
+        paths = examples_supervision.write_demo_folder(
+            a.out, seed=a.seed, n_schools=a.schools, n_counties=a.counties
+        )
+        print(f"wrote {len(paths)} files to {a.out} (synthetic supervision returns, no real "
+              "schools or people)")  # fmt: skip
+        return EXIT_OK
+    constants = {"period": a.period} if a.period else None
+    result = sv.load_returns(a.input, a.table, a.mapping, sheet=a.sheet, constants=constants)
+    print(result.log.summary())
+    if a.out is not None:
+        with atomic_path(a.out) as tmp:
+            result.data.to_parquet(tmp)
+        rejects = a.out.with_suffix(".rejects.csv")
+        with atomic_path(rejects) as tmp:
+            result.rejects.to_csv(tmp, index=False, encoding="utf-8-sig")
+        print(f"wrote {a.out} ({len(result.data):,} rows) and {rejects} "
+              f"({len(result.rejects):,} reasons)")  # fmt: skip
     return EXIT_OK
 
 
@@ -497,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
         "mapping": _cmd_mapping,
         "codebook": _cmd_codebook,
         "weights": _cmd_weights,
+        "supervision": _cmd_supervision,
     }
     try:
         return handlers[a.command](a)

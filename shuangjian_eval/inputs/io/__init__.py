@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .. import codebook as _codebook
 from .. import identifiers
 from ..validate import IngestError, IngestLog, IngestResult, assemble
 from .columns import ColumnInput
@@ -39,6 +40,7 @@ __all__ = [
     "list_profiles",
     "load_mapping",
     "load_survey",
+    "load_table",
     "normalise_header",
 ]
 
@@ -120,11 +122,67 @@ def load_survey(
                     path, f"{name} is given twice: {value!r} and constants {constants[name]!r}"
                 )
             constants[name] = value
+    start = fieldwork_start
+    if isinstance(start, str):
+        try:
+            start = dt.date.fromisoformat(start)
+        except ValueError:
+            raise IngestError(
+                path, f"fieldwork_start must be a date such as 2022-11-14, not {start!r}"
+            ) from None
+    return _load(path, load_mapping(mapping) if path.exists() else None, sheet=sheet, salt=salt,
+                 constants=constants, exclude=check_exclude(exclude),
+                 fieldwork_start=start)  # fmt: skip
+
+
+def load_table(
+    path: str | os.PathLike[str],
+    codebook: _codebook.Codebook,
+    mapping: str | os.PathLike[str] | Mapping[str, Any] | Profile | None = None,
+    *,
+    folder: str | None = None,
+    sheet: str | int | None = None,
+    salt: str | bytes | None = None,
+    constants: Mapping[str, Any] | None = None,
+) -> IngestResult:
+    """Read, map, de-identify and validate one file of a table other than the survey (a
+    supervision table): the same readers, profiles, identifier checks and row accounting as
+    :func:`load_survey`, against the table's ``codebook``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A .csv, .xlsx, .xls, .dta, .sav or .parquet file.
+    codebook : Codebook
+        The table's codebook (:meth:`shuangjian_eval.inputs.codebook.Codebook.table`).
+    mapping : str, path-like, dict or None
+        A bundled profile of ``folder``, a YAML path, a dict, or None (canonical names).
+    folder : str, optional
+        The folder of the bundled profiles under ``mappings/``.
+    sheet, salt, constants : optional
+        As :func:`load_survey`.
+    """
+    path = Path(path)
+    profile = load_mapping(mapping, codebook, folder) if path.exists() else None
+    return _load(path, profile, sheet=sheet, salt=salt, constants=dict(constants or {}),
+                 codebook=codebook)  # fmt: skip
+
+
+def _load(
+    path: Path,
+    profile: Profile | None,
+    *,
+    sheet: str | int | None,
+    salt: str | bytes | None,
+    constants: dict[str, Any],
+    exclude: tuple[str, ...] = (),
+    fieldwork_start: dt.date | None = None,
+    codebook: _codebook.Codebook | None = None,
+) -> IngestResult:
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
     if path.is_dir():
         raise IngestError(path, "is a directory, not a file", "Pass the path of one file.")
-    profile = load_mapping(mapping)
     kind = detect_format(path)
     if profile.format and _family(profile.format) != _family(kind):
         raise IngestError(
@@ -138,6 +196,7 @@ def load_survey(
         kind,
         sheet=sheet if sheet is not None else profile.sheet,
         header_rows=profile.header_rows,
+        title_rows=profile.title_rows,
     )
     log = IngestLog(file=str(path), format=kind, mapping=profile.name)
     for key in ("encoding", "sheet", "blank_rows_skipped"):
@@ -146,14 +205,7 @@ def load_survey(
     for w in raw.warnings:
         log.warn(w)
     start = profile.fieldwork_start if fieldwork_start is None else fieldwork_start
-    if isinstance(start, str):
-        try:
-            start = dt.date.fromisoformat(start)
-        except ValueError:
-            raise IngestError(
-                path, f"fieldwork_start must be a date such as 2022-11-14, not {start!r}"
-            ) from None
-    excluded = tuple(dict.fromkeys((*profile.exclude, *check_exclude(exclude))))
+    excluded = tuple(dict.fromkeys((*profile.exclude, *exclude)))
     return _ingest(
         raw,
         profile,
@@ -163,6 +215,7 @@ def load_survey(
         constants=constants,
         exclude=excluded,
         fieldwork_start=start,
+        codebook=codebook,
     )
 
 
@@ -181,6 +234,7 @@ def _ingest(
     constants: Mapping[str, Any] | None,
     exclude: tuple[str, ...] = (),
     fieldwork_start: dt.date | None = None,
+    codebook: _codebook.Codebook | None = None,
 ) -> IngestResult:
     from .mapping import plan
 
@@ -197,6 +251,7 @@ def _ingest(
         aliases=site.aliases if site else raw.aliases,
         constants=constants,
         source=str(path),
+        codebook=codebook,
         provided=site.provided if site else (),
         taken=site.taken if site else None,
     )
@@ -232,7 +287,13 @@ def _ingest(
     for var, value in cp.constants.items():
         ci = ColumnInput(variable=var, raw_name=f"(constant {var})", constant=value)
         inputs.append((last, ci))
-    if "weight" not in cp.columns and "weight" not in cp.constants and profile.unweighted:
+    is_survey = codebook is None or "weight" in codebook
+    if (
+        is_survey
+        and "weight" not in cp.columns
+        and "weight" not in cp.constants
+        and profile.unweighted
+    ):
         ci = ColumnInput(variable="weight", raw_name="(unweighted)", constant=1.0)
         inputs.append((last, ci))
         log.warn(
@@ -280,6 +341,7 @@ def _ingest(
         malformed=_malformed_frame(raw, {*found, cp.pseudonym_from} - {None}),
         excluded=excluded,
         check_duplicates=site is None,
+        codebook=codebook,
     )
     if flags is not None:
         result.flags = flags

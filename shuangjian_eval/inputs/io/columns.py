@@ -26,7 +26,7 @@ from .. import codebook as _codebook
 from ..rejects import REJECT_COLUMNS, empty_rejects
 from .answers import read_typed
 
-__all__ = ["ColumnInput", "Rejects", "check_column", "normalise_answer", "totals_rows"]
+__all__ = ["ColumnInput", "Rejects", "check_column", "date_of", "normalise_answer", "totals_rows"]
 
 _OK, _MISSING, _BAD = 0, 1, 2
 _Result = tuple[int, Any, str, str]  # (status, canonical value, rule, message)
@@ -567,8 +567,14 @@ def check_column(
         single, _ = check_column(one, var, 1, Rejects(), skip=np.zeros(1, dtype=bool))
         return single.take(np.zeros(n, dtype=np.int64)).reset_index(drop=True), False
     raw, num = _source(ci.values)
-    res = _Resolver(ci, var)
     flags = _Flags(ci, n, skip, rejects)
+    if var.dtype == "date":  # an Excel date cell is a date here
+        out = _check_date(ci, var, raw, num, flags)
+        na = out.isna().to_numpy()
+        all_missing = bool(na.all()) and not (flags.flagged & ~skip).any()
+        _check_required(var, na, raw, num, flags, all_missing)
+        return out, all_missing
+    res = _Resolver(ci, var)
     if ci.excel_dates is not None and ci.excel_dates.any():
         dates = np.asarray(ci.excel_dates, dtype=bool)
         shown = _shown(raw, num)(dates)
@@ -584,13 +590,65 @@ def check_column(
         out = _check_choice(ci, var, res, raw, num, n, flags)
     na = out.isna().to_numpy()
     all_missing = bool(na.all()) and not (flags.flagged & ~skip).any()
+    _check_required(var, na, raw, num, flags, all_missing)
+    return out, all_missing
+
+
+def _check_required(
+    var: _codebook.Variable, na: np.ndarray, raw: pa.ChunkedArray | None,
+    num: np.ndarray | None, flags: _Flags, all_missing: bool,
+) -> None:  # fmt: skip
     if var.required and not var.missing_codes and not all_missing:
         blank = na & ~flags.flagged
         if blank.any():
             shown = _shown(raw, num)(blank)
             msg = f"{var.name} is required and may not be blank or a missing code"
             flags.add(blank, shown, "missing required value", [msg] * len(shown))
-    return out, all_missing
+
+
+_DATE_RE = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]00:00(?::00)?(?:\.0+)?)?$"
+)
+
+
+def date_of(text: str) -> pd.Timestamp | None:
+    """A day written as 2021-11-15, 2021/11/15, 2021.11.15 or 2021年11月15日 (an Excel date cell
+    reads as 2021-11-15 00:00:00); None for anything else, or a day that does not exist."""
+    m = _DATE_RE.match(unicodedata.normalize("NFKC", text).strip())
+    if not m:
+        return None
+    try:
+        return pd.Timestamp(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def _check_date(
+    ci: ColumnInput, var: _codebook.Variable, raw: pa.ChunkedArray | None,
+    num: np.ndarray | None, flags: _Flags,
+) -> pd.Series:  # fmt: skip
+    """date targets: ISO and Chinese day formats, Excel date cells; anything else is rejected
+    (rule ``not a date``)."""
+    if raw is None:  # numbers are not days (an Excel serial number would be a guess)
+        raw = pa.chunked_array(
+            [pa.array([None if np.isnan(x) else _fmt(x) for x in num], pa.string())]
+        )
+    words, idx = _encode(raw)
+    missing = {normalise_answer(m) for m in ci.missing if isinstance(m, str)}
+    days: list[Any] = []
+    for w in words:
+        day = None if normalise_answer(w) in missing or not w.strip() else date_of(w)
+        days.append(day)
+        if day is None and w.strip() and normalise_answer(w) not in missing:
+            m = idx == len(days) - 1
+            count = int(m.sum())
+            msg = f"{w!r} is not a date such as 2021-11-15 or 2021年11月15日 ({var.name})"
+            flags.add(m, [w] * count, "not a date", [msg] * count)
+    values = np.array([*days, None], dtype=object)[idx]
+    out = pd.to_datetime(pd.Series(values, dtype=object)).astype("datetime64[ns]")
+    if flags.any:
+        out[flags.flagged] = pd.NaT
+    return out
 
 
 def totals_rows(first_columns: Sequence[tuple[str, Any]], n: int, rejects: Rejects) -> np.ndarray:

@@ -7,6 +7,8 @@ A profile is a YAML file (the bundled ones live in ``shuangjian_eval/mappings/``
     format: xlsx                    # optional: the file format the profile is for
     sheet: null                     # optional default sheet
     header_rows: 1                  # 2 joins a two-row (merged) header as "top/bottom"
+    title_rows: 0                   # rows above the header of a workbook (title, date line)
+    table: half_monthly             # a supervision table's profile (mappings/supervision/)
     columns:                        # canonical name: raw header (or a list of alternatives)
       grade: "3、您的孩子现在读几年级?"
     values:                         # canonical name: {answer text or code: canonical value}
@@ -90,6 +92,8 @@ _KEYS = {
     "fieldwork_start",
     "choices",
     "exclude",
+    "table",
+    "title_rows",
 }
 PLATFORMS = ("wenjuanxing",)
 DOWNLOADS = ("auto", "text", "numbers")
@@ -148,16 +152,22 @@ class Profile:
     fieldwork_start: dt.date | None = None
     choices: dict[str, Choice] = field(default_factory=dict)
     exclude: tuple[str, ...] = ()
+    table: str | None = None
+    title_rows: int = 0
 
 
-def _profile_dir() -> Traversable:
-    return resources.files("shuangjian_eval.inputs").joinpath("mappings")
+def _profile_dir(folder: str | None = None) -> Traversable:
+    base = resources.files("shuangjian_eval.inputs").joinpath("mappings")
+    return base.joinpath(folder) if folder else base
 
 
-def list_profiles() -> list[str]:
-    """Names of the bundled mapping profiles."""
+def list_profiles(folder: str | None = None) -> list[str]:
+    """Names of the bundled mapping profiles (of survey files; ``folder="supervision"``: of
+    the supervision tables)."""
     return sorted(
-        p.name.removesuffix(".yaml") for p in _profile_dir().iterdir() if p.name.endswith(".yaml")
+        p.name.removesuffix(".yaml")
+        for p in _profile_dir(folder).iterdir()
+        if p.name.endswith(".yaml")
     )
 
 
@@ -172,8 +182,12 @@ def canonical_profile(codebook: _codebook.Codebook | None = None) -> Profile:
 def load_mapping(
     mapping: str | Path | Mapping[str, Any] | Profile | None,
     codebook: _codebook.Codebook | None = None,
+    folder: str | None = None,
 ) -> Profile:
     """Load and check a profile: a bundled name, a path to a YAML file, a dict, or None.
+
+    ``folder`` is the folder of bundled profiles under ``mappings/`` (``"supervision"`` for
+    the supervision tables, whose profiles check against their table's ``codebook``).
 
     Raises
     ------
@@ -189,7 +203,7 @@ def load_mapping(
     if isinstance(mapping, Mapping):
         return _parse(dict(mapping), "<mapping dict>", cb)
     text_path = str(mapping)
-    bundled = _profile_dir().joinpath(f"{text_path}.yaml")
+    bundled = _profile_dir(folder).joinpath(f"{text_path}.yaml")
     if bundled.is_file():
         return _parse(yaml.safe_load(bundled.read_text(encoding="utf-8")), text_path, cb)
     path = Path(mapping)
@@ -198,7 +212,7 @@ def load_mapping(
     raise IngestError(
         text_path,
         "is neither a bundled mapping profile nor a YAML file",
-        f"Bundled profiles: {', '.join(list_profiles())}; or pass the path of a .yaml file.",
+        f"Bundled profiles: {', '.join(list_profiles(folder))}; or pass the path of a .yaml file.",
     )
 
 
@@ -247,6 +261,9 @@ def _parse(raw: Any, where: str, cb: _codebook.Codebook) -> Profile:
             constants[variable(name, "constants")] = check_value(name, value, cb)
         except ValueError as exc:
             raise bad(f"constants: {exc}") from None
+    title_rows = raw.get("title_rows", 0)
+    if isinstance(title_rows, bool) or not isinstance(title_rows, int) or title_rows < 0:
+        raise bad(f"title_rows must be a whole number of rows >= 0, not {title_rows!r}")
     header_rows = raw.get("header_rows", 1)
     if header_rows not in (1, 2):
         raise bad(f"header_rows must be 1 or 2, not {header_rows!r}")
@@ -315,6 +332,8 @@ def _parse(raw: Any, where: str, cb: _codebook.Codebook) -> Profile:
         fieldwork_start=start,
         choices=choices,
         exclude=exclude,
+        table=raw.get("table"),
+        title_rows=title_rows,
     )
 
 
@@ -495,7 +514,7 @@ def _check_required(
     have = set(result.columns) | set(result.constants) | set(provided)
     if result.pseudonym_from is not None:
         have.add("respondent_id")
-    if "weight" not in have:
+    if "weight" in cb and "weight" not in have:
         if profile.unweighted:
             have.add("weight")
         else:

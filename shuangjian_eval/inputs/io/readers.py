@@ -437,7 +437,9 @@ def _cell(v: Any) -> tuple[str | None, bool]:
     return str(v), False
 
 
-def read_xlsx(path: Path, sheet: str | int | None = None, header_rows: int = 1) -> RawTable:
+def read_xlsx(
+    path: Path, sheet: str | int | None = None, header_rows: int = 1, title_rows: int = 0
+) -> RawTable:
     """Read one sheet of an .xlsx workbook (cached values of formulas); dates are flagged."""
     import openpyxl
 
@@ -466,7 +468,7 @@ def read_xlsx(path: Path, sheet: str | int | None = None, header_rows: int = 1) 
             "program that does not calculate formulas) and read as blank: open and save the "
             "file in Excel or WPS first"
         )
-    return _sheet_table(rows, path, header_rows, sheet_name, warnings)
+    return _sheet_table(rows, path, header_rows, sheet_name, warnings, title_rows)
 
 
 def _pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> int:
@@ -485,7 +487,9 @@ def _pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> int:
     )
 
 
-def read_xls(path: Path, sheet: str | int | None = None, header_rows: int = 1) -> RawTable:
+def read_xls(
+    path: Path, sheet: str | int | None = None, header_rows: int = 1, title_rows: int = 0
+) -> RawTable:
     """Read one sheet of a legacy Excel 97-2003 (BIFF) .xls workbook, with python-calamine."""
     from python_calamine import CalamineWorkbook
 
@@ -503,20 +507,23 @@ def read_xls(path: Path, sheet: str | int | None = None, header_rows: int = 1) -
             "Open it in Excel or WPS and save it as .xlsx, or download it again.",
         ) from None
     rows = [tuple(None if v == "" else v for v in r) for r in rows]
-    return _sheet_table(rows, path, header_rows, names[k], [])
+    return _sheet_table(rows, path, header_rows, names[k], [], title_rows)
 
 
 def _sheet_table(
-    rows: list[tuple], path: Path, header_rows: int, sheet_name: str, warnings: list[str]
-) -> RawTable:
+    rows: list[tuple], path: Path, header_rows: int, sheet_name: str, warnings: list[str],
+    title_rows: int = 0,
+) -> RawTable:  # fmt: skip
     """Cells of one worksheet (a tuple of values per row) as a :class:`RawTable`."""
+    rows = rows[title_rows:]
     while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
         rows.pop()
     width = max((len(r) for r in rows), default=0)
     text_rows = [[("" if v is None else str(v)) for v in r] for r in rows[:3]]
     headers, aliases = _headers(text_rows, header_rows, path, len(rows) > header_rows)
     body = rows[header_rows:]
-    excel_row = np.arange(header_rows + 1, header_rows + 1 + len(body), dtype=np.int64)
+    first = title_rows + header_rows + 1
+    excel_row = np.arange(first, first + len(body), dtype=np.int64)
     filled = np.array([any(v is not None and str(v).strip() != "" for v in r) for r in body])
     body = [r for r, f in zip(body, filled, strict=True) if f]
     if not body:
@@ -648,15 +655,27 @@ def read_parquet(path: Path) -> RawTable:
 
 
 def read(
-    path: Path, kind: str, *, sheet: str | int | None = None, header_rows: int = 1
+    path: Path,
+    kind: str,
+    *,
+    sheet: str | int | None = None,
+    header_rows: int = 1,
+    title_rows: int = 0,
 ) -> RawTable:
-    """Read ``path`` with the reader for ``kind``."""
+    """Read ``path`` with the reader for ``kind``; ``title_rows`` rows above the header of a
+    workbook (a report's title and date lines) are skipped."""
+    if title_rows and kind not in ("xlsx", "xls"):
+        raise IngestError(
+            path,
+            f"the profile skips {title_rows} title row(s), which only a workbook (.xlsx, .xls) has",
+            "Delete the title rows above the header, or load the workbook itself.",
+        )
     if kind == "csv":
         table = read_csv(path, header_rows)
     elif kind == "xlsx":
-        table = read_xlsx(path, sheet, header_rows)
+        table = read_xlsx(path, sheet, header_rows, title_rows)
     elif kind == "xls":
-        table = read_xls(path, sheet, header_rows)
+        table = read_xls(path, sheet, header_rows, title_rows)
     elif kind in ("dta", "sav"):
         table = read_stat(path, kind)
     else:

@@ -48,12 +48,13 @@ from ._common import _frame_from_json as _frame_from_json
 from .cache import cache_file as cache_file
 from .cache import load, load_or_compute, precompute
 from .compute import compute
-from .model import HTML, SECTIONS, Briefing, Markdown
+from .model import DOCUMENT_SECTIONS, HTML, SECTIONS, Briefing, Markdown
 from .model import Chart as Chart
 
 __all__ = [
     "CHARTS",
     "FORMAT_VERSION",
+    "DOCUMENT_SECTIONS",
     "SECTIONS",
     "Briefing",
     "HTML",

@@ -41,9 +41,17 @@ SECTIONS: dict[str, dict[str, str]] = {
     "scorecard": {"zh": "二、目标完成情况", "en": "2. Progress against the targets"},
     "charts": {"zh": "三、主要指标的变化", "en": "3. Key indicators over time"},
     "equity": {"zh": "四、隐形培训与公平", "en": "4. Hidden tutoring and equity"},
-    "methods": {"zh": "五、方法与数据说明", "en": "5. Methods and data"},
-    "glossary": {"zh": "六、名词解释", "en": "6. Glossary"},
+    "supervision": {
+        "zh": "五、督导报表与家庭调查对照",
+        "en": "5. Supervision returns beside the survey",
+    },
+    "methods": {"zh": "六、方法与数据说明", "en": "6. Methods and data"},
+    "glossary": {"zh": "七、名词解释", "en": "7. Glossary"},
 }
+#: The sections of the Word document, which is made from the briefing alone (the survey's
+#: estimates): the supervision section, read from the returns beside the survey, is the HTML
+#: report's only.
+DOCUMENT_SECTIONS: tuple[str, ...] = tuple(k for k in SECTIONS if k != "supervision")
 _SYNTH_NOTICE = fmt.REPORT_TEXT["synthetic_notice"]
 _SCORECARD_TITLE = {
     "zh": "目标完成情况：各项指标相对政策前基线的变化及评价",

@@ -32,6 +32,7 @@ from .estimates import estimates_by_wave, event_study, trend
 from .heatmap import region_heatmap
 from .scorecard import SCORECARD_COLUMNS, VERDICT_STYLE, scorecard
 from .standards import distribution_vs_standard, standard_for
+from .supervision import supervision_trends
 
 __all__ = [
     "FALLBACK_FONTS",
@@ -51,5 +52,6 @@ __all__ = [
     "scorecard",
     "series_style",
     "standard_for",
+    "supervision_trends",
     "trend",
 ]
