@@ -102,7 +102,8 @@ PROFILES: dict[str, Profile] = {
         students_per_school=600,
         n_counties=213,
         b1={
-            "ours": ((100_000, 3), (1_000_000, 3), (None, 3)),
+            "ours": ((100_000, 3), (1_000_000, 3), (None, 5)),
+            "sketch": ((None, 5),),
             "samplics": ((100_000, 1),),
             "svy": ((100_000, 3), (1_000_000, 3), (None, 1)),
         },
@@ -120,6 +121,7 @@ PROFILES: dict[str, Profile] = {
         n_counties=213,
         b1={
             "ours": ((10_000, 3), (100_000, 3), (None, 3)),
+            "sketch": ((None, 3),),
             "samplics": ((10_000, 1),),
             "svy": ((100_000, 3), (None, 3)),
         },
@@ -135,7 +137,12 @@ PROFILES: dict[str, Profile] = {
         n_schools=40,
         students_per_school=25,
         n_counties=4,
-        b1={"ours": ((None, 1),), "samplics": ((None, 1),), "svy": ((None, 1),)},
+        b1={
+            "ours": ((None, 1),),
+            "sketch": ((None, 1),),
+            "samplics": ((None, 1),),
+            "svy": ((None, 1),),
+        },
         b2={"ours": ((None, 1),), "pyfixest": ((None, 1),), "statsmodels": ((None, 1),)},
         b3_repeats=1,
         b6=((2_000, 12, 1),),

@@ -7,6 +7,10 @@ out of its domains. Tools:
 - ``ours``: ``SurveyDesign(df, "weight", strata="stratum", psu="school_id").mean(OUTCOMES,
   by=["wave", "stage", "urban"])``, on the pandas frame as read from Parquet (its dtypes:
   nullable booleans, categoricals);
+- ``sketch``: :func:`one_pass_means`, the same 256 estimates and standard errors computed
+  directly with numpy in one pass over the rows (a bincount of the weights and of the weighted
+  values of each outcome to (PSU, domain) totals; the rest on those totals): no checks, no
+  result table, no design effects; the limit ours is measured against (same run, same rows);
 - ``svy``: ``svy.Sample(frame, svy.Design(stratum=, psu=, wgt=)).estimation.mean(OUTCOMES,
   by=..., drop_nulls=True)`` on a polars frame; outcomes cast to Float64 and categoricals to
   strings beforehand, outside the timing;
@@ -34,14 +38,14 @@ import pandas as pd
 
 from ._common import B1_COLUMNS, DOMAINS, OUTCOMES, peak_rss, read_pandas, timed
 
-TOOLS = ("ours", "svy", "samplics")
+TOOLS = ("ours", "sketch", "svy", "samplics")
 PEERS = {"svy": "svy", "samplics": "samplics"}  # tool -> module that must be installed
 KEYS = ["variable", "wave", "stage", "urban"]
 
 
 def measure(tool: str, spec: dict[str, Any]) -> dict[str, Any]:
     """Time ``tool`` on ``spec["files"]``; write its estimates to ``spec["out"]``."""
-    runner = {"ours": _ours, "svy": _svy, "samplics": _samplics}[tool]
+    runner = {"ours": _ours, "sketch": _sketch, "svy": _svy, "samplics": _samplics}[tool]
     call, warm, n_rows, normalise = runner(spec["files"])
     loaded = peak_rss()
     try:
@@ -85,6 +89,90 @@ def _ours(files: list[str]) -> tuple[Any, Any, int, Any]:
         return _tidy(
             t["variable"], t["wave"], t["stage"], t["urban"], t["estimate"], t["std_error"]
         )
+
+    return run, warm, len(df), normalise
+
+
+# ------------------------------------------------------------------------------ sketch
+def one_pass_means(frame: pd.DataFrame) -> pd.DataFrame:
+    """Domain means and their Taylor SEs (with-replacement PSUs in strata) of every outcome,
+    by wave x stage x urban, with numpy alone: the design's codes from the categoricals as
+    read, (PSU, domain) pairs numbered with a lookup table, and per outcome two ``np.bincount``
+    over the rows (observed weights, weighted values); the variance from those totals. Assumes
+    what the benchmark data guarantee: every stratum has two or more PSUs, no missing design
+    or domain value."""
+    w = frame["weight"].to_numpy(dtype=float)
+    stratum = frame["stratum"].cat.codes.to_numpy().astype(np.int64)
+    psu = frame["school_id"].cat.codes.to_numpy().astype(np.int64)
+    n_psu = len(frame["school_id"].cat.categories)
+    wave = frame["wave"].to_numpy(dtype=np.int64)
+    waves = np.unique(wave[:: max(len(wave) // 10_000, 1)])  # the few waves, from a sample
+    wave_code = np.searchsorted(waves, wave)
+    stages = frame["stage"].cat.categories
+    stage_code = frame["stage"].cat.codes.to_numpy().astype(np.int64)
+    urban = frame["urban"].to_numpy(dtype=np.int64)
+    n_dom = len(waves) * len(stages) * 2
+    dom = (wave_code * len(stages) + stage_code) * 2 + urban
+    key = psu * n_dom + dom
+    present = np.bincount(key, minlength=n_psu * n_dom) > 0
+    pair = (np.cumsum(present) - 1)[key]
+    pair_key = np.flatnonzero(present)
+    pair_psu, pair_dom = pair_key // n_dom, pair_key % n_dom
+    n_pair = len(pair_key)
+    psu_stratum = np.zeros(n_psu, np.int64)
+    psu_stratum[psu] = stratum
+    n_strata = int(psu_stratum.max()) + 1
+    sampled = np.bincount(psu, minlength=n_psu) > 0
+    n_h = np.bincount(psu_stratum[sampled], minlength=n_strata).astype(float)
+    hd = psu_stratum[pair_psu] * n_dom + pair_dom
+    parts = []
+    for var in OUTCOMES:
+        column = frame[var]
+        y = (
+            column.to_numpy(dtype=float, na_value=np.nan)
+            if column.dtype != float
+            else column.to_numpy()
+        )
+        seen = ~np.isnan(y)
+        w_seen = np.where(seen, w, 0.0)
+        w_pair = np.bincount(pair, weights=w_seen, minlength=n_pair)
+        wy_pair = np.bincount(pair, weights=w_seen * np.where(seen, y, 0.0), minlength=n_pair)
+        w_dom = np.bincount(pair_dom, weights=w_pair, minlength=n_dom)
+        mean = np.bincount(pair_dom, weights=wy_pair, minlength=n_dom) / w_dom
+        z = (wy_pair - mean[pair_dom] * w_pair) / w_dom[pair_dom]
+        s1 = np.bincount(hd, weights=z, minlength=n_strata * n_dom).reshape(n_strata, n_dom)
+        s2 = np.bincount(hd, weights=z * z, minlength=n_strata * n_dom).reshape(n_strata, n_dom)
+        scale = (n_h / (n_h - 1))[:, None]
+        var_dom = (scale * (s2 - s1 * s1 / n_h[:, None])).sum(axis=0)
+        parts.append((var, mean, np.sqrt(var_dom)))
+    codes = np.arange(n_dom)
+    return pd.concat(
+        [
+            _tidy(
+                var,
+                waves[codes // (2 * len(stages))],
+                stages[codes // 2 % len(stages)],
+                codes % 2 == 1,
+                mean,
+                se,
+            )  # fmt: skip
+            for var, mean, se in parts
+        ],
+        ignore_index=True,
+    )
+
+
+def _sketch(files: list[str]) -> tuple[Any, Any, int, Any]:
+    df = read_pandas(files, B1_COLUMNS)
+
+    def run(frame: pd.DataFrame = df) -> pd.DataFrame:
+        return one_pass_means(frame)
+
+    def warm() -> None:
+        run(df[_first_strata(df["stratum"].cat.codes.to_numpy())])
+
+    def normalise(res: pd.DataFrame) -> pd.DataFrame:
+        return res[np.isfinite(res["estimate"])].reset_index(drop=True)  # domains not observed
 
     return run, warm, len(df), normalise
 
