@@ -106,6 +106,7 @@ PROFILES: dict[str, Profile] = {
         b1={
             "ours": ((100_000, 3), (1_000_000, 3), (None, 5)),
             "sketch": ((None, 5),),
+            **dict.fromkeys(("ours-prop", "sketch-prop", "ours-cal", "sketch-cal"), ((None, 3),)),
             "samplics": ((100_000, 1),),
             "svy": ((100_000, 3), (1_000_000, 3), (None, 1)),
         },
@@ -124,6 +125,7 @@ PROFILES: dict[str, Profile] = {
         b1={
             "ours": ((10_000, 3), (100_000, 3), (None, 3)),
             "sketch": ((None, 3),),
+            **dict.fromkeys(("ours-prop", "sketch-prop", "ours-cal", "sketch-cal"), ((None, 3),)),
             "samplics": ((10_000, 1),),
             "svy": ((100_000, 3), (None, 3)),
         },
@@ -144,6 +146,7 @@ PROFILES: dict[str, Profile] = {
             "sketch": ((None, 1),),
             "samplics": ((None, 1),),
             "svy": ((None, 1),),
+            **dict.fromkeys(("ours-prop", "sketch-prop", "ours-cal", "sketch-cal"), ((None, 1),)),
         },
         b2={"ours": ((None, 1),), "pyfixest": ((None, 1),), "statsmodels": ((None, 1),)},
         b3_repeats=1,

@@ -846,10 +846,12 @@ class SurveyDesign(QuantileMixin, CalibrationMixin):
             else:
                 levels = sorted(s.dropna().unique().tolist())
             for value in levels:
-                hit = (s == value).to_numpy(dtype=float, na_value=0.0)
-                res = self._ratio_pass(
-                    dom, np.where(missing, np.nan, hit), None, "mean", deff, binary=True
-                )
+                if binary:  # the values themselves: 1 (True) or 0, missing NaN
+                    y = self._float(var)
+                else:
+                    hit = (s == value).to_numpy(dtype=float, na_value=0.0)
+                    y = np.where(missing, np.nan, hit)
+                res = self._ratio_pass(dom, y, None, "mean", deff, binary=True)
                 used |= res["member"]
                 if not binary:  # a category nobody in the domain chose: 0, with no variance
                     seen = np.bincount(dom.code, weights=hit, minlength=dom.size + 1)[: dom.size]
