@@ -51,7 +51,7 @@ KEYS = ["variable", "wave", "stage", "urban"]
 def measure(tool: str, spec: dict[str, Any]) -> dict[str, Any]:
     """Time ``tool`` on ``spec["files"]``; write its estimates to ``spec["out"]``."""
     runner = {"ours": _ours, "sketch": _sketch, "svy": _svy, "samplics": _samplics,
-              "ours-prop": _ours_prop, "sketch-prop": _sketch_prop,
+              "ours-prop": lambda files: _ours(files, proportions=True), "sketch-prop": _sketch_prop,
               "ours-cal": _ours_cal, "sketch-cal": _sketch_cal}[tool]  # fmt: skip
     call, warm, n_rows, normalise = runner(spec["files"])
     loaded = peak_rss()
@@ -76,28 +76,35 @@ def _first_strata(codes: np.ndarray, k: int = 20) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------ ours
-def _ours(files: list[str]) -> tuple[Any, Any, int, Any]:
+def _ours_table(res: Any) -> pd.DataFrame:
+    """Our result as the tidy table of the comparison."""
+    t = res.to_frame()
+    bad = t.loc[~t["valid"].astype(bool), "reason"]
+    if len(bad):
+        print(f"ours: {len(bad)} invalid estimates, e.g. {bad.iloc[0]}")
+    return _tidy(t["variable"], t["wave"], t["stage"], t["urban"], t["estimate"], t["std_error"])
+
+
+def _sketch_table(res: pd.DataFrame) -> pd.DataFrame:
+    """A sketch's table without the domains no row falls in."""
+    return res[np.isfinite(res["estimate"])].reset_index(drop=True)
+
+
+def _ours(files: list[str], proportions: bool = False) -> tuple[Any, Any, int, Any]:
     from shuangjian_eval.estimation.survey import SurveyDesign
 
     df = read_pandas(files, B1_COLUMNS)
 
     def run(frame: pd.DataFrame = df) -> Any:
         d = SurveyDesign(frame, "weight", strata="stratum", psu="school_id")
+        if proportions:
+            return d.proportion(list(BINARY), by=list(DOMAINS))
         return d.mean(list(OUTCOMES), by=list(DOMAINS))
 
     def warm() -> None:
         run(df[_first_strata(df["stratum"].cat.codes.to_numpy())])
 
-    def normalise(res: Any) -> pd.DataFrame:
-        t = res.to_frame()
-        bad = t.loc[~t["valid"].astype(bool), "reason"]
-        if len(bad):
-            print(f"ours: {len(bad)} invalid estimates, e.g. {bad.iloc[0]}")
-        return _tidy(
-            t["variable"], t["wave"], t["stage"], t["urban"], t["estimate"], t["std_error"]
-        )
-
-    return run, warm, len(df), normalise
+    return run, warm, len(df), _ours_table
 
 
 # ------------------------------------------------------------------------------ sketch
@@ -204,34 +211,10 @@ def _sketch(files: list[str]) -> tuple[Any, Any, int, Any]:
     def warm() -> None:
         run(df[_first_strata(df["stratum"].cat.codes.to_numpy())])
 
-    def normalise(res: pd.DataFrame) -> pd.DataFrame:
-        return res[np.isfinite(res["estimate"])].reset_index(drop=True)  # domains not observed
-
-    return run, warm, len(df), normalise
+    return run, warm, len(df), _sketch_table
 
 
 # ------------------------------------------------------------------------------ variants
-def _ours_prop(files: list[str]) -> tuple[Any, Any, int, Any]:
-    from shuangjian_eval.estimation.survey import SurveyDesign
-
-    df = read_pandas(files, B1_COLUMNS)
-
-    def run(frame: pd.DataFrame = df) -> Any:
-        d = SurveyDesign(frame, "weight", strata="stratum", psu="school_id")
-        return d.proportion(list(BINARY), by=list(DOMAINS))
-
-    def warm() -> None:
-        run(df[_first_strata(df["stratum"].cat.codes.to_numpy())])
-
-    def normalise(res: Any) -> pd.DataFrame:
-        t = res.to_frame()
-        return _tidy(
-            t["variable"], t["wave"], t["stage"], t["urban"], t["estimate"], t["std_error"]
-        )
-
-    return run, warm, len(df), normalise
-
-
 def _sketch_prop(files: list[str]) -> tuple[Any, Any, int, Any]:
     df = read_pandas(files, B1_COLUMNS)
 
@@ -241,10 +224,7 @@ def _sketch_prop(files: list[str]) -> tuple[Any, Any, int, Any]:
     def warm() -> None:
         run(df[_first_strata(df["stratum"].cat.codes.to_numpy())])
 
-    def normalise(res: pd.DataFrame) -> pd.DataFrame:
-        return res[np.isfinite(res["estimate"])].reset_index(drop=True)
-
-    return run, warm, len(df), normalise
+    return run, warm, len(df), _sketch_table
 
 
 def calibration_totals(frame: pd.DataFrame) -> dict[str, dict[Any, float]]:
@@ -275,13 +255,7 @@ def _ours_cal(files: list[str]) -> tuple[Any, Any, int, Any]:
         part = df[_first_strata(df["stratum"].cat.codes.to_numpy())]
         run(part, calibration_totals(part))
 
-    def normalise(res: Any) -> pd.DataFrame:
-        t = res.to_frame()
-        return _tidy(
-            t["variable"], t["wave"], t["stage"], t["urban"], t["estimate"], t["std_error"]
-        )
-
-    return run, warm, len(df), normalise
+    return run, warm, len(df), _ours_table
 
 
 def _sketch_cal(files: list[str]) -> tuple[Any, Any, int, Any]:
@@ -295,10 +269,7 @@ def _sketch_cal(files: list[str]) -> tuple[Any, Any, int, Any]:
         part = df[_first_strata(df["stratum"].cat.codes.to_numpy())]
         run(part, calibration_totals(part))
 
-    def normalise(res: pd.DataFrame) -> pd.DataFrame:
-        return res[np.isfinite(res["estimate"])].reset_index(drop=True)
-
-    return run, warm, len(df), normalise
+    return run, warm, len(df), _sketch_table
 
 
 def one_pass_calibrated_means(
