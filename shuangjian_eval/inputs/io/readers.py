@@ -457,9 +457,22 @@ def read_xlsx(path: Path, sheet: str | int | None = None, header_rows: int = 1) 
         return _read_xlsx_openpyxl(path, sheet, header_rows)
     finally:
         wb.close()
-    rows = [tuple(None if v == "" else v for v in r) for r in rows]
-    uncached = _formulas_without_values(path, _sheet_member(path, k))
+    xml = _member_xml(path, _sheet_member(path, k))
+    if _ERROR_CELL.search(xml):  # calamine reads error values (#N/A ...) as blanks
+        return _read_xlsx_openpyxl(path, sheet, header_rows)
+    rows = [tuple(_as_openpyxl(v) for v in r) for r in rows]
+    uncached = len(_UNCACHED_FORMULA.findall(xml))
     return _sheet_table(rows, path, header_rows, names[k], _uncached_warning(uncached))
+
+
+def _as_openpyxl(v: Any) -> Any:
+    """A cell value from calamine as openpyxl gives it: None for an empty cell, a date cell
+    as a datetime at midnight."""
+    if v == "":
+        return None
+    if type(v) is dt.date:
+        return dt.datetime(v.year, v.month, v.day)
+    return v
 
 
 def _read_xlsx_openpyxl(path: Path, sheet: str | int | None, header_rows: int) -> RawTable:
@@ -595,16 +608,23 @@ def _sheet_table(
 _UNCACHED_FORMULA = re.compile(rb"<f(?:\s[^>]*)?(?:/>|>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>")
 
 
-def _formulas_without_values(path: Path, member: str | None) -> int:
-    """Number of formula cells saved without a cached value in one worksheet's XML."""
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*\bt="e"')
+
+
+def _member_xml(path: Path, member: str | None) -> bytes:
+    """One worksheet's XML (empty when it cannot be read)."""
     if not member:
-        return 0
+        return b""
     try:
         with zipfile.ZipFile(path) as z:
-            xml = z.read(member.lstrip("/"))
-    except (KeyError, zipfile.BadZipFile):
-        return 0
-    return len(_UNCACHED_FORMULA.findall(xml))
+            return z.read(member.lstrip("/"))
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return b""
+
+
+def _formulas_without_values(path: Path, member: str | None) -> int:
+    """Number of formula cells saved without a cached value in one worksheet's XML."""
+    return len(_UNCACHED_FORMULA.findall(_member_xml(path, member)))
 
 
 # ------------------------------------------------------------------------------------------
