@@ -25,7 +25,7 @@ import pandas as pd
 
 from ...base.options import as_names, check_choice, check_columns, check_options
 from ..results import EstimateResult, invalid_row
-from ._common import Names, _Domains, compact_codes, factorize_sorted
+from ._common import _DENSE_SPAN, Names, _Domains, compact_codes, factorize_sorted
 from .calibration import CalibrationMixin
 from .quantiles import QuantileMixin
 
@@ -245,23 +245,13 @@ class SurveyDesign(QuantileMixin, CalibrationMixin):
         if clash:
             raise ValueError(f"by columns may not be named {sorted(clash)} (reserved)")
         n = self.nobs
-        code, size = np.zeros(n, np.int64), 1
-        steps: list[tuple[pd.Index, np.ndarray | None]] = []  # each column's values, codes found
-        for i, col in enumerate(by):  # mixed radix, compacted after each column: sorted
-            c, uniq = factorize_sorted(self.data[col])
-            if i == 0:  # the codes of the first column are already compact
-                code, size = c, len(uniq)
-                steps.append((uniq, None))
-                continue
-            combined = code * len(uniq) + c
-            combined[(code < 0) | (c < 0)] = -1
-            code, found = compact_codes(combined, size * len(uniq))
-            size = len(found)
-            steps.append((uniq, found))
+        columns = [factorize_sorted(self.data[col]) for col in by]
+        code, size, steps = _combine_codes(n, columns)
         at, parts = np.arange(size), {}  # each domain's value of each column, from its code
         for col, (uniq, found) in zip(by[::-1], steps[::-1], strict=True):
             if found is not None:
                 at = found[at]
+            if found is not None or len(steps) > 1:
                 parts[col], at = uniq.array.take(at % len(uniq)), at // len(uniq)
             else:
                 parts[col] = uniq.array.take(at)
@@ -945,6 +935,38 @@ class SurveyDesign(QuantileMixin, CalibrationMixin):
             label = f"{var}: {col}={second} - {col}={first}"
             blocks.append(self._rows(dom, opts, var, res, np.isnan(y) & (side >= 0), label, extra))
         return self._finish("mean_diff", opts, blocks, used)
+
+
+def _combine_codes(
+    n: int, columns: list[tuple[np.ndarray, pd.Index]]
+) -> tuple[np.ndarray, int, list[tuple[pd.Index, np.ndarray | None]]]:
+    """One code per row for the combinations of the columns' codes (-1 where any is missing),
+    numbered in sorted order; returns it, the number of combinations, and per column its
+    values and the mixed-radix codes found after it (None where not compacted there). All
+    columns at once when their radix product is small, else compacted column by column."""
+    if not columns:
+        return np.zeros(n, np.int64), 1, []
+    radix = [len(uniq) for _, uniq in columns]
+    if int(np.prod(radix, dtype=float)) <= max(_DENSE_SPAN, n):
+        combined, missing = None, None
+        for c, uniq in columns:
+            combined = c if combined is None else combined * len(uniq) + c
+            if len(c) and c.min() < 0:
+                missing = c < 0 if missing is None else missing | (c < 0)
+        if missing is not None:
+            combined = np.where(missing, -1, combined)
+        code, found = compact_codes(combined, int(np.prod(radix)))
+        steps = [(uniq, None) for _, uniq in columns[:-1]] + [(columns[-1][1], found)]
+        return code, len(found), steps
+    code, size = columns[0][0], radix[0]  # the codes of the first column are compact
+    steps = [(columns[0][1], None)]
+    for c, uniq in columns[1:]:
+        combined = code * len(uniq) + c
+        combined[(code < 0) | (c < 0)] = -1
+        code, found = compact_codes(combined, size * len(uniq))
+        size = len(found)
+        steps.append((uniq, found))
+    return code, size, steps
 
 
 def _shift(y: np.ndarray) -> float:
