@@ -9,7 +9,7 @@ DEMO   := data/demo/survey.parquet
 DEMO_SUPERVISION := data/demo/supervision/truth.json
 RUN_ID ?= demo
 
-.PHONY: report test lint lab bench examples notebooks clean-venv
+.PHONY: report test test-slow lint lab bench examples notebooks clean-venv
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,10 +29,16 @@ $(DEMO_SUPERVISION): $(STAMP) shuangjian_eval/inputs/synth.py shuangjian_eval/in
 report: $(STAMP) $(DEMO) $(DEMO_SUPERVISION)
 	$(BIN)/sje report --data $(DEMO) --regions all,each --run-id $(RUN_ID) --out reports --overwrite
 
-## test: lint, then the whole test suite (the notebooks run on the demo data, so it is built first)
+## test: lint, then the test suite but the checks marked slow (the notebooks run on the demo
+## data, so it is built first)
 test: $(STAMP) $(DEMO) $(DEMO_SUPERVISION)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+
+## test-slow: the checks marked slow (simulations of coverage, size and power, fuzzing the
+## readers, the benchmarks at a tiny size); CI (.ci/run) runs them after `make test`
+test-slow: $(STAMP) $(DEMO) $(DEMO_SUPERVISION)
+	$(BIN)/python -m pytest -m slow
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -74,6 +74,8 @@ class Profile:
     b1: dict[str, tuple[tuple[Size, int], ...]]
     b2: dict[str, tuple[tuple[Size, int], ...]]
     b3_repeats: int = 3
+    #: B3 xlsx: submissions in the 问卷星 download read (按选项文本, the county example's layout)
+    b3_xlsx_rows: int = 100_000
     #: B6 (wild bootstrap, generated data): (rows, clusters, repeats) per measurement
     b6: tuple[tuple[int, int, int], ...] = ((100_000, 50, 3), (1_000_000, 50, 3))
     mem_limit_gib: float = 8.0
@@ -102,7 +104,9 @@ PROFILES: dict[str, Profile] = {
         students_per_school=600,
         n_counties=213,
         b1={
-            "ours": ((100_000, 3), (1_000_000, 3), (None, 3)),
+            "ours": ((100_000, 3), (1_000_000, 3), (None, 5)),
+            "sketch": ((None, 5),),
+            **dict.fromkeys(("ours-prop", "sketch-prop", "ours-cal", "sketch-cal"), ((None, 3),)),
             "samplics": ((100_000, 1),),
             "svy": ((100_000, 3), (1_000_000, 3), (None, 1)),
         },
@@ -120,6 +124,8 @@ PROFILES: dict[str, Profile] = {
         n_counties=213,
         b1={
             "ours": ((10_000, 3), (100_000, 3), (None, 3)),
+            "sketch": ((None, 3),),
+            **dict.fromkeys(("ours-prop", "sketch-prop", "ours-cal", "sketch-cal"), ((None, 3),)),
             "samplics": ((10_000, 1),),
             "svy": ((100_000, 3), (None, 3)),
         },
@@ -135,9 +141,16 @@ PROFILES: dict[str, Profile] = {
         n_schools=40,
         students_per_school=25,
         n_counties=4,
-        b1={"ours": ((None, 1),), "samplics": ((None, 1),), "svy": ((None, 1),)},
+        b1={
+            "ours": ((None, 1),),
+            "sketch": ((None, 1),),
+            "samplics": ((None, 1),),
+            "svy": ((None, 1),),
+            **dict.fromkeys(("ours-prop", "sketch-prop", "ours-cal", "sketch-cal"), ((None, 1),)),
+        },
         b2={"ours": ((None, 1),), "pyfixest": ((None, 1),), "statsmodels": ((None, 1),)},
         b3_repeats=1,
+        b3_xlsx_rows=300,
         b6=((2_000, 12, 1),),
         notes="timings at this size mean nothing",
     ),
@@ -186,6 +199,9 @@ class Dataset:
     def csv(self) -> Path:
         return self.folder / f"ingest_wave_{INGEST_WAVE}.gbk.csv"
 
+    def xlsx(self, rows: int) -> Path:
+        return self.folder / f"wjx-county-text-{rows}.xlsx"
+
 
 def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
@@ -215,6 +231,17 @@ def prepare(profile: Profile, cache: Path, *, regenerate: bool = False) -> Datas
     _write_samples(folder, manifest["rows_per_wave"], missing)
     if not data.csv.exists():
         _write_gbk_csv(folder / f"wave_{INGEST_WAVE}.parquet", data.csv)
+    xlsx = data.xlsx(profile.b3_xlsx_rows)
+    if not xlsx.exists():
+        from shuangjian_eval.inputs.examples_wenjuanxing import write_large_download
+
+        t0 = time.perf_counter()
+        tmp = xlsx.with_suffix(".tmp.xlsx")
+        write_large_download(tmp, profile.b3_xlsx_rows)
+        tmp.replace(xlsx)
+        _log(
+            f"  wrote {xlsx.name}: {profile.b3_xlsx_rows:,} submissions in {time.perf_counter() - t0:.1f} s"
+        )
     return data
 
 

@@ -35,6 +35,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_every_benchmark_runs_at_tiny_size(cache: Path, capsys: pytest.CaptureFixture) -> None:
     code = run.main(["--size", "tiny", "--in-process", "--cache-dir", str(cache)])
     out = capsys.readouterr().out

@@ -458,6 +458,7 @@ def _path(folder: Path, suffix: str) -> Path:
     return folder / f"case{next(_counter)}{suffix}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", WORKBOOKS)
 @fuzz_settings("workbook")
 @given(data=st.data())
@@ -469,6 +470,7 @@ def test_county_download_is_accounted_for(folder, name, data):
     accounted(path, mapping=county_profile(), exclude=exclude, fieldwork_start=start, **COUNTY)
 
 
+@pytest.mark.slow
 @fuzz_settings("csv")
 @given(data=st.data())
 def test_canonical_csv_is_accounted_for(folder, data):

@@ -85,6 +85,7 @@ def test_equality_test_rejects_different_effects_and_keeps_equal_ones():
     assert min(equal.estimate) < pooled < max(equal.estimate)
 
 
+@pytest.mark.slow
 def test_equality_test_holds_its_size_with_unequal_standard_errors():
     rng = np.random.default_rng(9)
     se = np.array([0.05, 0.1, 0.2, 0.4])

@@ -8,6 +8,7 @@ and the codebook's rules.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import sys
 from pathlib import Path
@@ -429,8 +430,8 @@ def test_constant_clashing_with_a_column():
 # the example files are made by code, deterministically
 
 
-def test_examples_are_deterministic(tmp_path):
-    first = examples.make_examples(tmp_path / "a", seed=0)
+def test_examples_are_deterministic(tmp_path, generated_examples):
+    first = list(generated_examples.values())
     second = examples.make_examples(tmp_path / "b", seed=0)
     for a, b in zip(first, second, strict=True):
         assert hashlib.sha256(a.read_bytes()).digest() == hashlib.sha256(b.read_bytes()).digest(), (
@@ -438,10 +439,10 @@ def test_examples_are_deterministic(tmp_path):
         )
 
 
-def test_committed_examples_match_the_generator(tmp_path):
+def test_committed_examples_match_the_generator(generated_examples):
     """data/examples holds what make_examples writes (content compared, so that a library
     upgrade that changes container bytes does not fail the test)."""
-    fresh = {p.name: p for p in examples.make_examples(tmp_path, seed=0)}
+    fresh = generated_examples
     for name, profile in examples.EXAMPLE_FILES.items():
         kwargs = {"salt": SALT} if profile == "wenjuanxing-parent" else {}
         if profile == "wenjuanxing-county":
@@ -570,3 +571,52 @@ def test_long_unreadable_answer_is_masked_in_linear_time(tmp_path):
     masked = identifiers.mask_identifiers(pd.Series(["a." * 50_000 + " 联系 z.l@example.cn"]))
     assert time.perf_counter() - start < 1
     assert masked.iloc[0].endswith(" 联系 ***")
+
+
+# ------------------------------------------------------------------------------------------
+# the xlsx cells: calamine (read_xlsx) gives what openpyxl gives
+
+
+def _typed_cells_workbook(path: Path, error: bool) -> Path:
+    """A sheet with a cell of every kind an export holds: text, integers and decimals, dates,
+    datetimes, times and durations under their number formats, booleans, a formula without a
+    cached value, blanks inside and at the ends; with ``error``, an error value (#N/A), which
+    calamine cannot read (the workbook is then read with openpyxl)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["text", "number", "when", "flag", "other"])
+    rows = [
+        ["a", 1, dt.date(2022, 3, 3), True, "#N/A" if error else "x"],
+        [" 有空格 ", 2.5, dt.datetime(2022, 11, 14, 9, 30, 5), False, None],
+        [None, 1e16, dt.time(7, 45), None, "=1+1"],
+        ["", -0.0, dt.timedelta(hours=30, minutes=5), True, 3],
+    ]
+    for r in rows:
+        ws.append(r)
+    ws["C2"].number_format = "yyyy-mm-dd"
+    ws["C5"].number_format = "[h]:mm:ss"
+    ws["E7"] = "after a blank row"
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["typed", "typed-error", "wjx-county-text.xlsx", "wjx-county-numbers.xlsx",
+     "wenjuanxing-parent.xlsx"],
+)  # fmt: skip
+def test_calamine_cells_equal_openpyxl_cells(tmp_path, name):
+    from shuangjian_eval.inputs.io import readers
+
+    typed = name.startswith("typed")
+    path = _typed_cells_workbook(tmp_path / "t.xlsx", "error" in name) if typed else EX / name
+    fast, slow = readers.read_xlsx(path), readers._read_xlsx_openpyxl(path, None, 1)
+    assert fast.headers == slow.headers
+    assert [c.to_pylist() for c in fast.columns] == [c.to_pylist() for c in slow.columns]
+    assert fast.source_row.tolist() == slow.source_row.tolist()
+    assert fast.excel_dates.keys() == slow.excel_dates.keys()
+    for j, flags in slow.excel_dates.items():
+        assert fast.excel_dates[j].tolist() == flags.tolist()
+    assert fast.meta == slow.meta and fast.warnings == slow.warnings

@@ -36,7 +36,12 @@ def _run(name: str, out: Path, **parameters) -> str:
         progress_bar=False,
         cwd=str(NOTEBOOK_DIR),
     )
-    nb = nbformat.read(out, as_version=4)
+    return _outputs_text(out)
+
+
+def _outputs_text(path: Path) -> str:
+    """The HTML, markdown and text outputs of an executed notebook, one after another."""
+    nb = nbformat.read(path, as_version=4)
     texts = []
     for cell in nb.cells:
         for o in cell.get("outputs", []):

@@ -216,6 +216,7 @@ def test_recovers_a_known_latent_shift():
     assert res.std_error["treated"] == pytest.approx(0.07, rel=0.25)
 
 
+@pytest.mark.slow
 def test_interval_coverage_is_near_nominal():
     beta, cuts = np.array([0.6, -0.4]), np.array([-0.5, 1.0])
     rng = np.random.default_rng(7)

@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_notebook_runs import _run
+from test_notebook_runs import NOTEBOOK_DIR, _outputs_text
 
 import shuangjian_eval as sje
+from shuangjian_eval import pipeline
 from shuangjian_eval.inputs import examples_wenjuanxing as wjx_examples
 from shuangjian_eval.inputs.io.store import write_canonical
 from shuangjian_eval.publication import analyses
@@ -98,13 +99,26 @@ def test_unavailable_passes_through_tables_and_words(county):
     assert why._repr_markdown_() == ""  # shown once in a section
 
 
-@pytest.mark.parametrize(
-    "notebook",
-    ["00_data_quality", "10_homework_and_sleep", "20_tutoring", "30_parental_anxiety",
-     "40_causal_effects", "50_heterogeneity", "90_policy_report"],
-)  # fmt: skip
-def test_analysis_notebooks_run_on_a_one_wave_county(county, tmp_path, notebook):
-    text = _run(notebook, tmp_path / f"{notebook}.ipynb", data_path=str(county))
+ANALYSIS_NOTEBOOKS = ["00_data_quality", "10_homework_and_sleep", "20_tutoring",
+                      "30_parental_anxiety", "40_causal_effects", "50_heterogeneity",
+                      "90_policy_report"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def one_wave_reports(county, tmp_path_factory) -> dict[str, str]:
+    """The analysis notebooks run once on the county (one report run, as ``sje report``
+    runs them): each notebook's output texts."""
+    run = pipeline.run_report(
+        county, out=tmp_path_factory.mktemp("one-wave"), run_id="w", regions="all",
+        notebooks=ANALYSIS_NOTEBOOKS, notebook_dir=NOTEBOOK_DIR, workers=2, progress=False,
+    )  # fmt: skip
+    assert run.ok, [(j.notebook, j.error) for j in run.failed]
+    return {job.notebook: _outputs_text(Path(job.ipynb)) for job in run.jobs}
+
+
+@pytest.mark.parametrize("notebook", ANALYSIS_NOTEBOOKS)
+def test_analysis_notebooks_run_on_a_one_wave_county(one_wave_reports, notebook):
+    text = one_wave_reports[notebook]
     assert "Traceback" not in text
     if notebook != "00_data_quality":
         assert "只有一轮调查（2022年）" in text

@@ -160,6 +160,7 @@ def test_schools_needed_inverts_the_mde():
 
 
 # ------------------------------------------------------------------ simulation
+@pytest.mark.slow
 def test_mde_gives_the_stated_power_in_a_simulation():
     j, n, icc = 30, 20, 0.15
     mde = _mde(n_schools=j, students_per_school=n, icc=icc)

@@ -45,10 +45,10 @@ BASE64 = re.compile(r"[A-Za-z0-9+/=]{200,}|(?:[A-Za-z0-9+/=]{40,}\\n){5,}")
 TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
 
 
-def _survey(tmp: Path) -> pd.DataFrame:
-    """Canonical data: synthetic waves 2019, 2020 and 2024, and the ingested 问卷星 wave 2022."""
-    sje.examples.make_examples(tmp / "examples")
-    ingested = sje.load_survey(tmp / "examples" / "wenjuanxing-parent.xlsx",
+def _survey(examples: dict[str, Path]) -> pd.DataFrame:
+    """Canonical data: synthetic waves 2019, 2020 and 2024, and the ingested 问卷星 wave 2022
+    (``examples``: the example files by name)."""
+    ingested = sje.load_survey(examples["wenjuanxing-parent.xlsx"],
                                mapping="wenjuanxing-parent")  # fmt: skip
     assert len(ingested.data) == len(sje.examples.example_identifiers()) > 100
     wave_2022 = ingested.data.drop(columns=["source_row"], errors="ignore")
@@ -72,9 +72,9 @@ def _survey(tmp: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
+def published(tmp_path_factory, generated_examples):
     tmp = tmp_path_factory.mktemp("publication")
-    df = _survey(tmp)
+    df = _survey(generated_examples)
     data = tmp / "survey.parquet"
     df.to_parquet(data, index=False)
     run = pipeline.run_report(

@@ -613,6 +613,7 @@ def _sampler(pop: pd.DataFrame):
     return draw
 
 
+@pytest.mark.slow
 def test_known_truth_mean_and_ci_coverage():
     rng = np.random.default_rng(2021)
     pop = _population(rng)

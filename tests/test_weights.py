@@ -121,6 +121,7 @@ def _population(rng: np.random.Generator, n: int = 20_000) -> pd.DataFrame:
     return pd.DataFrame({"urban": urban, "grade": grade, "y": y})
 
 
+@pytest.mark.slow
 def test_simulation_calibration_removes_response_bias():
     """Response depends on urban/rural and grade (urban and young pupils answer more): the
     unweighted mean is biased, the raked mean is not, and 95 % intervals from the

@@ -45,6 +45,7 @@ __all__ = [
     "county_flags",
     "county_truth",
     "write_county_examples",
+    "write_large_download",
 ]
 
 COUNTY = "样本县001"
@@ -435,6 +436,26 @@ def write_county_examples(outdir: Path, seed: int = 0) -> list[Path]:
         paths.append(outdir / name)
     paths.append(_write_xls(outdir / "wjx-county-text.xls", records, schools))
     return paths
+
+
+def write_large_download(path: Path, rows: int, *, numbers: bool = False, seed: int = 0) -> Path:
+    """A download of ``rows`` submissions in the layout of the county examples (按选项文本,
+    or 按选项序号 with ``numbers``), for measuring readers at scale: the example's submissions
+    again and again, each copy a week after the one before (so that no copy is a double
+    submission of another), numbered 1, 2, ... Written with openpyxl in write-only mode."""
+    import openpyxl
+
+    records, _ = _records(seed)
+    schools = school_names(seed)
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet1")
+    ws.append(_header(numbers))
+    for k in range(rows):
+        rec = dict(records[k % len(records)])
+        rec["submitted"] = rec["submitted"] + dt.timedelta(weeks=k // len(records))
+        ws.append(_row(rec, k, numbers, schools))
+    wb.save(str(path))
+    return path
 
 
 def _write_xls(path: Path, records: list[dict[str, Any]], schools: list[str]) -> Path:

@@ -162,6 +162,7 @@ class _VarianceAdjustment:
         coef = np.where(self.centred_h, self.a_h / design._n_h, 0.0)
         self.m = quad - (self.c_h * coef[:, None]).T @ self.c_h
         self._pd_psu: dict[tuple[str, ...], np.ndarray] = {}
+        self._weight_sums: dict[tuple[str, ...], np.ndarray] = {}
 
     def pd_psu(self, design: Any, dom: _Domains) -> np.ndarray:
         key = tuple(dom.columns)
@@ -171,13 +172,23 @@ class _VarianceAdjustment:
             self._pd_psu[key] = out
         return self._pd_psu[key]
 
-    def extra(
-        self, design: Any, dom: _Domains, total: np.ndarray, rows: Any, u: np.ndarray
-    ) -> np.ndarray:
-        """Variance to add to each domain's: ``-2 b' (cross) + b' M b``."""
+    def group_sums(self, dom: _Domains, v: np.ndarray, rows: Any) -> np.ndarray:
+        """``sum_{i in d} v_i s_i x_i`` for each domain d (size x p), ``s`` the row scale;
+        ``v`` is of the rows ``rows`` (None: all)."""
         code = dom.code if rows is None else dom.code[rows]
-        scaled = u * (self.row_scale if rows is None else self.row_scale[rows])
-        sums = self.model.by_group(scaled, code, dom.size, rows)
+        scaled = v * (self.row_scale if rows is None else self.row_scale[rows])
+        return self.model.by_group(scaled, code, dom.size, rows)
+
+    def weight_sums(self, dom: _Domains) -> np.ndarray:
+        """:meth:`group_sums` of the weights of every row in a domain, once per domain set."""
+        key = tuple(dom.columns)
+        if key not in self._weight_sums:
+            self._weight_sums[key] = self.group_sums(dom, dom.row_w, dom.rows)
+        return self._weight_sums[key]
+
+    def extra(self, design: Any, dom: _Domains, total: np.ndarray, sums: np.ndarray) -> np.ndarray:
+        """Variance to add to each domain's: ``-2 b' (cross) + b' M b``; ``sums`` the
+        :meth:`group_sums` of the influence values."""
         b = sums @ self.k.T  # (size, p): b_d
         # cross term over (PSU, domain) pairs: sum_g C_g' b_d U_gd
         psu = self.pd_psu(design, dom)
@@ -373,18 +384,65 @@ class CalibrationMixin:
         object.__setattr__(new._calibration, "_state", (model, k, row_scale))
         return new
 
-    def _calibration_variance(
-        self, dom: _Domains, total: np.ndarray, influence: tuple[Any, np.ndarray] | None
-    ) -> np.ndarray | None:
-        """Variance the calibration adds to each domain's (None for an uncalibrated design);
-        ``influence`` is (rows or None for all rows, the row influence values)."""
-        if self._calibration is None or influence is None:
+    def _adjustment(self) -> _VarianceAdjustment | None:
+        """The variance adjustment of a calibrated design (built at its first use), or None."""
+        if self._calibration is None:
             return None
         state = self._calibration._state
         if isinstance(state, tuple):  # built once, at the first variance
             state = _VarianceAdjustment(self, *state)
             object.__setattr__(self._calibration, "_state", state)
-        return state.extra(self, dom, total, *influence)
+        return state
+
+    def _calibration_row_sums(self, dom: _Domains, rows: Any, u: np.ndarray) -> np.ndarray | None:
+        """The sums a calibrated design's variance needs, from the influence values ``u`` of
+        the rows ``rows`` (None: all rows); None for an uncalibrated design."""
+        state = self._adjustment()
+        return None if state is None else state.group_sums(dom, u, rows)
+
+    def _calibration_sums(
+        self,
+        dom: _Domains,
+        kind: str,
+        wt: np.ndarray,
+        wx: np.ndarray | None,
+        missing: np.ndarray,
+        miss: np.ndarray | None,
+        centre: np.ndarray,
+        denom: np.ndarray,
+        shift: float,
+    ) -> np.ndarray | None:
+        """:meth:`_calibration_row_sums` of the influence values of a mean, total or ratio
+        (``SurveyDesign._ratio_pass``) without forming them: from the sums of ``wt`` (weighted
+        values less ``shift``, 0 where missing) and of the weights (or ``wx``, weighted
+        denominators) of the rows observed (all rows of the domains but ``miss``, when given,
+        else those not ``missing``)."""
+        state = self._adjustment()
+        if state is None:
+            return None
+        rows = dom.rows
+        a = state.group_sums(dom, wt, rows)
+        if wx is not None:
+            b = state.group_sums(dom, wx, rows)
+        elif miss is not None:
+            at = miss if rows is None else rows[miss]
+            b = state.weight_sums(dom) - state.group_sums(dom, dom.row_w[miss], at)
+        else:
+            b = state.group_sums(dom, np.where(missing, 0.0, dom.row_w), rows)
+        if kind == "total":
+            return a + shift * b
+        out = (a - centre[:, None] * b) / denom[:, None]
+        return np.where((denom != 0)[:, None], out, 0.0)
+
+    def _calibration_variance(
+        self, dom: _Domains, total: np.ndarray, sums: np.ndarray | None
+    ) -> np.ndarray | None:
+        """Variance the calibration adds to each domain's (None for an uncalibrated design);
+        ``sums`` from :meth:`_calibration_row_sums` or :meth:`_calibration_sums`."""
+        state = self._adjustment()
+        if state is None or sums is None:
+            return None
+        return state.extra(self, dom, total, sums)
 
 
 def _check_bounds(method: str, bounds: Any) -> tuple[float, float] | None:

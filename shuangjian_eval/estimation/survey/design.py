@@ -25,7 +25,7 @@ import pandas as pd
 
 from ...base.options import as_names, check_choice, check_columns, check_options
 from ..results import EstimateResult, invalid_row
-from ._common import Names, _Domains
+from ._common import _DENSE_SPAN, Names, _Domains, compact_codes, factorize_sorted
 from .calibration import CalibrationMixin
 from .chisq import ChisqMixin
 from .quantiles import QuantileMixin
@@ -153,9 +153,8 @@ class SurveyDesign(QuantileMixin, CalibrationMixin, ChisqMixin, VarianceMixin):
             g = np.arange(n, dtype=np.int64)
         else:
             pc, plabels = self._factor(psu)
-            g, _ = pd.factorize(h * len(plabels) + pc)
-            g = g.astype(np.int64)
-        n_psu = int(g.max()) + 1
+            g, _ = compact_codes(h * len(plabels) + pc, n_strata * len(plabels))
+        n_psu = self._n_psu = int(g.max()) + 1
         psu_stratum = np.empty(n_psu, np.int64)
         psu_stratum[g] = h
         n_h = np.bincount(psu_stratum, minlength=n_strata).astype(float)
@@ -201,17 +200,19 @@ class SurveyDesign(QuantileMixin, CalibrationMixin, ChisqMixin, VarianceMixin):
         s = self.data[col]
         if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
             raise ValueError(f"column {col!r} must be numeric or boolean, it has dtype {s.dtype}")
+        if s.dtype == np.float64:  # NaN is its missing value: no copy
+            return s.to_numpy()
         return s.to_numpy(dtype=float, na_value=np.nan)
 
     def _factor(self, col: str) -> tuple[np.ndarray, pd.Index]:
-        codes, labels = pd.factorize(self.data[col], sort=True)
+        codes, labels = factorize_sorted(self.data[col])
         if (codes < 0).any():
             first = self.data.index[int(np.flatnonzero(codes < 0)[0])]
             raise ValueError(
                 f"design column {col!r} has {int((codes < 0).sum())} missing value(s); "
                 f"first at row index {first!r}"
             )
-        return codes.astype(np.int64), pd.Index(labels)
+        return codes, labels
 
     def _fpc_factor(self, h: np.ndarray, n_h: np.ndarray) -> np.ndarray:
         """Per-stratum ``1 - sampling fraction`` from the fpc column (R's ``as.fpc``)."""
@@ -246,47 +247,63 @@ class SurveyDesign(QuantileMixin, CalibrationMixin, ChisqMixin, VarianceMixin):
         if clash:
             raise ValueError(f"by columns may not be named {sorted(clash)} (reserved)")
         n = self.nobs
-        code = np.zeros(n, np.int64)
-        for i, col in enumerate(by):  # mixed radix, compacted after each column: sorted
-            c, uniq = pd.factorize(self.data[col], sort=True)
-            if i == 0:  # the codes of the first column are already compact
-                code = c.astype(np.int64)
-                continue
-            ok = (code >= 0) & (c >= 0)
-            combined = np.where(ok, code * len(uniq) + c, -1)
-            code = np.full(n, -1, np.int64)
-            code[ok] = pd.factorize(combined[ok], sort=True)[0]
-        size = int(code.max()) + 1 if (code >= 0).any() else 0
-        found, first = np.unique(code, return_index=True)  # first row of each domain
-        labels = self.data[by].iloc[first[found >= 0]].reset_index(drop=True)
-        inside = code >= 0
-        pd_id = np.empty(n, np.int64)
-        pd_codes, pd_uniq = pd.factorize(self._g[inside] * max(size, 1) + code[inside])
+        columns = [factorize_sorted(self.data[col]) for col in by]
+        code, size, steps = _combine_codes(n, columns)
+        at, parts = np.arange(size), {}  # each domain's value of each column, from its code
+        for col, (uniq, found) in zip(by[::-1], steps[::-1], strict=True):
+            if found is not None:
+                at = found[at]
+            if found is not None or len(steps) > 1:
+                parts[col], at = uniq.array.take(at % len(uniq)), at // len(uniq)
+            else:
+                parts[col] = uniq.array.take(at)
+        labels = pd.DataFrame({col: parts[col] for col in by}, index=pd.RangeIndex(size))
+        n_inside = np.count_nonzero(code >= 0) if by else n
+        inside = code >= 0 if n_inside < n else np.ones(n, bool)
+        if n_inside < n:
+            code[~inside] = size
+        span = max(size, 1)
+        pair = self._g * span + code
+        if n_inside < n:
+            pair[~inside] = -1
+        pair, pd_uniq = compact_codes(pair, self._n_psu * span)
         n_pd = len(pd_uniq)
-        pd_id[inside], pd_id[~inside] = pd_codes, n_pd
-        pd_uniq = np.asarray(pd_uniq, np.int64)
-        pd_dom = pd_uniq % max(size, 1)
-        hd_codes, hd_uniq = pd.factorize(self._psu_stratum[pd_uniq // max(size, 1)] * size + pd_dom)
+        pd_id = pair
+        if n_inside < n:
+            pd_id[~inside] = n_pd
+        pd_dom = pd_uniq % span
+        hd_codes, hd_uniq = pd.factorize(self._psu_stratum[pd_uniq // span] * size + pd_dom)
         hd_uniq = np.asarray(hd_uniq, np.int64)
         hd_m = np.bincount(hd_codes, minlength=len(hd_uniq)).astype(float)
         texts = [
             ", ".join(f"{c}={v}" for c, v in zip(by, row, strict=True))
             for row in labels.itertuples(index=False, name=None)
         ]
+        # when most rows are outside every domain, the passes read only the rows inside
+        rows = np.flatnonzero(inside) if 2 * n_inside < n else None
+        row_pd, row_code, row_w = (
+            (pd_id, code, self._w) if rows is None else (pd_id[rows], code[rows], self._w[rows])
+        )
         self._domain_cache[key] = _Domains(
             by,
             labels,
-            np.where(inside, code, size),
+            code,
             inside,
             size,
             pd_id,
             n_pd,
             pd_dom,
             hd_codes.astype(np.int64),
-            hd_uniq // max(size, 1),
-            hd_uniq % max(size, 1),
+            hd_uniq // span,
+            hd_uniq % span,
             hd_m,
             texts,
+            rows,
+            row_pd,
+            row_code,
+            row_w,
+            np.bincount(row_pd, minlength=n_pd + 1)[:n_pd].astype(float),
+            np.bincount(row_pd, weights=row_w, minlength=n_pd + 1)[:n_pd],
         )
         return self._domain_cache[key]
 
@@ -366,13 +383,14 @@ class SurveyDesign(QuantileMixin, CalibrationMixin, ChisqMixin, VarianceMixin):
         dom: _Domains,
         total: np.ndarray,
         n_pd: np.ndarray,
-        influence: tuple[Any, np.ndarray] | None = None,
+        calibration_sums: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Linearisation variance per domain from (PSU, domain) totals of weighted influence
         values, ``n_pd`` rows of the estimate in each. Returns variance, design df (PSUs minus
         strata reached, R's ``degf`` of the domain) and a reason per domain ("" if valid).
-        ``influence`` (the rows, or None for all, and their influence values) is what a
-        calibrated design needs to project the influence values on its calibration residuals."""
+        ``calibration_sums`` (domains x calibration columns: the sums of the influence values
+        times the calibration variables in each domain) is what a calibrated design needs to
+        project the influence values on its calibration residuals."""
         size, n_hd = dom.size, len(dom.hd_dom)
         n_h = self._n_h[dom.hd_stratum]
         s1 = np.bincount(dom.pd_hd, weights=total, minlength=n_hd)
@@ -389,7 +407,7 @@ class SurveyDesign(QuantileMixin, CalibrationMixin, ChisqMixin, VarianceMixin):
             ss = np.where(lonely, 0.0, ss)
         contrib = np.where(self._census_h[dom.hd_stratum], 0.0, self._scale_h[dom.hd_stratum] * ss)
         var = np.bincount(dom.hd_dom, weights=contrib, minlength=size)
-        calibrated = self._calibration_variance(dom, total, influence)
+        calibrated = self._calibration_variance(dom, total, calibration_sums)
         if calibrated is not None:
             var = np.maximum(var + calibrated, 0.0)
         reached_pd = n_pd > 0
@@ -418,66 +436,114 @@ class SurveyDesign(QuantileMixin, CalibrationMixin, ChisqMixin, VarianceMixin):
         return var, n_psu - n_strata, reasons
 
     def _ratio_pass(
-        self, dom: _Domains, y: np.ndarray, x: np.ndarray | None, kind: str, deff: str
+        self,
+        dom: _Domains,
+        y: np.ndarray,
+        x: np.ndarray | None,
+        kind: str,
+        deff: str,
+        binary: bool = False,
     ) -> dict[str, Any]:
         """Domain means (``kind="mean"``, ``x`` None), totals (``"total"``) or ratios of the
         totals of ``y`` and ``x`` (``"ratio"``): estimate, variance, df, counts, Kish deff.
 
-        Row-level work is a handful of ``np.bincount`` calls on (PSU, domain) codes; the
-        influence value of row i is ``w_i (y_i - c_d x_i) / D_d`` with ``c_d`` the domain
-        mean or ratio and ``D_d`` its denominator total (1 for totals, ``y_i`` uncentred).
+        One pass over the rows sums each (PSU, domain) to its count, weight, and weighted
+        ``y - c`` (``c`` a shift near the mean of ``y``, so that centring at a domain's mean
+        later cancels no digits): a missing value is subtracted from the counts and weights of
+        the domains computed once, so that only ``np.bincount`` of the weighted values visits
+        every row; a second sums the squares to domains, for the design effect (not needed
+        for a 0/1 ``y``, ``binary``). The influence value of row i, ``w_i (y_i - m_d x_i) /
+        D_d`` with ``m_d`` the domain mean or ratio and ``D_d`` its denominator total (for a
+        total, ``w_i y_i``), is never formed: its (PSU, domain) totals follow from the sums.
         """
-        w, size, bins = self._w, dom.size, dom.n_pd + 1
-        member = ~np.isnan(y) & dom.inside
-        if x is not None:
-            member &= ~np.isnan(x)
-        # A row outside the estimate adds exact zeros to the sums below, so when such rows
-        # are the majority they are left out (the sums are the same, bit for bit, except in
-        # an empty domain, whose numbers are invalid and never shown).
-        if 2 * np.count_nonzero(member) < len(member):
-            rows = np.flatnonzero(member)
-            pid, code, count = dom.pd_id[rows], dom.code[rows], np.ones(len(rows))
-            wm, y0 = w[rows], y[rows]
-            x0 = 1.0 if x is None else x[rows]
-        else:
-            rows = None
-            pid, code, count = dom.pd_id, dom.code, member
-            wm, y0 = np.where(member, w, 0.0), np.where(member, y, 0.0)
-            x0 = 1.0 if x is None else np.where(member, x, 0.0)
+        size, n_bins, pid, code = dom.size, dom.n_pd + 1, dom.row_pd, dom.row_code
+        w = dom.row_w
+        if dom.rows is not None:
+            y = y[dom.rows]
+            x = None if x is None else x[dom.rows]
+        missing = np.isnan(y) if x is None else np.isnan(y) | np.isnan(x)
+        miss = np.flatnonzero(missing)
+        few = 4 * len(miss) < len(y)  # then counts and weights: those of the domain less these
 
-        def by_pd(values: np.ndarray) -> np.ndarray:
-            return np.bincount(pid, weights=values, minlength=bins)[: dom.n_pd]
+        def by_pd(values: np.ndarray, at: np.ndarray = pid) -> np.ndarray:
+            return np.bincount(at, weights=values, minlength=n_bins)[: dom.n_pd]
 
         def to_dom(values: np.ndarray) -> np.ndarray:
             return np.bincount(dom.pd_dom, weights=values, minlength=size)
 
-        n_pd, w_pd, wy_pd = by_pd(count), by_pd(wm), by_pd(wm * y0)
-        n, big_w, ty = to_dom(n_pd), to_dom(w_pd), to_dom(wy_pd)
-        denom = big_w if x is None else to_dom(by_pd(wm * x0))
+        def zero_missing(values: np.ndarray) -> np.ndarray:
+            if few:
+                values[miss] = 0.0
+                return values
+            return np.where(missing, 0.0, values)
+
+        if few:
+            n_pd = dom.n_all - np.bincount(pid[miss], minlength=n_bins)[: dom.n_pd]
+        else:
+            n_pd = by_pd(~missing)
+        if few:
+            w_pd = np.where(n_pd > 0, dom.w_all - by_pd(w[miss], pid[miss]), 0.0)
+        else:
+            w_pd = by_pd(np.where(missing, 0.0, w))
+        shift = 0.0 if binary or x is not None else _shift(y)
+        t = np.subtract(y, shift) if shift else y
+        wt = zero_missing(np.multiply(w, t))
+        wt_pd = by_pd(wt)
+        n, big_w = to_dom(n_pd), to_dom(w_pd)
+        if x is None:
+            denom, x_pd = big_w, w_pd
+        else:
+            wx = zero_missing(w * x)
+            x_pd = by_pd(wx)
+            denom = to_dom(x_pd)
+        ty = to_dom(wt_pd)
+        # squares to domains, for the design effect: sum w (y - m x)^2 = qyy - 2 m qxy + m^2 qxx
+        if x is not None:
+            cols = (
+                wt * zero_missing(y.copy()),
+                wt * zero_missing(x.copy()),
+                wx * zero_missing(x.copy()),
+            )
+            qyy, qxy, qxx = (np.bincount(code, weights=c, minlength=size + 1)[:size] for c in cols)
+        elif binary:
+            qyy = ty
+        else:
+            squares = np.multiply(wt, t, out=t if shift else None)  # t is not needed after
+            qyy = np.bincount(code, weights=zero_missing(squares), minlength=size + 1)[:size]
+            del squares, t
         with np.errstate(divide="ignore", invalid="ignore"):
-            centre = ty / denom  # mean or ratio
-            fitted = np.append(centre, 0.0)[code]
-            resid = y0 - (fitted if x is None else fitted * x0)
-            wr = wm * resid
-            scale = np.ones(size) if kind == "total" else denom
-            total = wy_pd if kind == "total" else by_pd(wr) / denom[dom.pd_dom]
-            influence = None
-            if self._calibration is not None:  # row influence values, 0 in empty domains
-                per = np.append(np.where(denom != 0, denom, np.inf), np.inf)[code]
-                influence = (rows, wm * y0 if kind == "total" else wr / per)
-            var, df, reasons = self._variance(dom, total, n_pd, influence)
+            centre = ty / denom  # mean (less the shift) or ratio
+            if kind == "total":
+                total, est = wt_pd + shift * w_pd, ty + shift * big_w
+            else:
+                total = (wt_pd - centre[dom.pd_dom] * x_pd) / denom[dom.pd_dom]
+                est = centre + shift
+            cal = None
+            if self._calibration is not None:  # sums of the influence values by calibration cell
+                at = miss if few else None
+                cal = self._calibration_sums(dom, kind, wt, wx if x is not None else None,
+                                             missing, at, centre, denom, shift)  # fmt: skip
+            var, df, reasons = self._variance(dom, total, n_pd, cal)
             # Kish deff: variance over that of an SRS of the same n (R's svymean deff=)
-            s2 = to_dom(by_pd(wr * resid)) / big_w * n / (n - 1)
+            ss = qyy - ty * centre if x is None else qyy - centre * (2 * qxy - centre * qxx)
+            s2 = ss / big_w * n / (n - 1)
+            scale = np.ones(size) if kind == "total" else denom
             vsrs = s2 * (big_w / scale) ** 2 / n
             if deff == "srswor":
                 vsrs = np.where(big_w > n, vsrs * (big_w - n) / big_w, np.nan)
-            est = ty if kind == "total" else centre
             deff_values = var / vsrs
         for d in np.flatnonzero(n == 0):
             reasons[d] = "empty domain: no rows with observed values"
         if kind == "ratio":
             for d in np.flatnonzero((n > 0) & ~(np.abs(denom) > 0)):
                 reasons[d] = "denominator total is zero in this domain"
+        if dom.rows is None:
+            member = ~missing
+            if dom.n_all.sum() < self.nobs:  # some rows are in no domain
+                member &= dom.inside
+        else:
+            member = np.zeros(self.nobs, bool)
+            member[dom.rows[~missing]] = True
         return {
             "estimate": est,
             "var": var,
@@ -824,8 +890,12 @@ class SurveyDesign(QuantileMixin, CalibrationMixin, ChisqMixin, VarianceMixin):
             else:
                 levels = sorted(s.dropna().unique().tolist())
             for value in levels:
-                hit = (s == value).to_numpy(dtype=float, na_value=0.0)
-                res = self._ratio_pass(dom, np.where(missing, np.nan, hit), None, "mean", deff)
+                if binary:  # the values themselves: 1 (True) or 0, missing NaN
+                    y = self._float(var)
+                else:
+                    hit = (s == value).to_numpy(dtype=float, na_value=0.0)
+                    y = np.where(missing, np.nan, hit)
+                res = self._ratio_pass(dom, y, None, "mean", deff, binary=True)
                 used |= res["member"]
                 if not binary:  # a category nobody in the domain chose: 0, with no variance
                     seen = np.bincount(dom.code, weights=hit, minlength=dom.size + 1)[: dom.size]
@@ -899,8 +969,9 @@ class SurveyDesign(QuantileMixin, CalibrationMixin, ChisqMixin, VarianceMixin):
             sums = [
                 np.bincount(pid, weights=v, minlength=dom.n_pd + 1)[: dom.n_pd] for v in (x, count)
             ]
-            influence = (rows, np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0))
-            var_d, df_d, reasons = self._variance(dom, *sums, influence)
+            influence = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+            cal = self._calibration_row_sums(dom, rows, influence)
+            var_d, df_d, reasons = self._variance(dom, *sums, cal)
             for d, s in zip(*np.nonzero(np.stack([n_k[a], n_k[b]], axis=1) == 0), strict=True):
                 reasons[d] = (
                     f"empty domain: no observed {var!r} where {col}={_show(between[1 + s])}"
@@ -918,6 +989,47 @@ class SurveyDesign(QuantileMixin, CalibrationMixin, ChisqMixin, VarianceMixin):
             label = f"{var}: {col}={second} - {col}={first}"
             blocks.append(self._rows(dom, opts, var, res, np.isnan(y) & (side >= 0), label, extra))
         return self._finish("mean_diff", opts, blocks, used)
+
+
+def _combine_codes(
+    n: int, columns: list[tuple[np.ndarray, pd.Index]]
+) -> tuple[np.ndarray, int, list[tuple[pd.Index, np.ndarray | None]]]:
+    """One code per row for the combinations of the columns' codes (-1 where any is missing),
+    numbered in sorted order; returns it, the number of combinations, and per column its
+    values and the mixed-radix codes found after it (None where not compacted there). All
+    columns at once when their radix product is small, else compacted column by column."""
+    if not columns:
+        return np.zeros(n, np.int64), 1, []
+    radix = [len(uniq) for _, uniq in columns]
+    if int(np.prod(radix, dtype=float)) <= max(_DENSE_SPAN, n):
+        combined, missing = None, None
+        for c, uniq in columns:
+            combined = c if combined is None else combined * len(uniq) + c
+            if len(c) and c.min() < 0:
+                missing = c < 0 if missing is None else missing | (c < 0)
+        if missing is not None:
+            combined = np.where(missing, -1, combined)
+        code, found = compact_codes(combined, int(np.prod(radix)))
+        steps = [(uniq, None) for _, uniq in columns[:-1]] + [(columns[-1][1], found)]
+        return code, len(found), steps
+    code, size = columns[0][0], radix[0]  # the codes of the first column are compact
+    steps = [(columns[0][1], None)]
+    for c, uniq in columns[1:]:
+        combined = code * len(uniq) + c
+        combined[(code < 0) | (c < 0)] = -1
+        code, found = compact_codes(combined, size * len(uniq))
+        size = len(found)
+        steps.append((uniq, found))
+    return code, size, steps
+
+
+def _shift(y: np.ndarray) -> float:
+    """A value near the mean of ``y`` (that of about 1,000 evenly spaced rows), 0 when they
+    are all missing: what a pass subtracts before summing, so that centring at the domain means
+    later cancels few digits."""
+    sample = y[:: max(len(y) // 1000, 1)]
+    sample = sample[np.isfinite(sample)]
+    return float(sample.mean()) if len(sample) else 0.0
 
 
 def _show(value: Any) -> str:

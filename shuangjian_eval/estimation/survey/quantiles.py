@@ -122,7 +122,7 @@ class QuantileMixin:
         parts = []  # proportion below each estimate, per domain, with its variance and df
         for j in range(len(qs)):
             below = np.where(member, y <= np.append(est[:, j], np.nan)[dom.code], np.nan)
-            res = self._ratio_pass(dom, below, None, "mean", "replace")
+            res = self._ratio_pass(dom, below, None, "mean", "replace", binary=True)
             parts.append({**res, "deff": np.full(dom.size, np.nan)})
 
         def ci(lvl: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
