@@ -35,6 +35,7 @@ from ..inputs import codebook as _codebook
 from ..inputs import policy as _policy
 from . import formatting as fmt
 from . import suppression
+from .targets.rules import WITHOUT_BASELINE
 
 __all__ = [
     "CAUSAL_METHODS",
@@ -409,7 +410,7 @@ def _row_sentence(row: Mapping[str, Any], window: str, lang: str, level: float,
         return _t("row_small", lang, when=when, label=label, who=who)
     verdict = row[f"verdict_{window}"]
     change = row[f"change_{window}"]
-    if verdict in ("level_better", "level_similar", "level_worse", "no_baseline"):
+    if verdict in WITHOUT_BASELINE:
         unit = row.get("unit")
         value = _level_with_interval(row, period, unit, lang, level)
         national = ""

@@ -33,6 +33,7 @@ from pandas.io.formats.style import Styler
 from . import formatting as fmt
 from . import suppression
 from .plan import passes_unavailable
+from .targets.rules import WITHOUT_BASELINE
 
 __all__ = ["LEVEL_METHODS", "report_table", "scorecard_table", "to_html", "to_styler"]
 
@@ -343,7 +344,7 @@ def scorecard_table(
             elif key.startswith("verdict"):
                 v = r[key]
                 out[cols[key]] = "" if v is None or pd.isna(v) else fmt.verdict_label(str(v), lang)
-            elif key != "baseline" and str(r[f"verdict_{key[-2:]}"]) in _LEVEL_CELLS:
+            elif key != "baseline" and str(r[f"verdict_{key[-2:]}"]) in WITHOUT_BASELINE:
                 out[cols[key]] = _level_vs_national(r, key[-2:], unit, lang)
             else:
                 lo, hi = r.get(f"{key}_ci_lower"), r.get(f"{key}_ci_upper")
@@ -386,10 +387,6 @@ def scorecard_parts(display: pd.DataFrame) -> dict[str, pd.DataFrame]:
         part.attrs = dict(display.attrs)
         out[window] = part
     return out
-
-
-#: Verdicts whose change cell shows the level instead (no baseline).
-_LEVEL_CELLS = ("level_better", "level_similar", "level_worse", "no_baseline")
 
 
 def _level_vs_national(row: pd.Series, window: str, unit: str | None, lang: str) -> str:

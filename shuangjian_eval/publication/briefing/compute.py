@@ -20,11 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...base.options import check_choice
 from ...inputs import regions as _regions
 from .. import formatting as fmt
 from .. import suppression
-from ..plan import PLANS, Plan, choose_plan
+from ..plan import Plan, choose_plan
 from ._common import _VERDICT_ORDER, CHARTS
 from .model import Briefing
 from .text import _texts
@@ -174,9 +173,9 @@ def _plan(df: pd.DataFrame, pol: Any) -> Plan | None:
 def _rows_of_plan(df: pd.DataFrame, plan: str, pol: Any) -> pd.DataFrame:
     """The rows of the waves a forced plan compares (all rows for ``"auto"``)."""
     if plan == "auto":
-        check_choice("plan", plan, PLANS)
         return df
-    chosen = choose_plan(df, plan=plan, policy=pol)  # a plan the data cannot support: error
+    # an unknown plan, or one the data cannot support: choose_plan's error
+    chosen = choose_plan(df, plan=plan, policy=pol)
     keep = chosen.waves if chosen.has_baseline else chosen.post_waves
     out = df[df["wave"].isin(keep).to_numpy(bool, na_value=False)]
     out.attrs = dict(df.attrs)
@@ -480,9 +479,9 @@ def _equity_results(prep: _Prepared, region: str, min_cell: int, min_psu: int) -
     disp = dataclasses.replace(disp, table=t)
     out = {"displacement": disp}
     results = []
-    for key, column, func in (("spend_by_income", "household_income", _targets.spend_by_income),
-                              ("urban_rural", "urban", _targets.urban_rural_gaps)):  # fmt: skip
-        if column in df.columns:  # a county survey may not ask
+    for key, group, func in (("spend_by_income", "income", _targets.spend_by_income),
+                             ("urban_rural", "urban", _targets.urban_rural_gaps)):  # fmt: skip
+        if _GROUP_COLUMNS[group] in df.columns:  # a county survey may not ask
             results.append((key, func(df, policy=pol, region=region, min_cell=min_cell)))
     for key, res in results:
         t = res.table.copy()

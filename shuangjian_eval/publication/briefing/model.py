@@ -33,7 +33,7 @@ from ._common import (
     _json_default,
     _md,
 )
-from .text import has_baseline, summary_lines
+from .text import has_baseline, reported_windows, summary_lines
 
 #: Report sections and their headings.
 SECTIONS: dict[str, dict[str, str]] = {
@@ -259,7 +259,7 @@ class Briefing:
                 f'<p class="sje-plan" style="margin: 0 0 .4rem;"><b>{label}</b>'
                 f"{html.escape(plan['what'])}</p>"
             )
-        windows = self._windows()
+        windows = reported_windows(self.meta)
         for k, sentence in enumerate(self.summary_lines(lang)):
             parts.append(f'<p class="sje-verdict-summary">{html.escape(sentence)}</p>')
             if k < len(windows):  # a sentence on a target window: its verdicts as badges
@@ -282,15 +282,6 @@ class Briefing:
         fmt.check_lang(lang)
         counts = {w: self.verdict_counts(w) for w in ("1y", "3y")}
         return summary_lines(counts, self.meta, lang)
-
-    def _windows(self) -> tuple[str, ...]:
-        """The target windows the headline speaks of: both with a baseline; without one, each
-        whose wave is in the data."""
-        m = self.meta
-        if has_baseline(m):
-            return ("1y", "3y")
-        waves = {"1y": m["one_year_wave"], "3y": m["three_year_wave"]}
-        return tuple(w for w in ("1y", "3y") if waves[w] in m["waves"])
 
     def not_met_names(self, lang: str = "zh") -> str:
         """The indicators that did not meet a target, each with the target window(s)."""

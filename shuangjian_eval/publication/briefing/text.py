@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from .. import formatting as fmt
+from ..targets.rules import WITHOUT_BASELINE
 from ._common import _VERDICT_ORDER, CHARTS, _badge, _md
 
 
@@ -101,7 +102,7 @@ def verdict_summary(counts: dict[str, int], window: str, wave: Any, lang: str) -
 
 
 #: The verdicts of a level without a baseline, in the order a summary names them.
-_LEVEL_ORDER = ("level_better", "level_similar", "level_worse", "no_baseline", "insufficient")
+_LEVEL_ORDER = (*WITHOUT_BASELINE, "insufficient")
 
 
 def levels_summary(counts: dict[str, int], wave: Any, lang: str) -> str:
@@ -251,13 +252,12 @@ def _plan_of(meta: dict[str, Any]) -> Any:
 
 
 def _plan_texts(meta: dict[str, Any], lang: str) -> dict[str, str]:
-    """The plan's paragraph, what it can show, its design and its warning (empty without a
-    plan)."""
+    """What the plan can show and its warning (empty without a plan), for the headline and
+    the Word summary."""
     plan = _plan_of(meta)
     if plan is None:
-        return {"describe": "", "what": "", "design": "", "warning": ""}
-    return {"describe": str(plan.describe(lang)), "what": plan.what(lang),
-            "design": plan.design(lang), "warning": plan.warning(lang)}  # fmt: skip
+        return {"what": "", "warning": ""}
+    return {"what": plan.what(lang), "warning": plan.warning(lang)}
 
 
 #: What the equity comparisons group by, as a sentence names it.
@@ -354,10 +354,19 @@ def scorecard_parts(
     parts = tables.scorecard_parts(display)
     waves = {w: meta["one_year_wave" if w == "1y" else "three_year_wave"] for w in parts}
     if not has_baseline(meta):
-        parts = _level_parts(display, parts, waves, meta["waves"], lang)
+        parts = _level_parts(display, parts, waves, reported_windows(meta), lang)
     which = {w: f"scorecard_{w}" if has_baseline(meta) else "scorecard_levels" for w in parts}
     return {w: (fmt.label(fmt.REPORT_TEXT, which[w], lang, wave=waves[w]), part)
             for w, part in parts.items()}  # fmt: skip
+
+
+def reported_windows(meta: dict[str, Any]) -> tuple[str, ...]:
+    """The target windows a report speaks of: both with a baseline; without one, each whose
+    wave is in the data (both when neither is)."""
+    if has_baseline(meta):
+        return ("1y", "3y")
+    waves = {"1y": meta["one_year_wave"], "3y": meta["three_year_wave"]}
+    return tuple(w for w in waves if waves[w] in meta["waves"]) or ("1y", "3y")
 
 
 def summary_lines(counts: dict[str, dict[str, int]], meta: dict[str, Any], lang: str) -> list[str]:
@@ -366,22 +375,21 @@ def summary_lines(counts: dict[str, dict[str, int]], meta: dict[str, Any], lang:
     waves = {"1y": meta["one_year_wave"], "3y": meta["three_year_wave"]}
     if has_baseline(meta):
         return [verdict_summary(counts[w], w, waves[w], lang) for w in ("1y", "3y")]
-    lines = [levels_summary(counts[w], waves[w], lang) for w in ("1y", "3y")
-             if waves[w] in meta["waves"]]  # fmt: skip
+    lines = [levels_summary(counts[w], waves[w], lang) for w in reported_windows(meta)]
     if meta.get("trend_counts"):
         lines.append(trend_summary(meta["trend_counts"], meta, lang))
     return lines
 
 
 def _level_parts(display: pd.DataFrame, parts: dict[str, pd.DataFrame], waves: dict[str, int],
-                 present: list[int], lang: str) -> dict[str, pd.DataFrame]:  # fmt: skip
+                 windows: tuple[str, ...], lang: str) -> dict[str, pd.DataFrame]:  # fmt: skip
     """The scorecard's tables without a baseline: one for each target wave in the data, no
     baseline column, the level and its comparison with the national figure under headers
     that say so, the count in the last table."""
     from .. import tables
 
     keys = display.attrs["keys"]
-    shown = {w: p for w, p in parts.items() if waves[w] in present} or parts
+    shown = {w: parts[w] for w in windows}
     count = [c for c in display.columns if keys.get(c) == "n"]
     ci = tables.ci_header(lang)
     out = {}

@@ -79,6 +79,9 @@ VERDICTS: tuple[str, ...] = (
 #: baseline (asked only after the policy) but a comparable official figure (see
 #: :func:`level_verdict`).
 LEVEL_VERDICTS: tuple[str, ...] = ("level_better", "level_similar", "level_worse")
+#: Verdicts of an indicator without a baseline whose level is published: the level against
+#: its national figure, or ``"no_baseline"`` when it has none.
+WITHOUT_BASELINE: tuple[str, ...] = (*LEVEL_VERDICTS, "no_baseline")
 
 #: Verdict labels by language and code, as they read inside a sentence ("not met"): derived
 #: from the one table, :data:`shuangjian_eval.publication.formatting.VERDICTS`.
