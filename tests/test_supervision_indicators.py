@@ -14,6 +14,7 @@ import shuangjian_eval as sje
 from shuangjian_eval.inputs import examples_supervision as exs
 from shuangjian_eval.inputs import supervision as sv
 from shuangjian_eval.inputs.supervision import synth as svsynth
+from shuangjian_eval.publication import formatting as fmt
 from shuangjian_eval.publication import supervision as ps
 from shuangjian_eval.publication.supervision import triangulation as tr
 
@@ -234,6 +235,48 @@ def test_the_section_reads_chinese_first_and_suppresses_small_counts(small_run):
     assert "95%置信区间" in s.findings("zh") and "95% CI" in s.findings("en")
     assert "读入" in s.sheets("zh") and "totals row 1" in s.sheets("zh")
     assert s.synthetic_check("zh").startswith("合成数据核对")
+
+
+def test_the_section_prints_its_tables_on_a_page_and_names_its_terms(small_run, data, survey):
+    """Read in print (Chromium, A4): the county sheet with a dozen indicator columns broke
+    every header into one character a line, so with few counties an indicator is a row; the
+    enforcement terms are words, not "treated:post"; one county's report says why it cannot
+    compare counties instead of a table of dashes."""
+    from shuangjian_eval.publication.supervision import report
+
+    s = report.section(small_run)
+    sheet = s.sheet_table("zh")
+    counties = sorted(s.folder.tables["half_monthly"]["county"].astype(str).unique())
+    assert list(sheet.columns) == ["指标", *counties]  # the 3 counties of small_run
+    assert sheet.iloc[0, 0] == "报送学校数" and len(sheet) > 8
+    assert "（%）" in s.comparison_table("zh").columns[4]
+    from shuangjian_eval.publication.supervision import enforcement
+
+    terms = enforcement.enforcement_did(survey, data.cases, data.school_returns).table("zh")
+    assert terms.iloc[0, 0].startswith("执法较多的区县与其余区县")
+    assert terms.iloc[1, 0] == "2019年与2020年相比，两类区县的差异之变"  # 2020: the last baseline
+    assert all("treated" not in t for t in terms.iloc[:, 0]) and "百分点" in terms.columns[1]
+    # 3 counties: 2 at or above the median, 1 below, too few to compare
+    assert "at least two counties with more enforcement and two" in str(s.enforcement())
+    county = report.section(small_run, region=counties[0])
+    why = str(county.enforcement_report("zh")[0])
+    assert "一个区县的报告无法比较" in why and "one county's report" in why
+
+
+def test_a_median_of_a_few_closed_tipoffs_is_not_shown(small_run):
+    """As a share: a median of fewer than min_cell (10, policy.yaml tables rule) closed
+    tip-offs would publish the cases a reader could count on one hand."""
+    from shuangjian_eval.publication.supervision import report
+
+    s = report.section(small_run)
+
+    def row(closed):
+        return pd.Series({"indicator": "tipoffs_median_days", "value": 6.5, "numerator": 6.5,
+                          "denominator": closed})  # fmt: skip
+
+    assert s._show(row(4.0), "zh") == "样本不足"
+    assert s._show(row(4.0), "en") == fmt.SUPPRESSED["n"]["en"]
+    assert s._show(row(12.0), "zh") == "6.5"
 
 
 def test_without_supervision_data_every_part_says_what_it_needs(tmp_path):

@@ -382,8 +382,21 @@ SUPERVISION_TEXT: dict[str, Text] = {
     "wave": {"zh": "调查年份", "en": "Survey wave"},
     "measure": {"zh": "内容", "en": "Measure"},
     "term": {"zh": "项", "en": "Term"},
+    "term_did": {
+        "zh": "执法较多的区县与其余区县：政策前后变化之差",
+        "en": "More- against less-enforcement counties: difference in the change since the policy",
+    },
+    "term_wave": {
+        "zh": "{wave}年与{ref}年相比，两类区县的差异之变",
+        "en": "{wave} against {ref}: change in the difference between the two groups",
+    },
+    "points": {"zh": "百分点", "en": "percentage points"},
+    "enforcement_one_county": {
+        "zh": "本节比较执法强度不同的区县，一个区县的报告无法比较：见全部地区的报告。",
+        "en": "This part compares counties with more and less enforcement, which one county's report cannot: see the report of the whole area.",
+    },
     "reported": {"zh": "报表数", "en": "Returns"},
-    "survey": {"zh": "调查估计 [95%置信区间]", "en": "Survey [95% CI]"},
+    "survey": {"zh": "调查估计（%） [95%置信区间]", "en": "Survey (%) [95% CI]"},
     "flag": {"zh": "对照结果", "en": "Comparison"},
     "m_afterschool_participation": {
         "zh": "学生参加课后服务比例",

@@ -41,7 +41,7 @@ CAVEATS: dict[str, str] = {
     "zh": (
         "执法强度不是随机分配的：培训问题多的区县可能执法更多，执法多的区县也可能在其他方面不同（如是否试点城市）；"
         "案件在政策之后才有，执法强度可能反过来受培训下降的影响；区县数量少，聚类少，区间较宽；"
-        "案件数反映执法活动的多少，不反映执法质量。以下结果是相关关系，不能单独说明执法的因果作用。"
+        "案件数反映执法活动的多少，不反映执法质量。上表结果是相关关系，不能单独说明执法的因果作用。"
     ),
     "en": (
         "Enforcement is not assigned at random: counties with more tutoring to police may enforce "
@@ -74,20 +74,31 @@ class EnforcementDID:
     did: Any
     event_study: Any
     inference: dict[str, Any]
+    ref_wave: int = 0  # the event study's reference wave (the last before the policy)
 
     def table(self, lang: str = "zh") -> pd.DataFrame:
-        """The DID estimate (percentage points of subject tutoring) and the event-study terms."""
+        """The DID estimate and the event-study terms (percentage points of subject tutoring),
+        each named in words."""
         rows = []
         for result in (self.did, self.event_study):
             for _, r in result.to_frame().iterrows():
-                if result is self.did and r["term"] != "treated:post":
+                term = str(r["term"])
+                if term == "treated:post" and result is self.did:
+                    name = fmt.label(fmt.SUPERVISION_TEXT, "term_did", lang)
+                elif term.startswith("treated:wave=") and result is self.event_study:
+                    name = fmt.label(fmt.SUPERVISION_TEXT, "term_wave", lang).format(
+                        wave=term.removeprefix("treated:wave="), ref=self.ref_wave
+                    )
+                else:
                     continue
-                rows.append((str(r["term"]), r["estimate"], r["ci_lower"], r["ci_upper"]))
+                rows.append((name, r["estimate"], r["ci_lower"], r["ci_upper"]))
         word = fmt.stat_label("estimate_ci", lang, level=95)
         return pd.DataFrame(
             {
                 fmt.label(fmt.SUPERVISION_TEXT, "term", lang): [r[0] for r in rows],
-                word: [fmt.format_ci(r[1], r[2], r[3], unit="share") for r in rows],
+                f"{word}{fmt.paren(fmt.label(fmt.SUPERVISION_TEXT, 'points', lang), lang)}": [
+                    fmt.format_ci(r[1], r[2], r[3], unit="share") for r in rows
+                ],
             }
         )
 
@@ -120,10 +131,16 @@ def enforcement_did(
         raise ValueError("the survey has no wave before the policy: a DID needs a baseline")
     df["wave"] = df["wave"].astype(int)
     n_high = int(dose["high_enforcement"].sum())
+    if min(n_high, len(dose) - n_high) < 2:
+        raise ValueError(
+            f"{len(dose)} county(ies) with enforcement cases, {n_high} of them at or above the "
+            "median: the comparison needs at least two counties with more enforcement and two "
+            "with less (see the report of the whole area)"
+        )
     inference = choose_inference(len(dose), n_high)
     result = did(df, outcome=outcome, treated="high_enforcement", post="post", weights="weight",
                  absorb=("county", "wave"), cluster="county", **inference)  # fmt: skip
     es = event_study(df, outcome=outcome, treated="high_enforcement", time="wave", ref=pre[-1],
                      weights="weight", absorb=("county", "wave"), cluster="county",
                      **inference)  # fmt: skip
-    return EnforcementDID(dose, result, es, inference)
+    return EnforcementDID(dose, result, es, inference, ref_wave=pre[-1])

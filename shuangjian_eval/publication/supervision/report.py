@@ -116,8 +116,8 @@ class SupervisionSection:
         value, den = row["value"], row["denominator"]
         if unit == "count":
             return fmt.format_count(value, min_cell=self.min_cell)
-        if unit == "share" and suppression.is_small(den, min_cell=self.min_cell):
-            return fmt.SUPPRESSED["n"][lang]
+        if unit in ("share", "days") and suppression.is_small(den, min_cell=self.min_cell):
+            return fmt.SUPPRESSED["n"][lang]  # a share, or a median, of a few units
         if unit == "share":
             return fmt.format_value(value, "share", lang)
         if unit == "per 10,000 students" and suppression.is_small(row["numerator"] / 1e4,
@@ -271,6 +271,9 @@ class SupervisionSection:
             return self._missing(need_comparison=True)
         if "cases" not in self.folder.tables:
             return Unavailable("no enforcement cases in the supervision folder")
+        if self.region != regions.ALL:  # a comparison of counties: not within one
+            why = fmt.SUPERVISION_TEXT["enforcement_one_county"]
+            return Unavailable(f"{why['zh']} {why['en']}")
         try:
             return enforcement_did(self.survey, _in_region(self.folder.tables["cases"], self.region),
                                    _in_region(self.folder.tables["school_returns"], self.region))  # fmt: skip
@@ -304,7 +307,9 @@ class SupervisionSection:
         return Markdown("\n".join(f"- {line}" for line in lines))
 
     def sheet_table(self, lang: str = "zh") -> pd.DataFrame | Unavailable:
-        """The latest half-monthly sheet's indicators by county."""
+        """The latest half-monthly sheet's indicators by county: an indicator a row and a
+        county a column (a dozen indicators as columns do not fit a printed page), or, for
+        more than :data:`SHEET_COLUMNS` counties, a county a row."""
         if self._missing():
             return self._missing()
         sheet = self.folder.tables.get("half_monthly")
@@ -319,7 +324,16 @@ class SupervisionSection:
             wide.setdefault(row["county"], {_text("county", lang): row["county"]})[label] = (
                 self._show(row, lang)
             )
-        return pd.DataFrame(list(wide.values()))
+        table = pd.DataFrame(list(wide.values()))
+        if len(table) > SHEET_COLUMNS:
+            return table
+        return table.set_index(_text("county", lang)).T.rename_axis(
+            _text("indicator", lang)
+        ).reset_index().rename_axis(columns=None)  # fmt: skip
+
+
+#: The most counties :meth:`SupervisionSection.sheet_table` sets side by side as columns.
+SHEET_COLUMNS = 8
 
 
 def _in_region(frame: pd.DataFrame, region: str) -> pd.DataFrame:
