@@ -30,15 +30,17 @@ report: $(STAMP) $(DEMO) $(DEMO_SUPERVISION)
 	$(BIN)/sje report --data $(DEMO) --regions all,each --run-id $(RUN_ID) --out reports --overwrite
 
 ## test: lint, then the test suite but the checks marked slow (the notebooks run on the demo
-## data, so it is built first)
+## data, so it is built first), a test file at a time on each of two cores (pytest-xdist; a
+## notebook's cells and a file's fixtures stay in one process)
+PYTEST_PARALLEL ?= -n 2 --dist loadfile
 test: $(STAMP) $(DEMO) $(DEMO_SUPERVISION)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_PARALLEL)
 
 ## test-slow: the checks marked slow (simulations of coverage, size and power, fuzzing the
 ## readers, the benchmarks at a tiny size); CI (.ci/run) runs them after `make test`
 test-slow: $(STAMP) $(DEMO) $(DEMO_SUPERVISION)
-	$(BIN)/python -m pytest -m slow
+	$(BIN)/python -m pytest -m slow $(PYTEST_PARALLEL)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
