@@ -115,7 +115,7 @@ def write_canonical(
         if p.is_dir():
             raise ValueError(f"{p} is a partitioned folder: write it with partition_by_wave")
         with atomic_path(p) as tmp:
-            df.to_parquet(tmp, index=False, write_statistics=_with_statistics(df))
+            df.to_parquet(tmp, index=False, **_write_options(df))
         return p
     if p.exists() and not p.is_dir():
         raise ValueError(f"{p} is a single file: write a partitioned folder elsewhere")
@@ -127,9 +127,7 @@ def write_canonical(
         staging = Path(tempfile.mkdtemp(dir=p, prefix=f".{target.name}."))
         try:
             part = part.drop(columns=[PARTITION])
-            part.to_parquet(
-                staging / "part-0.parquet", index=False, write_statistics=_with_statistics(part)
-            )
+            part.to_parquet(staging / "part-0.parquet", index=False, **_write_options(part))
             old = None
             if target.exists():
                 old = target.with_name(f".{target.name}.old")
@@ -144,6 +142,10 @@ def write_canonical(
     return p
 
 
-def _with_statistics(df: pd.DataFrame) -> list[str] | bool:
+def _write_options(df: pd.DataFrame) -> dict[str, Any]:
+    """Statistics for :data:`FILTER_COLUMNS` only; dictionary encoding for every column but
+    the floating-point ones (minutes, hours, spend: trying a dictionary on them cost a fifth
+    of the writing time for 3 % of the file's size)."""
     keys = [c for c in FILTER_COLUMNS if c in df.columns]
-    return keys or False
+    coded = [c for c in df.columns if not pd.api.types.is_float_dtype(df[c].dtype)]
+    return {"write_statistics": keys or False, "use_dictionary": coded or False}
