@@ -19,7 +19,12 @@ Sources of expected values (files in ``tests/data/stats``, provenance in its ``R
   TypeTerrace -1.0910149, ContHigh 0.3602841, Low|Medium -0.4961353, Medium|High 0.6907083.
   Freq there is a frequency weight (a count of identical households), not a sampling weight;
 - [SM] statsmodels ``OrderedModel(distr="logit")``, the same likelihood in another parameterisation;
-- [TRUTH] data simulated here from a known proportional-odds model.
+- [TRUTH] data simulated here from a known proportional-odds model;
+- [SVYOLR] R ``survey::svyolr`` on survey designs, from ``tests/data/survey/svyolr_reference.R``
+  (R 4.2.2, survey 4.1-1): ``svyolr_reference.csv`` beside it, on the API samples
+  (``tests/data/api*.csv``), their calibrated and raked designs (totals of
+  ``tests/data/calibrate_totals.csv``) and ``tests/data/effects/fe_cluster_data.csv`` as a
+  stratified cluster sample with fpc.
 """
 
 from __future__ import annotations
@@ -29,12 +34,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from scipy.special import expit
 
 from shuangjian_eval.estimation.effects import ordinal_logit
 from shuangjian_eval.estimation.effects.ordinal import OrdinalLogitResult
+from shuangjian_eval.estimation.survey import SurveyDesign
 
-STATS = Path(__file__).parent / "data" / "stats"
+DATA = Path(__file__).parent / "data"
+STATS = DATA / "stats"
 APPLY_LEVELS = ["unlikely", "somewhat likely", "very likely"]
 CUTS = ["unlikely|somewhat likely", "somewhat likely|very likely"]
 TERMS = ["pared", "public", "gpa", *CUTS]
@@ -308,6 +316,136 @@ def test_quasi_complete_separation_comes_back_invalid():
     df.loc[6, "y"] = 1
     ok = ordinal_logit(df, outcome="y", covariates=["x"])
     assert ok.table["valid"].all() and 0 < ok.estimate.loc["x"] < 10
+
+
+# ------------------------------------------------------------------ design-based (R svyolr)
+SVYOLR = pd.read_csv(DATA / "survey" / "svyolr_reference.csv", comment="#")
+_DUMMIES = ("stype", "sch.wide", "wave_f")  # R's "stypeH" is ours "stype[H]"
+
+
+def _ours(term: str) -> str:
+    col = next((c for c in _DUMMIES if term.startswith(c) and term != c), None)
+    return f"{col}[{term.removeprefix(col)}]" if col else term
+
+
+def _api(name: str) -> pd.DataFrame:
+    d = pd.read_csv(DATA / f"{name}.csv")
+    m, a = d["meals"], d["api00"]  # the outcomes of svyolr_reference.R
+    return d.assign(mealcat=1 + (m > 25) + (m > 50) + (m > 75), api99h=d["api99"] / 100,
+                    api3=1 + (a > 600) + (a > 750), api4=1 + (a > 550) + (a > 650) + (a > 750),
+                    meals_hi=np.where(m > 50, "yes", "no"))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def svy_cases() -> dict[str, tuple]:
+    """Case of svyolr_reference.R -> (data, design, outcome, covariates)."""
+    totals = pd.read_csv(DATA / "calibrate_totals.csv", keep_default_na=False)
+
+    def margin(name: str) -> dict[str, float]:
+        rows = totals[totals["margin"] == name]
+        return dict(zip(rows["category"], rows["total"].astype(float), strict=True))
+
+    cl, st = _api("apiclus1"), _api("apistrat")
+    clus = SurveyDesign(cl, "pw", psu="dnum", fpc="fpc")
+    strat = SurveyDesign(st, "pw", strata="stype", fpc="fpc")
+    cal = clus.calibrate({"stype": margin("stype"), "api99": margin("api99")[""]})
+    rake = strat.rake({"sch.wide": margin("sch.wide"), "meals_hi": margin("meals_hi")})
+    fe = pd.read_csv(DATA / "effects" / "fe_cluster_data.csv")
+    h = fe["homework_min_weekday"]
+    fe = fe.assign(fpc=60, wave_f=fe["wave"].astype(str), hw4=1 + (h > 25) + (h > 50) + (h > 80))
+    miss = fe.copy()  # the first school's outcome missing: its PSU leaves the fit and the df
+    miss.loc[miss["school_id"] == miss["school_id"].min(), "hw4"] = np.nan
+    syn = SurveyDesign(miss, "weight", strata="pilot", psu="school_id", fpc="fpc")
+    syn_cal = SurveyDesign(fe, "weight", strata="pilot", psu="school_id", fpc="fpc").calibrate(
+        {"wave": dict.fromkeys(range(2019, 2023), 5000.0)}
+    )
+    api_model = ("mealcat", ["ell", "api99h", "stype"])
+    strat_model = ("api4", ["ell", "meals", "sch.wide"])
+    syn_model = ("hw4", ["pilot", "wave_f", "log_income"])
+    return {
+        "clus": (cl, clus, *api_model),
+        "clus_missing": (cl, clus, "api3", ["ell", "acs.k3"]),
+        "strat": (st, strat, *strat_model),
+        "cal": (cl, cal, *api_model),
+        "rake": (st, rake, *strat_model),
+        "syn": (miss, syn, *syn_model),
+        "syn_cal": (fe, syn_cal, *syn_model),
+    }
+
+
+@pytest.mark.parametrize(
+    ("case", "n_terms"),
+    [("clus", 7), ("clus_missing", 4), ("strat", 6), ("cal", 7), ("rake", 6), ("syn", 8),
+     ("syn_cal", 8)],
+)  # fmt: skip
+def test_design_equals_r_svyolr(svy_cases, case, n_terms):
+    # [SVYOLR] case `case`: svyolr's zeta_k - x'beta is our theta_j - x'beta, term by term
+    d, design, outcome, covariates = svy_cases[case]
+    res = ordinal_logit(d, outcome=outcome, covariates=covariates, design=design)
+    ref = SVYOLR[SVYOLR["case"] == case]
+    assert len(ref) == n_terms
+    got = _frame(res).loc[[_ours(t) for t in ref["term"]]]
+    assert list(got["coef_type"]) == [
+        "coefficient" if t == "coefficient" else "threshold" for t in ref["type"]
+    ]
+    np.testing.assert_allclose(got["estimate"], ref["estimate"], rtol=1e-6)
+    np.testing.assert_allclose(got["std_error"], ref["se"], rtol=1e-6)
+    assert (got["df"] == ref["df_residual"].to_numpy()).all()  # svyolr's df.residual
+    assert res.nobs == ref["nobs"].iloc[0]
+    assert res.options["cov_type"] == "design"
+    # t on that df: the p-value and the interval
+    t = got["estimate"] / got["std_error"]
+    np.testing.assert_allclose(got["p_value"], 2 * stats.t.sf(np.abs(t), got["df"]), rtol=1e-10)
+    half = stats.t.ppf(0.975, got["df"]) * got["std_error"]
+    np.testing.assert_allclose(got["ci_upper"], got["estimate"] + half, rtol=1e-10)
+
+
+def test_design_weights_are_used_and_the_variance_is_not_the_cluster_sandwich(svy_cases):
+    d, design, outcome, covariates = svy_cases["cal"]
+    plain = ordinal_logit(d, outcome=outcome, covariates=covariates, weights="pw",
+                          cluster="dnum")  # fmt: skip
+    cal = ordinal_logit(d, outcome=outcome, covariates=covariates, design=design)
+    assert abs(cal.estimate["api99h"] / plain.estimate["api99h"] - 1) > 1e-3  # calibrated w
+    clus = ordinal_logit(d, outcome=outcome, covariates=covariates, design=svy_cases["clus"][1])
+    np.testing.assert_allclose(clus.estimate, plain.estimate, rtol=1e-9)  # the same weights
+    assert abs(clus.std_error["api99h"] / plain.std_error["api99h"] - 1) > 1e-3  # fpc, (G-1)/G
+
+
+def test_design_must_be_built_on_df_and_excludes_weights_and_cluster(svy_cases):
+    d, design, outcome, covariates = svy_cases["clus"]
+    kw = {"outcome": outcome, "covariates": covariates}
+    for other in (d.copy(), d.iloc[:-1]):  # other rows, or the same rows in another frame
+        with pytest.raises(ValueError, match="another DataFrame"):
+            ordinal_logit(other, design=design, **kw)
+    for extra in ({"weights": "pw"}, {"cluster": "dnum"}, {"cov_type": "robust"}):
+        with pytest.raises(ValueError, match=f"{list(extra)[0]}.*must not be given"):
+            ordinal_logit(d, design=design, **kw, **extra)
+    with pytest.raises(ValueError, match="must be a SurveyDesign"):
+        ordinal_logit(d, design="dnum", **kw)
+
+
+def test_invalid_fits_with_a_design_keep_their_reasons():
+    # separation, a single level, and (lonely_psu='fail') a stratum with one PSU
+    df = pd.DataFrame({"y": [1, 1, 1, 2, 2, 2, 3, 3, 3] * 4, "x": [0, 0, 0, 1, 1, 1, 2, 2, 2] * 4,
+                       "w": np.arange(36) % 4 + 1.0, "psu": np.arange(36) // 3,
+                       "stratum": np.arange(36) // 12})  # fmt: skip
+    design = SurveyDesign(df, "w", strata="stratum", psu="psu")
+    res = ordinal_logit(df, outcome="y", covariates=["x"], design=design)
+    assert not res.table["valid"].any()
+    assert "separation" in res.table["reason"].iloc[0]
+    one = df.assign(y=1)
+    res = ordinal_logit(one, outcome="y", covariates=["x"], design=SurveyDesign(one, "w",
+                        strata="stratum", psu="psu"))  # fmt: skip
+    assert not res.table["valid"].any() and "1 observed level" in res.table["reason"].iloc[0]
+    noisy = df.assign(x=np.sin(np.arange(36.0)), stratum=np.minimum(np.arange(36) // 3, 4))
+    lonely = SurveyDesign(noisy, "w", strata="stratum", psu="psu")  # strata 0-3: one PSU each
+    res = ordinal_logit(noisy, outcome="y", covariates=["x"], design=lonely)
+    assert not res.table["valid"].any()
+    assert "single PSU and lonely_psu='fail'" in res.table["reason"].iloc[0]
+    ok = ordinal_logit(noisy, outcome="y", covariates=["x"],
+                       design=SurveyDesign(noisy, "w", strata="stratum", psu="psu",
+                                           lonely_psu="remove"))  # fmt: skip
+    assert ok.table["valid"].all() and (ok.table["df"] == 12 - 5 - 1).all()  # PSUs - strata - 1
 
 
 # ------------------------------------------------------------------ options

@@ -16,6 +16,14 @@ one a frequency-weighted fit gives, but the variance is the sandwich ``H^-1 (sum
 the weighted scores (``n/(n-1)`` small-sample factor, as Stata's ``vce(robust)``), or with
 ``cluster`` the same with scores summed within clusters (``G/(G-1)``, as ``vce(cluster)``).
 Strata are not used, so with a stratified design the cluster variance is slightly conservative.
+
+With ``design=`` (a :class:`~shuangjian_eval.estimation.survey.SurveyDesign`) the weights are
+the design's and the variance is design-based, as R ``survey::svyolr``: ``V = H^-1 Var(sum_i u_i)
+H^-1`` with ``u_i`` the weighted scores and ``H`` the weighted observed information, i.e. the
+design covariance of the totals of the influence values ``u_i H^-1`` (strata, PSUs, fpc, the
+lonely-PSU rule and, on a calibrated design, the residuals of the calibration regression), computed
+by the design itself. Rows the fit leaves out stay in the design with influence 0 (a domain, as
+R's PSU totals padded with zeros).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from ...base.options import as_names, check_choice, check_columns, check_options
 from ..results import EstimateResult, invalid_row
 from ..weights import usable_weights
 from ._fe import add_cell_sizes, covariate_cells, smallest_cell
+from .design_based import check_design
 
 __all__ = ["OrdinalLogitResult", "ordinal_logit"]
 
@@ -42,6 +51,7 @@ OPTIONS: tuple[str, ...] = (
     "weights",
     "cluster",
     "cov_type",
+    "design",
     "level",
 )
 COV_TYPES: tuple[str | None, ...] = (None, "nonrobust", "robust", "cluster")
@@ -390,6 +400,7 @@ def ordinal_logit(
     weights: str | None = None,
     cluster: str | None = None,
     cov_type: str | None = None,
+    design: Any = None,
     level: float = 0.95,
     **unknown: Any,
 ) -> OrdinalLogitResult:
@@ -422,6 +433,15 @@ def ordinal_logit(
     cov_type : {None, "nonrobust", "robust", "cluster"}
         Variance: None picks ``"cluster"`` with a cluster, ``"robust"`` with weights, else
         ``"nonrobust"`` (inverse observed information, as polr/clm/ologit).
+    design : SurveyDesign, optional
+        A design built on ``df`` (the same DataFrame: its rows, in its order). The weights are
+        the design's (the calibrated ones of a calibrated design) and the variance is
+        design-based, as R ``survey::svyolr``: the sandwich ``H^-1 Var(sum_i u_i) H^-1`` of the
+        weighted scores ``u_i``, with the design variance of their totals (strata, PSUs, fpc,
+        lonely-PSU rule, calibration residuals); inference is t on R's ``df.residual``, the
+        design df of the rows in the fit (PSUs minus strata) minus the number of coefficients
+        (cut points not counted), the ``df`` column. ``weights``, ``cluster`` and
+        ``cov_type`` must not be given with it; ``options["cov_type"]`` is ``"design"``.
     level : float
         Confidence level of the intervals.
 
@@ -429,7 +449,8 @@ def ordinal_logit(
     -------
     OrdinalLogitResult
         Rows for the coefficients (``coef_type="coefficient"``) then the cut points
-        (``"threshold"``); normal-theory Wald inference. ``n_min_cell`` and ``n_psu_min_cell``
+        (``"threshold"``); normal-theory Wald inference (t on the ``df`` column with
+        ``design=``). ``n_min_cell`` and ``n_psu_min_cell``
         give the respondents and clusters (NaN without ``cluster=``) of the smallest cell a
         term rests on: the two values of a 0/1 covariate (the four cells of its factors for a
         product of two 0/1 covariates, such as ``treated_post``), a level and the reference
@@ -444,7 +465,8 @@ def ordinal_logit(
     Rows with a missing outcome, covariate, weight or cluster are dropped (listwise); ``nobs``
     counts the rows used. Robust variance uses the factor ``n/(n-1)``, cluster variance
     ``G/(G-1)`` (Stata's conventions for maximum-likelihood estimators); inference is
-    normal-theory. Strata are ignored in the variance (usually slightly conservative).
+    normal-theory. Strata are ignored in the variance (usually slightly conservative), unless
+    they come with ``design=``.
     """
     check_options("ordinal_logit", unknown, OPTIONS)
     covariates = as_names(covariates, "covariates")
@@ -453,11 +475,16 @@ def ordinal_logit(
     check_choice("cov_type", cov_type, COV_TYPES)
     if not isinstance(level, float | int) or not 0 < level < 1:
         raise ValueError(f"level must be a number strictly between 0 and 1, got {level!r}")
+    w_design = None
+    if design is not None:
+        w_design = check_design(design, df, weights=weights, cluster=cluster, cov_type=cov_type)
     extra = [c for c in (weights, cluster) if c is not None]
     check_columns(df, [outcome, *covariates, *extra])
     if outcome in covariates:
         raise ValueError(f"outcome {outcome!r} may not also be a covariate")
-    if cov_type is None:
+    if design is not None:
+        cov_type, weights = "design", design.weight
+    elif cov_type is None:
         cov_type = "cluster" if cluster else "robust" if weights else "nonrobust"
     if cov_type == "cluster" and cluster is None:
         raise ValueError("cov_type='cluster' needs cluster=")
@@ -482,9 +509,9 @@ def ordinal_logit(
     keep = (codes >= 0) & df[covariates].notna().all(axis=1).to_numpy()
     w = np.ones(len(df))
     left_out: dict[str, int] = {}
-    if weights is not None:
-        w = _as_float(df[weights], weights)
-        usable, left_out = usable_weights(w, weights, among=keep)
+    if weights is not None or w_design is not None:
+        w = w_design if w_design is not None else _as_float(df[weights], weights)
+        usable, left_out = usable_weights(w, weights or "design weights", among=keep)
         keep &= usable
     if cluster is not None:
         keep &= df[cluster].notna().to_numpy()
@@ -536,8 +563,16 @@ def ordinal_logit(
     if reason:
         return failed(reason)
     info_inv = np.linalg.inv(-hess)
+    dof = None
     if cov_type == "nonrobust":
         vcov = info_inv
+    elif cov_type == "design":  # R svyolr: svyrecvar(w * scores %*% solve(H), design)
+        z = np.zeros((len(df), len(params)))  # the design weights the totals of z
+        z[keep] = scores @ info_inv / w.mean()  # H of the weights w, not w_fit
+        cov = design._covariance("total", {f"z{i}": z[:, i] for i in range(len(params))})
+        if cov["reason"][0]:
+            return failed(cov["reason"][0])
+        vcov, dof = cov["vcov"][0], float(design._degf(keep) - len(names))
     else:
         ws = scores * w_fit[:, None]
         if cov_type == "cluster":
@@ -556,6 +591,8 @@ def ordinal_logit(
     table = pd.DataFrame(
         {"term": terms, "coef_type": kinds, "estimate": params, "std_error": se, "n": n}
     )
+    if dof is not None:  # t on R svyolr's df.residual; normal when it is not positive
+        table["df"] = dof if dof > 0 else np.nan
     if empty:
         reason = "no observations in this outcome level: its cut points are not identified"
         table = pd.concat(
