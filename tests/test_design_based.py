@@ -133,3 +133,25 @@ def test_design_option_checks() -> None:
         sje.did(d, outcome="api00", treated="treated", post="post", weights="pw", design=design)
     with pytest.raises(ValueError, match="another DataFrame"):
         sje.did(d.copy(), outcome="api00", treated="treated", post="post", design=design)
+
+
+def test_a_lonely_psu_under_fail_makes_the_fit_invalid_with_its_reason():
+    """As the survey estimators and ordinal_logit(design=): lonely_psu="fail" with a stratum of
+    one PSU gives no variance (before, did and event_study returned NaN SEs marked valid)."""
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"school": np.repeat(np.arange(12), 8), "wave": np.tile([2020, 2022], 48)})
+    df["treated"] = (df["school"] % 2).astype(int)
+    df["post"] = (df["wave"] == 2022).astype(int)
+    df["y"] = rng.normal(size=len(df)) + 2.0 * df["treated"] * df["post"]
+    df["w"] = 1.0 + df["school"] % 3
+    df["stratum"] = np.minimum(df["school"] // 2, 5).where(df["school"] > 0, 99)  # 99: one PSU
+    lonely = SurveyDesign(df, "w", strata="stratum", psu="school")
+    res = sje.did(df, outcome="y", treated="treated", post="post", design=lonely)
+    row = res.to_frame().set_index("term").loc["treated:post"]
+    assert not row["valid"] and "lonely_psu='fail'" in row["reason"]
+    es = sje.event_study(df, outcome="y", treated="treated", time="wave", ref=2020, design=lonely)
+    t = es.to_frame()
+    assert not t["valid"].any() and t["reason"].str.contains("lonely_psu='fail'").all()
+    ok = SurveyDesign(df, "w", strata="stratum", psu="school", lonely_psu="remove")
+    fine = sje.did(df, outcome="y", treated="treated", post="post", design=ok)
+    assert fine.to_frame().set_index("term").loc["treated:post", "valid"]

@@ -48,8 +48,10 @@ def check_design(design: Any, df: pd.DataFrame, **others: Any) -> np.ndarray:
     return design.weights.to_numpy(dtype=float)
 
 
-def design_vcov(design: Any, fit: Fit, keep: np.ndarray | None) -> tuple[np.ndarray, float]:
-    """Design-based covariance matrix of a fit's coefficients and its df (module docstring).
+def design_vcov(design: Any, fit: Fit, keep: np.ndarray | None) -> tuple[np.ndarray, float, str]:
+    """Design-based covariance matrix of a fit's coefficients, its df (module docstring) and
+    why it cannot be computed ("" when it can: a lonely PSU under ``lonely_psu="fail"`` is
+    such a reason, and its variance is NaN).
 
     Parameters
     ----------
@@ -71,7 +73,7 @@ def design_vcov(design: Any, fit: Fit, keep: np.ndarray | None) -> tuple[np.ndar
         z[:] = z_fit
     else:
         z[keep] = z_fit
-    vcov = design._covariance("total", {f"z{i}": z[:, i] for i in range(k)})["vcov"][0]
+    cov = design._covariance("total", {f"z{i}": z[:, i] for i in range(k)})
     rows = np.ones(n, bool) if keep is None else keep
     dof = float(design._degf(rows) + 1 - fit.df_k)
-    return vcov, dof if dof > 0 else np.nan
+    return cov["vcov"][0], dof if dof > 0 else np.nan, str(cov["reason"][0])

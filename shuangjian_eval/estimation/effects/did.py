@@ -286,9 +286,13 @@ def did(
         keep_parts=design is not None,
     )
     if design is not None and fit.names:
-        fit.vcov, fit.df_t = design_vcov(design, fit, prep["keep"])
+        fit.vcov, fit.df_t, why = design_vcov(design, fit, prep["keep"])
         fit.cov_type = "design"
         notes.append("design-based variance (strata, PSUs, fpc of the design), as R svyglm")
+        if why:
+            res = _invalid(why, options, n, level, notes, design_cells)
+            res.left_out = dict(prep["left_out"])
+            return res
     if fit.dropped:
         notes.append(f"dropped as collinear with the fixed effects or other terms: {fit.dropped}")
     if fit.n_clusters is not None and design is None:

@@ -279,10 +279,11 @@ def event_study(
         cov_type=cov, keep_parts=design is not None,
     )  # fmt: skip
     adjust_fit(fit, cov)
+    design_why = ""  # why the design-based variance cannot be computed
     if design is not None and fit.names:
         used = np.zeros(len(df), bool)
         used[rows_in if prep["keep"] is None else rows_in[prep["keep"]]] = True
-        fit.vcov, fit.df_t = design_vcov(design, fit, used)
+        fit.vcov, fit.df_t, design_why = design_vcov(design, fit, used)
         fit.cov_type = "design"
         notes.append("design-based variance (strata, PSUs, fpc of the design), as R svyglm")
     dropped = [x for x in fit.dropped if x not in names]
@@ -292,7 +293,9 @@ def event_study(
     rows = []
     for name, p, col in zip(names, periods, cols, strict=True):
         info = {"period": p, "pre": bool(p < start_v)}
-        if name in est.index:
+        if name in est.index and design_why:
+            rows.append(invalid_row(name, design_why, **info, df=fit.df_t))
+        elif name in est.index:
             r = est.loc[name]
             rows.append({"term": name, **info, "estimate": r["estimate"],
                          "std_error": r["std_error"], "df": r["df"]})  # fmt: skip
